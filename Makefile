@@ -1,0 +1,63 @@
+# Two commands matter: `make run` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
+DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt
+
+.PHONY: run test test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-forecast-api bench-forecast-pipeline clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# Stamp files make reinstalling happen only when a requirements file changes.
+$(VENV)/.runtime-installed: $(RUNTIME_REQS) | $(PY)
+	$(PIP) install $(addprefix -r ,$(RUNTIME_REQS))
+	@touch $@
+
+$(VENV)/.dev-installed: $(DEV_REQS) $(VENV)/.runtime-installed
+	$(PIP) install $(addprefix -r ,$(DEV_REQS))
+	@touch $@
+
+venv: $(VENV)/.runtime-installed
+
+dev-deps: $(VENV)/.dev-installed
+
+## make run: both APIs in the foreground (UniTrack on :8000, forecast on :8001); Ctrl-C stops both.
+run: venv
+	$(PY) scripts/dev_run.py
+
+## make test: every suite; Postgres-backed tests run when TEST_DATABASE_URL is set or 127.0.0.1:5432 answers.
+test: dev-deps
+	bash scripts/test_all.sh
+
+test-backend: dev-deps
+	cd backend && ../$(PY) -m pytest -q
+
+test-forecast: dev-deps
+	cd forecast && ../$(PY) -m pytest -q
+
+model: venv
+	$(PY) ml_models/src/train.py
+
+pipeline: venv
+	cd forecast && ../$(PY) -m pipelines.run
+
+lint: dev-deps
+	$(VENV)/bin/ruff check backend forecast ml_models scripts bench
+
+bench-unitrack: dev-deps
+	$(PY) bench/unitrack/run.py
+
+bench-forecast-api: dev-deps
+	$(PY) bench/forecast_api/run.py
+
+bench-forecast-pipeline: dev-deps
+	bash bench/forecast_pipeline/run.sh
+
+clean:
+	rm -rf $(VENV) backend/*.db forecast/*.db

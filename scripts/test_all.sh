@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every suite and reports all failures rather than stopping at the first one.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY="$PWD/.venv/bin/python"
+failed=()
+
+run_suite() {
+  local name="$1" dir="$2"; shift 2
+  echo "=== ${name}"
+  if ! (cd "$dir" && "$@"); then failed+=("$name"); fi
+}
+
+run_suite "UniTrack API (backend/)" backend "$PY" -m pytest -q
+run_suite "Forecast service (forecast/)" forecast "$PY" -m pytest -q
+if [ -f contracts/package.json ]; then
+  run_suite "Contracts (contracts/)" contracts bash -c "npm ci --no-audit --no-fund --silent && npm test"
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED suites: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all suites passed"
