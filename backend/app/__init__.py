@@ -1,0 +1,1 @@
+"""UniTrack API application package."""

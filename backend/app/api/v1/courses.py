@@ -1,0 +1,16 @@
+"""GET /courses: the catalog (imported with `python -m app.cli import-courses`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import CurrentUser, SessionDep
+from app.db import repository
+from app.db.schemas import CourseOut, error_responses
+
+router = APIRouter(tags=["courses"])
+
+
+@router.get("/courses", response_model=list[CourseOut], responses=error_responses(401, 503))
+def courses(_: CurrentUser, session: SessionDep) -> list[CourseOut]:
+    return [CourseOut.model_validate(c) for c in repository.list_courses(session)]

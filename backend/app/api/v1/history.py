@@ -1,0 +1,23 @@
+"""GET /history: the caller's inferences, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CurrentUser, SessionDep
+from app.db.schemas import HistoryPage, error_responses
+from app.services import predictions
+
+router = APIRouter(tags=["predictions"])
+
+
+@router.get("/history", response_model=HistoryPage, responses=error_responses(401, 422, 503))
+def history(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HistoryPage:
+    return predictions.history(session, user, limit=limit, offset=offset)

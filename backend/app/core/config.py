@@ -1,0 +1,169 @@
+"""Settings read from the environment (and an optional ``backend/.env``).
+
+Relative paths (``MODEL_PATH``, ``LOCAL_AUTH_KEY_PATH``, relative SQLite files) resolve against
+``backend/``, not the current directory, so ``make run`` from the repository root and
+``uvicorn`` from ``backend/`` use the same files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+
+DEFAULT_SQLITE_URL = "sqlite:///./unitrack.db"
+_URL_PREFIXES = {
+    "postgres://": "postgresql+psycopg2://",
+    "postgresql://": "postgresql+psycopg2://",
+}
+_ALLOWED_URL_PREFIXES = ("postgresql+psycopg2://", "sqlite:///")
+
+
+def resolve_backend_path(value: str | Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (BACKEND_DIR / path).resolve()
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the URL spellings Supabase, Railway and Heroku hand out onto the psycopg2 driver."""
+    url = url.strip()
+    for prefix, replacement in _URL_PREFIXES.items():
+        if url.startswith(prefix):
+            url = replacement + url[len(prefix) :]
+            break
+    if not url.startswith(_ALLOWED_URL_PREFIXES):
+        raise ValueError(
+            "DATABASE_URL must start with postgres://, postgresql://, postgresql+psycopg2:// or sqlite:///"
+        )
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rest = url[len("sqlite:///") :]
+        if rest and rest != ":memory:" and not rest.startswith(":memory:"):
+            path_part, sep, query = rest.partition("?")
+            url = f"sqlite:///{resolve_backend_path(path_part)}{sep}{query}"
+    return url
+
+
+def _is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=str(BACKEND_DIR / ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # App
+    app_env: Literal["dev", "test", "prod"] = "dev"
+    app_name: str = "UniTrack API"
+    api_prefix: str = "/api/v1"
+    frontend_origin: str = "http://localhost:3000"
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+
+    # Auth
+    auth_mode: Literal["supabase", "local"] | None = None
+    supabase_project_ref: str | None = None
+    supabase_jwks_url: str | None = None
+    supabase_issuer: str | None = None
+    supabase_audience: str = "authenticated"
+    supabase_jwt_secret: SecretStr | None = None
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=120)
+    # Supabase asks clients not to cache the JWKS for longer than ~10 minutes.
+    jwks_cache_ttl_seconds: float = Field(default=600, gt=0, le=3600)
+    jwks_refetch_cooldown_seconds: float = Field(default=30, ge=0)
+    jwks_fetch_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    local_auth_key_path: Path = Path(".local_auth/es256_private.pem")
+    local_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
+    # Database
+    database_url: SecretStr = SecretStr(DEFAULT_SQLITE_URL)
+    db_pool_size: int = Field(default=5, ge=1, le=50)
+    db_max_overflow: int = Field(default=5, ge=0, le=50)
+    db_connect_timeout_seconds: int = Field(default=5, ge=1, le=60)
+    # 0 disables it (some poolers refuse startup options).
+    db_statement_timeout_ms: int = Field(default=15000, ge=0)
+
+    # Model
+    model_path: Path = Path("../ml_models/models/model.pkl")
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> Settings:
+        self.api_prefix = "/" + self.api_prefix.strip("/") if self.api_prefix.strip("/") else ""
+        self.model_path = resolve_backend_path(self.model_path)
+        self.local_auth_key_path = resolve_backend_path(self.local_auth_key_path)
+        self.database_url = SecretStr(normalize_database_url(self.database_url.get_secret_value()))
+
+        if self.auth_mode is None:
+            self.auth_mode = "local" if self.app_env == "dev" else "supabase"
+
+        ref = (self.supabase_project_ref or "").strip() or None
+        if self.supabase_jwks_url is None and ref:
+            self.supabase_jwks_url = f"https://{ref}.supabase.co/auth/v1/.well-known/jwks.json"
+        if self.supabase_issuer is None and ref:
+            self.supabase_issuer = f"https://{ref}.supabase.co/auth/v1"
+
+        origins = self.cors_origins
+        if self.auth_mode == "supabase":
+            if not self.supabase_jwks_url:
+                raise ValueError("AUTH_MODE=supabase needs SUPABASE_PROJECT_REF or SUPABASE_JWKS_URL")
+            if not self.supabase_issuer:
+                raise ValueError("AUTH_MODE=supabase needs SUPABASE_PROJECT_REF or SUPABASE_ISSUER")
+            scheme = urlsplit(self.supabase_jwks_url).scheme
+            if scheme not in ("http", "https"):
+                raise ValueError("SUPABASE_JWKS_URL must be an http(s) URL")
+
+        if self.app_env == "prod":
+            if self.auth_mode == "local":
+                raise ValueError("AUTH_MODE=local is refused when APP_ENV=prod")
+            if any("*" in origin for origin in origins):
+                raise ValueError("a wildcard FRONTEND_ORIGIN is refused when APP_ENV=prod")
+            if self.sqlalchemy_url.startswith("sqlite"):
+                raise ValueError("APP_ENV=prod needs a PostgreSQL DATABASE_URL, not SQLite")
+            jwks = urlsplit(self.supabase_jwks_url or "")
+            if jwks.scheme != "https" and not _is_loopback_host(jwks.hostname):
+                raise ValueError("SUPABASE_JWKS_URL must use https in prod (plain http only on loopback)")
+        return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.frontend_origin.split(",") if o.strip()]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url.get_secret_value()
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` tokens must carry; local mode mints tokens with this value too."""
+        return self.supabase_issuer or "unitrack-local"
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env == "prod"
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # SecretStr already masks values; this also keeps the DB host out of any repr.
+        for name, value in super().__repr_args__():
+            yield name, ("**********" if name == "database_url" else value)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

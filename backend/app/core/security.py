@@ -1,0 +1,131 @@
+"""Verification of Supabase access tokens (and of local dev tokens, through the same path).
+
+ES256/RS256 keys come from the JWKS cache and the algorithm is bound to the key's type, so
+``alg: none``, HMAC signed with a public key and unknown ``kid`` values all fail. HS256 is only
+accepted when the legacy ``SUPABASE_JWT_SECRET`` is configured.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import structlog
+
+from app.core.config import Settings
+from app.core.errors import APIError
+from app.core.jwks import JWKSCache, JWKSUnavailable, UnknownKeyError, http_fetcher
+from app.core.local_auth import LocalSigner
+
+log = structlog.get_logger(__name__)
+
+_MAX_TOKEN_CHARS = 8192
+_ASYMMETRIC = ("ES256", "RS256")
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: uuid.UUID
+    email: str | None
+    claims: dict[str, Any]
+
+
+class AuthError(APIError):
+    def __init__(self, message: str = "Invalid or missing bearer token"):
+        super().__init__(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, jwks: JWKSCache):
+        self._jwks = jwks
+        self._audience = settings.supabase_audience
+        self._issuer = settings.issuer
+        self._leeway = settings.jwt_leeway_seconds
+        secret = settings.supabase_jwt_secret
+        self._hs_secret = secret.get_secret_value() if secret and secret.get_secret_value() else None
+
+    @property
+    def jwks(self) -> JWKSCache:
+        return self._jwks
+
+    def _key_for(self, header: dict[str, Any]) -> tuple[Any, str]:
+        alg = header.get("alg")
+        if alg == "HS256":
+            if self._hs_secret is None:
+                raise AuthError("Token algorithm is not accepted")
+            return self._hs_secret, "HS256"
+        if alg not in _ASYMMETRIC:
+            raise AuthError("Token algorithm is not accepted")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid or len(kid) > 256:
+            raise AuthError("Token has no valid key id")
+        try:
+            key = self._jwks.get_key(kid)
+        except UnknownKeyError:
+            raise AuthError("Token was signed by an unknown key") from None
+        except JWKSUnavailable:
+            raise APIError(
+                503, "Signing keys are temporarily unavailable", error="auth_unavailable"
+            ) from None
+        if key.algorithm != alg:
+            raise AuthError("Token algorithm does not match its key")
+        return key.key, key.algorithm
+
+    def verify(self, token: str) -> Principal:
+        if not token or len(token) > _MAX_TOKEN_CHARS:
+            raise AuthError()
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthError("Malformed token") from None
+        key, algorithm = self._key_for(header)
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("Token has expired") from None
+        except jwt.PyJWTError as exc:
+            log.info("token_rejected", reason=type(exc).__name__)
+            raise AuthError() from None
+        sub = claims.get("sub")
+        try:
+            user_id = uuid.UUID(sub) if isinstance(sub, str) else None
+        except ValueError:
+            user_id = None
+        if user_id is None:
+            raise AuthError("Token subject is not a user id")
+        email = claims.get("email")
+        if not isinstance(email, str) or not email or len(email) > 320:
+            email = None
+        return Principal(id=user_id, email=email, claims=claims)
+
+
+def build_auth(settings: Settings) -> tuple[TokenVerifier, LocalSigner | None]:
+    """The verifier for the configured mode, plus the dev signer in local mode."""
+    if settings.auth_mode == "local":
+        signer = LocalSigner(settings)
+        jwks = JWKSCache(
+            signer.jwks,
+            ttl_seconds=settings.jwks_cache_ttl_seconds,
+            cooldown_seconds=settings.jwks_refetch_cooldown_seconds,
+            source="local",
+        )
+        return TokenVerifier(settings, jwks), signer
+    assert settings.supabase_jwks_url is not None
+    jwks = JWKSCache(
+        http_fetcher(settings.supabase_jwks_url, settings.jwks_fetch_timeout_seconds),
+        ttl_seconds=settings.jwks_cache_ttl_seconds,
+        cooldown_seconds=settings.jwks_refetch_cooldown_seconds,
+        source="supabase",
+    )
+    return TokenVerifier(settings, jwks), None

@@ -1,0 +1,1 @@
+"""Persistence: engine/session, ORM models, API schemas and the repository of queries."""

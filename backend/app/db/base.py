@@ -1,0 +1,56 @@
+"""Engine and session factory.
+
+``DATABASE_URL`` is normalised in settings (postgres:// and postgresql:// -> postgresql+psycopg2://).
+Postgres connections get a connect timeout and a statement timeout so a stuck database turns into
+an error instead of a hung worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import sessionmaker
+
+from app.core.config import Settings
+
+# Unbound; the app binds it per engine with SessionLocal(bind=engine) via make_session_factory().
+SessionLocal = sessionmaker(autoflush=False, expire_on_commit=False)
+
+
+def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    url = url or settings.sqlalchemy_url
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, pool_pre_ping=True
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, Any] = {
+        "connect_timeout": settings.db_connect_timeout_seconds,
+        "application_name": "unitrack-api",
+    }
+    if settings.db_statement_timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    factory = sessionmaker(autoflush=False, expire_on_commit=False)
+    factory.configure(bind=engine)
+    return factory
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()

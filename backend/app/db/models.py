@@ -1,0 +1,80 @@
+"""ORM models: users, inferences and the course catalog."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+INFERENCE_KINDS = ("predict", "whatif")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    """A Supabase user, keyed by the token's ``sub``; created the first time a ``sub`` is seen."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class Inference(Base):
+    __tablename__ = "inferences"
+    __table_args__ = (
+        CheckConstraint("kind IN ('predict', 'whatif')", name="kind"),
+        Index("ix_inferences_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    cod_curso: Mapped[str] = mapped_column(String(32), nullable=False)
+    input: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    output: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    version: Mapped[str] = mapped_column(String(128), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    cod_curso: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nombre: Mapped[str] = mapped_column(String(200), nullable=False)
+    creditos: Mapped[int] = mapped_column(Integer, nullable=False)
+    familia: Mapped[str | None] = mapped_column(String(100))
+    nivel: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,141 @@
+"""Pydantic request/response schemas: the API contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from app.core.errors import ErrorResponse
+
+
+def _utc_z(value: datetime) -> str:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(_utc_z, return_type=str, when_used="json")]
+# No control characters: PostgreSQL JSONB cannot store \u0000.
+FeatureName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
+# Values are checked by the featurizer (finite numbers only), so it can name every bad field in one 422.
+FeatureMap = Annotated[
+    dict[FeatureName, Any],
+    Field(max_length=200, json_schema_extra={"additionalProperties": {"type": "number"}}),
+]
+CodCurso = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
+]
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "cod_persona": 8839,
+                    "cod_curso": "CS2H1",
+                    "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3},
+                }
+            ]
+        },
+    )
+
+    cod_persona: int = Field(ge=0, le=10**15)
+    cod_curso: CodCurso
+    features: FeatureMap
+
+
+class WhatIfRequest(PredictRequest):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "cod_persona": 8839,
+                    "cod_curso": "CS2H1",
+                    "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3},
+                    "deltas": {"CREDITOS": 1},
+                }
+            ]
+        },
+    )
+
+    deltas: FeatureMap
+
+
+class Prediction(BaseModel):
+    label: str
+    score: float
+
+
+class FeatureImpactOut(BaseModel):
+    feature: str
+    impact: float
+
+
+class PredictResponse(BaseModel):
+    id: uuid.UUID
+    prediction: Prediction
+    explain: list[FeatureImpactOut]
+    version: str
+
+
+class WhatIfResponse(PredictResponse):
+    baseline_score: float
+    baseline: Prediction
+    applied_deltas: dict[str, float]
+
+
+class MeResponse(BaseModel):
+    id: uuid.UUID
+    email: str | None
+
+
+class HistoryItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: Literal["predict", "whatif"]
+    cod_curso: str
+    cod_persona: int | None
+    input: dict[str, Any]
+    output: dict[str, Any]
+    version: str
+    created_at: UtcDatetime
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class CourseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cod_curso: str
+    nombre: str
+    creditos: int
+    familia: str | None
+    nivel: int | None
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadinessResponse(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: dict[str, Any]
+    model: dict[str, Any]
+    auth: dict[str, Any]
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries so clients (and schemathesis) know every error uses ErrorResponse."""
+    return {code: {"model": ErrorResponse} for code in codes}

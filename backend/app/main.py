@@ -1,0 +1,101 @@
+"""Application factory.
+
+``uvicorn app.main:app`` works as the spec asks, but the app is built lazily (module
+``__getattr__``), so importing this module in tests or the CLI has no side effects such as reading
+the environment or creating the local dev key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from app.api.v1 import api_router
+from app.api.v1.auth import local_router
+from app.core.config import Settings, get_settings
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import GuardMiddleware, RequestContextMiddleware
+from app.core.security import build_auth
+from app.db.base import create_db_engine, make_session_factory
+from app.services.inference import load_engine
+
+log = structlog.get_logger("unitrack")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json_logs=settings.is_prod)
+    verifier, signer = build_auth(settings)
+    db_engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Tests may install an engine before startup; otherwise load the configured model once.
+        if getattr(app.state, "model_engine", None) is None:
+            app.state.model_engine = await run_in_threadpool(load_engine, settings.model_path)
+        status = app.state.model_engine.status()
+        if status.get("mode") != "real":
+            log.warning("model_mock_mode", reason=status.get("reason"), path=status.get("path"))
+        log.info(
+            "startup",
+            env=settings.app_env,
+            auth_mode=settings.auth_mode,
+            db_dialect=db_engine.dialect.name,
+            model_mode=status.get("mode"),
+            model_version=status.get("version"),
+        )
+        try:
+            yield
+        finally:
+            db_engine.dispose()
+
+    prefix = settings.api_prefix
+    app = FastAPI(
+        title=settings.app_name,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=f"{prefix}/openapi.json",
+        docs_url=f"{prefix}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.verifier = verifier
+    app.state.local_signer = signer
+    app.state.db_engine = db_engine
+    app.state.session_factory = make_session_factory(db_engine)
+    app.state.model_engine = None
+
+    install_error_handlers(app)
+    # Added innermost first: Guard (body limit, last-resort 500) < CORS < request id/access log,
+    # so even 413/500 responses carry CORS headers and a request id.
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(api_router, prefix=prefix)
+    if signer is not None:
+        app.include_router(local_router, prefix=prefix)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,196 @@
+"""Turns a request's ``features`` mapping into the exact input the model expects.
+
+Validation collects *every* problem before raising, so one 422 names all bad fields at once.
+A feature value must be a real, finite number: bools, strings, None, NaN, inf and integers too
+large for a float are refused, because any silent coercion would let a typo or a broken client
+produce a confident-looking prediction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Larger magnitudes are almost certainly client bugs, and they can overflow a linear model's
+# decision function into inf/NaN scores. Card bounds, when present, are checked as well.
+MAX_ABS_FEATURE_VALUE = 1e12
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one request field; ``field`` is a dotted path like ``features.EDAD``."""
+
+    field: str
+    message: str
+    code: str
+
+
+class FeatureValidationError(Exception):
+    """The request's features or deltas cannot be fed to the model (the API answers 422)."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = list(errors)
+        summary = "; ".join(f"{error.field}: {error.message}" for error in self.errors)
+        super().__init__(summary or "invalid features")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What the model card (or the model) says about one input column."""
+
+    name: str
+    default: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """The ordered input columns of a model.
+
+    ``open_ended`` is only used by a mock engine without a card: there is nothing to validate
+    names against, so any finite numeric feature is accepted in the order given.
+    ``as_dataframe`` is True when the model was fit on a DataFrame, so column names must be passed
+    (ColumnTransformers select by name, and sklearn checks names against ``feature_names_in_``).
+    """
+
+    specs: tuple[FeatureSpec, ...]
+    open_ended: bool = False
+    as_dataframe: bool = True
+
+    @property
+    def names(self) -> list[str]:
+        return [spec.name for spec in self.specs]
+
+    def spec_by_name(self) -> dict[str, FeatureSpec]:
+        return {spec.name: spec for spec in self.specs}
+
+
+def coerce_number(value: Any) -> tuple[float | None, FieldError | None]:
+    """Returns ``(number, None)`` or ``(None, error-without-field)``; the caller sets the field."""
+    if isinstance(value, (bool, np.bool_)):
+        return None, FieldError("", "must be a number, not a boolean", "type_error")
+    if isinstance(value, (int, np.integer)):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None, FieldError("", "number is too large", "out_of_range")
+    elif isinstance(value, (float, np.floating)):
+        number = float(value)
+    else:
+        kind = "null" if value is None else type(value).__name__
+        return None, FieldError("", f"must be a number, got {kind}", "type_error")
+    if not math.isfinite(number):
+        return None, FieldError("", "must be a finite number", "not_finite")
+    if abs(number) > MAX_ABS_FEATURE_VALUE:
+        return None, FieldError("", f"magnitude exceeds {MAX_ABS_FEATURE_VALUE:g}", "out_of_range")
+    return number, None
+
+
+def _bounds_error(spec: FeatureSpec, number: float) -> str | None:
+    if spec.minimum is not None and number < spec.minimum:
+        return f"must be >= {spec.minimum:g}"
+    if spec.maximum is not None and number > spec.maximum:
+        return f"must be <= {spec.maximum:g}"
+    return None
+
+
+def _require_mapping(raw: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise FeatureValidationError([FieldError(field, "must be an object", "type_error")])
+    return raw
+
+
+def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float]:
+    """Validates a request's features; returns every model feature (defaults filled) in order."""
+    raw = _require_mapping(raw, "features")
+    errors: list[FieldError] = []
+    given: dict[str, float] = {}
+    known = schema.spec_by_name()
+    for name, value in raw.items():
+        field = f"features.{name}"
+        if not isinstance(name, str) or (not schema.open_ended and name not in known):
+            errors.append(FieldError(field, "unknown feature for this model", "unknown_feature"))
+            continue
+        number, error = coerce_number(value)
+        if error is not None:
+            errors.append(FieldError(field, error.message, error.code))
+            continue
+        spec = known.get(name)
+        bound_problem = _bounds_error(spec, number) if spec else None
+        if bound_problem:
+            errors.append(FieldError(field, bound_problem, "out_of_range"))
+            continue
+        given[name] = number
+
+    resolved: dict[str, float] = {}
+    for spec in schema.specs:
+        if spec.name in given:
+            resolved[spec.name] = given[spec.name]
+        elif spec.default is not None:
+            resolved[spec.name] = spec.default
+        elif not any(error.field == f"features.{spec.name}" for error in errors):
+            errors.append(FieldError(f"features.{spec.name}", "required feature is missing", "missing"))
+    if schema.open_ended:
+        for name, number in given.items():
+            resolved.setdefault(name, number)
+    if errors:
+        raise FeatureValidationError(errors)
+    return resolved
+
+
+def validate_deltas(raw: Any, features: Mapping[str, float], schema: FeatureSchema) -> dict[str, float]:
+    """Validates what-if deltas against the resolved features; every delta must name one of them."""
+    raw = _require_mapping(raw, "deltas")
+    errors: list[FieldError] = []
+    deltas: dict[str, float] = {}
+    known = schema.spec_by_name()
+    for name, value in raw.items():
+        field = f"deltas.{name}"
+        if not isinstance(name, str) or name not in features:
+            errors.append(FieldError(field, "unknown feature for this model", "unknown_feature"))
+            continue
+        number, error = coerce_number(value)
+        if error is not None:
+            errors.append(FieldError(field, error.message, error.code))
+            continue
+        shifted = features[name] + number
+        spec = known.get(name)
+        bound_problem = _bounds_error(spec, shifted) if spec else None
+        if bound_problem:
+            errors.append(FieldError(field, f"resulting value {shifted:g} {bound_problem}", "out_of_range"))
+            continue
+        deltas[name] = number
+    if errors:
+        raise FeatureValidationError(errors)
+    return deltas
+
+
+def apply_deltas(features: Mapping[str, float], deltas: Mapping[str, float]) -> dict[str, float]:
+    return {name: value + deltas.get(name, 0.0) for name, value in features.items()}
+
+
+def build_model_input(rows: np.ndarray, schema: FeatureSchema) -> pd.DataFrame | np.ndarray:
+    """Wraps a 2-D float array the way the model was fit (DataFrame with names, or plain array)."""
+    if schema.as_dataframe:
+        # Building from one 2-D block is far cheaper than from dicts or per-column Series.
+        return pd.DataFrame(rows, columns=schema.names, copy=False)
+    return rows
+
+
+def to_feature_vector(payload: Mapping[str, Any], schema: FeatureSchema | None = None) -> np.ndarray:
+    """The spec's entry point: the ordered 1-D feature vector for a payload.
+
+    ``payload`` may be the whole request body (with a ``features`` key) or the features mapping
+    itself. Without a schema every finite numeric feature is accepted in the order given.
+    """
+    features = payload.get("features", payload) if isinstance(payload, Mapping) else payload
+    schema = schema or FeatureSchema(specs=(), open_ended=True, as_dataframe=False)
+    resolved = validate_features(features, schema)
+    return np.fromiter(resolved.values(), dtype=np.float64, count=len(resolved))

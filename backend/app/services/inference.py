@@ -1,0 +1,271 @@
+"""The model-serving service the API calls: predictions, explanations and what-if scenarios.
+
+``load_engine(MODEL_PATH)`` is called once at start-up and never raises: a missing, unreadable or
+unusable model file gives a *mock* engine (score 0.5, version "mock") and a logged warning, so the
+API stays up and readiness can report "degraded". Engines are immutable after loading and safe to
+call from many threads at once.
+
+Result contract: ``score`` is the probability of passing, rounded to 6 decimals, and ``label`` is
+the card's positive label ("Aprobar" by default) exactly when that rounded score is >= 0.5. The
+label never comes from ``model.predict``, whose threshold may differ.
+
+In mock mode the accepted features are the card's (with its defaults and bounds) when a card sits
+beside the missing model; otherwise any finite numeric feature is accepted, since there is nothing
+to validate names against. What-if in mock mode simulates the spec's ±0.02: the baseline is 0.5 and
+the scenario is 0.5 + 0.02 * sign(sum of deltas).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.ml.card import DEFAULT_NEGATIVE_LABEL, DEFAULT_POSITIVE_LABEL, ModelCard
+from app.ml.explain import impacts_from_scores, perturbation_rows
+from app.ml.featurizer import (
+    FeatureSchema,
+    FeatureValidationError,
+    FieldError,
+    apply_deltas,
+    validate_deltas,
+    validate_features,
+)
+from app.ml.model_loader import LoadedModel, ModelLoadError, file_sha256, load_model, read_card_for
+
+__all__ = [
+    "FeatureImpact",
+    "FeatureValidationError",
+    "FieldError",
+    "InferenceError",
+    "ModelEngine",
+    "PredictionResult",
+    "WhatIfResult",
+    "clear_engine_cache",
+    "load_engine",
+]
+
+logger = logging.getLogger(__name__)
+
+PASS_THRESHOLD = 0.5
+MOCK_SCORE = 0.5
+MOCK_WHATIF_STEP = 0.02
+MOCK_VERSION = "mock"
+SCORE_DECIMALS = 6
+
+
+class InferenceError(RuntimeError):
+    """The loaded model failed on valid input (a server-side fault, not the client's)."""
+
+
+@dataclass(frozen=True)
+class FeatureImpact:
+    feature: str
+    impact: float
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    label: str
+    score: float
+    explain: list[FeatureImpact]
+    version: str
+    features: dict[str, float]
+
+
+@dataclass(frozen=True)
+class WhatIfResult:
+    prediction: PredictionResult
+    baseline: PredictionResult
+    applied_deltas: dict[str, float]
+
+
+class ModelEngine:
+    """Serves one model file, or a mock when that file cannot be served."""
+
+    def __init__(self, path: Path, loaded: LoadedModel | None, reason: str | None = None,
+                 mock_card: ModelCard | None = None):
+        self.path = path
+        self._loaded = loaded
+        self.reason = reason
+        self.is_mock = loaded is None
+        if loaded is not None:
+            self.version = loaded.version
+            self.schema = loaded.schema
+            self._positive_label, self._negative_label = loaded.positive_label, loaded.negative_label
+        else:
+            self.version = MOCK_VERSION
+            self.schema = (
+                FeatureSchema(specs=mock_card.features, as_dataframe=False)
+                if mock_card and mock_card.features
+                else FeatureSchema(specs=(), open_ended=True, as_dataframe=False)
+            )
+            self._positive_label = mock_card.positive_label if mock_card else DEFAULT_POSITIVE_LABEL
+            self._negative_label = mock_card.negative_label if mock_card else DEFAULT_NEGATIVE_LABEL
+        self.feature_names: list[str] = self.schema.names
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """What readiness and the logs show; cheap enough to call per request."""
+        status: dict[str, Any] = {
+            "mode": "mock" if self.is_mock else "real",
+            "version": self.version,
+            "path": str(self.path),
+            "reason": self.reason,
+            "features": list(self.feature_names),
+            "labels": {"positive": self._positive_label, "negative": self._negative_label},
+        }
+        if self._loaded is not None:
+            loaded = self._loaded
+            status.update(
+                estimator=type(loaded.estimator).__name__,
+                scoring_method=loaded.scorer.method,
+                scoring_path="numpy fast path (verified)" if loaded.fast_scores else "scikit-learn",
+                positive_class=_jsonable(loaded.scorer.positive_class),
+                positive_class_source=loaded.positive_class_source,
+                card=str(loaded.card.path) if loaded.card else None,
+                baselines={
+                    name: {"value": float(value), "source": loaded.baseline_sources[name]}
+                    for name, value in zip(self.feature_names, loaded.baselines)
+                },
+                warnings=list(loaded.warnings),
+            )
+        return status
+
+    def predict(self, features: Mapping[str, Any]) -> PredictionResult:
+        resolved = validate_features(features, self.schema)
+        if self._loaded is None:
+            return self._mock_result(resolved, MOCK_SCORE)
+        scores = self._score_block(self._explanation_block(resolved))
+        return self._result(resolved, scores)
+
+    def whatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
+        resolved = validate_features(features, self.schema)
+        applied = validate_deltas(deltas, resolved, self.schema)
+        shifted = apply_deltas(resolved, applied)
+        if self._loaded is None:
+            direction = float(np.sign(sum(applied.values()))) if applied else 0.0
+            scenario_score = min(1.0, max(0.0, MOCK_SCORE + MOCK_WHATIF_STEP * direction))
+            return WhatIfResult(
+                prediction=self._mock_result(shifted, scenario_score),
+                baseline=self._mock_result(resolved, MOCK_SCORE),
+                applied_deltas=applied,
+            )
+        # Baseline and scenario, each with its explanation rows, in a single model call.
+        baseline_block = self._explanation_block(resolved)
+        scenario_block = self._explanation_block(shifted)
+        scores = self._score_block(np.vstack([baseline_block, scenario_block]))
+        split = baseline_block.shape[0]
+        return WhatIfResult(
+            prediction=self._result(shifted, scores[split:]),
+            baseline=self._result(resolved, scores[:split]),
+            applied_deltas=applied,
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _explanation_block(self, resolved: dict[str, float]) -> np.ndarray:
+        row = np.fromiter(resolved.values(), dtype=np.float64, count=len(resolved))
+        return perturbation_rows(row, self._loaded.baselines)
+
+    def _score_block(self, block: np.ndarray) -> np.ndarray:
+        try:
+            scores = self._loaded.score_rows(block)
+        except Exception as exc:  # noqa: BLE001 - surface any model failure as one error type
+            raise InferenceError(f"model {self.version} failed to score: {type(exc).__name__}: {exc}") from exc
+        scores = np.asarray(scores, dtype=np.float64)
+        if not np.all(np.isfinite(scores)):
+            raise InferenceError(f"model {self.version} returned a non-finite score")
+        return np.clip(scores, 0.0, 1.0)
+
+    def _label(self, score: float) -> str:
+        return self._positive_label if score >= PASS_THRESHOLD else self._negative_label
+
+    def _result(self, resolved: dict[str, float], scores: np.ndarray) -> PredictionResult:
+        score = round(float(scores[0]), SCORE_DECIMALS)
+        impacts = impacts_from_scores(scores, self.feature_names)
+        return PredictionResult(
+            label=self._label(score),
+            score=score,
+            explain=[FeatureImpact(name, round(impact, SCORE_DECIMALS)) for name, impact in impacts],
+            version=self.version,
+            features=dict(resolved),
+        )
+
+    def _mock_result(self, resolved: dict[str, float], score: float) -> PredictionResult:
+        score = round(score, SCORE_DECIMALS)
+        return PredictionResult(
+            label=self._label(score),
+            score=score,
+            # The mock score does not depend on any feature, so every impact is honestly zero.
+            explain=[FeatureImpact(name, 0.0) for name in resolved],
+            version=self.version,
+            features=dict(resolved),
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _mock_engine(path: Path, reason: str) -> ModelEngine:
+    notes: list[str] = []
+    try:
+        sha = file_sha256(path) if path.is_file() else None
+    except OSError:
+        sha = None
+    card = read_card_for(path, sha, notes)
+    logger.warning("model serving in MOCK mode (score fixed at %.1f): %s", MOCK_SCORE, reason)
+    for note in notes:
+        logger.warning("model %s: %s", path.name, note)
+    return ModelEngine(path, None, reason=reason, mock_card=card)
+
+
+def build_engine(model_path: Path) -> ModelEngine:
+    """Uncached: loads the model at ``model_path`` or falls back to a mock engine."""
+    try:
+        loaded = load_model(model_path)
+    except ModelLoadError as exc:
+        return _mock_engine(model_path, exc.reason)
+    except Exception as exc:  # noqa: BLE001 - start-up must survive any broken model file
+        return _mock_engine(model_path, f"unexpected error loading the model: {type(exc).__name__}: {exc}")
+    logger.info(
+        "model loaded: version=%s estimator=%s scoring=%s positive_class=%r (%s) features=%s",
+        loaded.version, type(loaded.estimator).__name__, loaded.scorer.method,
+        loaded.scorer.positive_class, loaded.positive_class_source, loaded.schema.names,
+    )
+    return ModelEngine(model_path, loaded)
+
+
+_ENGINES: dict[Path, ModelEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def load_engine(model_path: Path | str) -> ModelEngine:
+    """The process-wide engine for ``model_path`` (loaded once per resolved path); never raises."""
+    try:
+        key = Path(model_path).expanduser().resolve()
+    except (OSError, RuntimeError, TypeError, ValueError) as exc:
+        return _mock_engine(Path(str(model_path)), f"invalid model path: {exc}")
+    engine = _ENGINES.get(key)
+    if engine is not None:
+        return engine
+    with _ENGINES_LOCK:
+        # Double-checked: another thread may have loaded it while we waited for the lock.
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = build_engine(key)
+            _ENGINES[key] = engine
+        return engine
+
+
+def clear_engine_cache() -> None:
+    """Forgets loaded engines (tests, or a deliberate reload after replacing the model file)."""
+    with _ENGINES_LOCK:
+        _ENGINES.clear()

@@ -1,0 +1,215 @@
+"""Shared fixtures: a migrated database, a loopback JWKS server, real tokens and an app client."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+TESTS_DIR = Path(__file__).resolve().parent
+for path in (BACKEND_DIR, TESTS_DIR):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token  # noqa: E402
+from dbkit import (  # noqa: E402
+    choose_target,
+    create_postgres_database,
+    drop_postgres_database,
+    sqlite_url,
+)
+
+from app.cli import alembic_config  # noqa: E402
+from app.core.config import Settings, normalize_database_url  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.services.inference import ModelEngine, load_engine  # noqa: E402
+
+FEATURES = ["PTJE_INGRESO", "EDAD", "CREDITOS", "AVG_NG", "PRCTJE-NPC-S"]
+STUDENT = {"PTJE_INGRESO": 130.0, "EDAD": 20.0, "CREDITOS": 4.0, "AVG_NG": 12.0, "PRCTJE-NPC-S": 20.0}
+ORIGINS = "https://app.example.com,https://preview.example.com"
+
+
+# -- database ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def db_target():
+    try:
+        return choose_target()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(db_target, tmp_path_factory) -> Iterator[str]:
+    from alembic import command
+
+    if db_target.kind == "postgresql":
+        url = create_postgres_database(db_target.admin_url)
+    else:
+        url = sqlite_url(tmp_path_factory.mktemp("db"))
+    try:
+        config = alembic_config(url)
+        config.attributes["configure_logger"] = False
+        command.upgrade(config, "head")
+        yield url
+    finally:
+        if db_target.kind == "postgresql":
+            drop_postgres_database(db_target.admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url) -> Iterator[Engine]:
+    engine = create_engine(normalize_database_url(database_url))
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE inferences, users, courses"))
+        else:
+            for table in ("inferences", "users", "courses"):
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def clean_db(db_engine) -> Iterator[Engine]:
+    """Per-test isolation: every table is emptied after the test (the app commits for real)."""
+    _truncate(db_engine)
+    yield db_engine
+    _truncate(db_engine)
+
+
+@pytest.fixture
+def count_rows(clean_db) -> Callable[[str], int]:
+    def count(table: str = "inferences") -> int:
+        with clean_db.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    return count
+
+
+# -- auth --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _jwks_server() -> Iterator[JWKSServer]:
+    server = JWKSServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def jwks_server(_jwks_server) -> JWKSServer:
+    _jwks_server.reset()
+    return _jwks_server
+
+
+@pytest.fixture
+def token() -> str:
+    return make_token("ES256")
+
+
+@pytest.fixture
+def auth_headers(token) -> dict[str, str]:
+    return bearer(token)
+
+
+# -- app ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_factory(database_url, jwks_server, tmp_path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "_env_file": None,
+            "app_env": "test",
+            "auth_mode": "supabase",
+            "supabase_jwks_url": jwks_server.url,
+            "supabase_issuer": ISSUER,
+            "supabase_jwt_secret": HS_SECRET,
+            "database_url": database_url,
+            "model_path": tmp_path / "no-model-here" / "model.pkl",
+            "frontend_origin": ORIGINS,
+            "local_auth_key_path": tmp_path / ".local_auth" / "key.pem",
+            "log_level": "WARNING",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_client(settings_factory, clean_db):
+    @asynccontextmanager
+    async def factory(
+        engine: ModelEngine | None = None, **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(settings_factory(**overrides))
+        if engine is not None:
+            app.state.model_engine = engine
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                client.app = app  # type: ignore[attr-defined]
+                yield client
+
+    return factory
+
+
+@pytest.fixture
+async def client(make_client) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client() as c:
+        yield c
+
+
+# -- a real model, trained here ----------------------------------------------------------------
+
+
+def _students(n_rows: int = 600, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "PTJE_INGRESO": rng.uniform(80, 180, n_rows),
+            "EDAD": rng.uniform(16, 40, n_rows),
+            "CREDITOS": rng.integers(1, 7, n_rows).astype(float),
+            "AVG_NG": rng.uniform(0, 20, n_rows),
+            "PRCTJE-NPC-S": rng.uniform(0, 100, n_rows),
+        }
+    )
+    logit = 0.8 * (frame["AVG_NG"] - 11) - 0.05 * (frame["PRCTJE-NPC-S"] - 40)
+    return frame, (logit + rng.normal(0, 0.3, n_rows) > 0).to_numpy().astype(int)
+
+
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory) -> Path:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame, target = _students()
+    pipeline = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))])
+    pipeline.fit(frame, target)
+    path = tmp_path_factory.mktemp("model") / "model.pkl"
+    joblib.dump(pipeline, path)
+    return path
+
+
+@pytest.fixture
+def real_engine(model_file) -> ModelEngine:
+    engine = load_engine(model_file)
+    assert not engine.is_mock, engine.status()
+    return engine

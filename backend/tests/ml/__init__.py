@@ -1,0 +1,1 @@
+"""Model-serving tests: plain pytest, no FastAPI app or database needed."""

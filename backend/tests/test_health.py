@@ -1,0 +1,58 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import re
+
+from authkit import bearer, make_token
+
+
+async def test_healthz_returns_ok(client):
+    response = await client.get("/api/v1/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_every_response_carries_a_request_id_and_echoes_a_sane_one(client):
+    generated = await client.get("/api/v1/healthz")
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["x-request-id"])
+    echoed = await client.get("/api/v1/healthz", headers={"X-Request-ID": "trace-123"})
+    assert echoed.headers["x-request-id"] == "trace-123"
+    hostile = await client.get("/api/v1/healthz", headers={"X-Request-ID": "a b\tc" * 100})
+    assert hostile.headers["x-request-id"] != "a b\tc" * 100
+
+
+async def test_readiness_is_degraded_in_mock_mode(client):
+    response = await client.get("/api/v1/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["model"]["mode"] == "mock"
+    assert body["model"]["version"] == "mock"
+    assert body["database"]["status"] == "ok"
+    assert body["auth"]["mode"] == "supabase"
+    assert "path" not in body["model"]
+
+
+async def test_readiness_is_ok_with_a_real_model_and_reports_jwks_state(make_client, real_engine):
+    async with make_client(engine=real_engine) as client:
+        await client.get("/api/v1/auth/me", headers=bearer(make_token()))
+        body = (await client.get("/api/v1/readyz")).json()
+    assert body["status"] == "ok"
+    assert body["model"]["mode"] == "real"
+    assert body["model"]["version"] == real_engine.version
+    assert body["auth"]["jwks"]["fetched"] is True
+    assert body["auth"]["jwks"]["keys"] == 2
+
+
+async def test_readiness_is_503_in_the_error_shape_when_the_database_is_down(make_client):
+    down = "postgresql://postgres@127.0.0.1:9/nowhere"
+    async with make_client(database_url=down, db_connect_timeout_seconds=1) as client:
+        response = await client.get("/api/v1/readyz")
+        assert (await client.get("/api/v1/healthz")).status_code == 200
+    assert response.status_code == 503
+    body = response.json()
+    assert body["error"] == "not_ready"
+    assert body["status_code"] == 503
+    assert body["database"] == {"status": "unavailable"}
+    assert "127.0.0.1:9" not in response.text
