@@ -8,7 +8,7 @@ taken to be UTC, which is what the pipeline writes.
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -25,6 +25,8 @@ UtcDatetime = Annotated[
     datetime,
     AfterValidator(_as_utc),
     PlainSerializer(format_utc, return_type=str, when_used="json"),
+    # The serializer hides the datetime from the schema generator; say what goes over the wire.
+    WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
 

@@ -1,0 +1,155 @@
+"""Write a run's files into its staging directory, all through the api/schemas models.
+
+run.json (the RunBundle) is written last: publish.py refuses to publish a directory without it, so a
+half-written staging directory can never be published.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from api.schemas.images import ImageMetadata
+from api.schemas.run import RUN_BUNDLE_FILE, RunBundle, RunImage, RunSummary
+from pipelines import backtest, charts
+from pipelines.assemble import FAN_QUANTILES, Assembled
+from pipelines.walkforward import TaskResult
+
+IMAGES_DIR = "images"
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as fh:
+        if not rows:
+            return
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def backtest_frame(r: TaskResult, dates: pd.DatetimeIndex, logp: np.ndarray) -> pd.DataFrame:
+    """Daily series of one model x horizon; the row dated d+1 holds the return earned over d -> d+1."""
+    days = np.arange(r.test_rows[0], r.test_rows[-1] + r.horizon)
+    equity = backtest.equity_curve(r.strategy_returns)
+    hold = np.exp(logp[days + 1] - logp[days[0]])
+    return pd.DataFrame({"date": dates[days + 1], "position": r.positions, "strategy_return": r.strategy_returns,
+                         "equity": equity, "drawdown": backtest.drawdown_series(equity), "buy_hold": hold})
+
+
+def write_tables(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex, logp: np.ndarray) -> None:
+    last_date = dates[-1].date().isoformat()
+    # Spec section 7 columns first, then the rest of ModelMetrics.
+    spec_cols = ["model", "horizon", "da_train", "da_test", "variance_ratio", "rmse", "mae"]
+    rows = []
+    for m in a.metrics:
+        d = m.model_dump()
+        d["model"] = d.pop("model_name")
+        rows.append({k: d[k] for k in spec_cols} | {k: v for k, v in d.items() if k not in spec_cols})
+    _write_csv(out / "metrics.csv", rows)
+    rows = []
+    for f in a.forecasts:
+        d = f.model_dump(mode="json")
+        rows.append({"date": last_date, "model": d["model"], "horizon": d["horizon"], "prediction": d["prediction"],
+                     "direction": d["direction"], "confidence": d["confidence"],
+                     "prediction_price": d["prediction_price"], "prediction_date": d["prediction_date"],
+                     "generated_at": d["generated_at"]})
+    _write_csv(out / "forecasts.csv", rows)
+    rows = []
+    for c in a.consensus:
+        d = c.model_dump(mode="json")
+        rows.append({"date": last_date, "horizon": d["horizon"], "consensus_prediction": d["consensus_prediction"],
+                     "consensus_direction": d["consensus_direction"], "confidence": d["confidence"],
+                     "models_used": ";".join(d["models_used"]), "weights": json.dumps(d["weights"])})
+    _write_csv(out / "consensus.csv", rows)
+    _write_csv(out / "feature_importance.csv",
+               [{"model": fi.model_name, "horizon": fi.horizon, "rank": i + 1, "feature": k, "importance": v}
+                for fi in a.importances for i, (k, v) in enumerate(fi.features.items())])
+    frames = []
+    for (m, h), r in results.items():
+        df = backtest_frame(r, dates, logp)
+        df.insert(0, "horizon", h)
+        df.insert(0, "model", m)
+        frames.append(df)
+    pd.concat(frames).to_csv(out / "backtest_series.csv", index=False, float_format="%.8g",
+                             date_format="%Y-%m-%d")
+
+
+def _pair_charts(img_dir: Path, m: str, h: int, bt: pd.DataFrame, feats: dict[str, float]) -> list[tuple]:
+    made = []
+    i = charts.image_id("backtest_equity", m, h)
+    charts.backtest_equity(img_dir / f"{i}.png", bt["date"], bt["equity"].to_numpy(), bt["buy_hold"].to_numpy(),
+                           f"{m}, h={h}: backtest wealth (out of sample)")
+    made.append((i, "backtest_equity", m, h))
+    i = charts.image_id("backtest_drawdown", m, h)
+    charts.backtest_drawdown(img_dir / f"{i}.png", bt["date"], bt["drawdown"].to_numpy(),
+                             f"{m}, h={h}: backtest drawdown")
+    made.append((i, "backtest_drawdown", m, h))
+    i = charts.image_id("feature_importance", m, h)
+    charts.feature_importance(img_dir / f"{i}.png", feats, f"{m}, h={h}: top features")
+    made.append((i, "feature_importance", m, h))
+    return made
+
+
+def write_charts(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex, logp: np.ndarray,
+                 models: list[str], horizons: list[int], n_jobs: int) -> list[tuple]:
+    img_dir = out / IMAGES_DIR
+    img_dir.mkdir(exist_ok=True)
+    made = []
+    i = charts.image_id("model_ranking")
+    mean_up = float(np.mean([b.always_up_da for b in a.baselines]))
+    charts.model_ranking(img_dir / f"{i}.png", a.avg_da_by_model, mean_up)
+    made.append((i, "model_ranking", None, None))
+    i = charts.image_id("metrics_heatmap")
+    da = np.array([[next(x.da_test for x in a.metrics if x.model_name == m and x.horizon == h) for h in horizons]
+                   for m in models])
+    charts.metrics_heatmap(img_dir / f"{i}.png", models, horizons, da)
+    made.append((i, "metrics_heatmap", None, None))
+
+    i = charts.image_id("forecast_fan_chart")
+    hist = slice(max(len(dates) - 250, 0), len(dates))
+    last_p = float(np.exp(logp[-1]))
+    hs = sorted(a.fan)
+    fc_dates = [dates[-1]] + [pd.Timestamp(a.fan[h]["date"]) for h in hs]
+    center = np.array([last_p] + [last_p * np.exp(a.fan[h]["prediction"]) for h in hs])
+    bands = {}
+    for ql, qh in FAN_QUANTILES:
+        lo = [last_p] + [last_p * np.exp(a.fan[h]["prediction"] + a.fan[h]["quantiles"][ql]) for h in hs]
+        hi = [last_p] + [last_p * np.exp(a.fan[h]["prediction"] + a.fan[h]["quantiles"][qh]) for h in hs]
+        bands[(ql, qh)] = (np.array(lo), np.array(hi))
+    charts.forecast_fan_chart(img_dir / f"{i}.png", dates[hist], np.exp(logp[hist]), fc_dates, center, bands,
+                              "Consensus forecast with out-of-sample error quantiles")
+    made.append((i, "forecast_fan_chart", None, None))
+
+    imp = {(fi.model_name, fi.horizon): fi.features for fi in a.importances}
+    jobs = [delayed(_pair_charts)(img_dir, m, h, backtest_frame(results[(m, h)], dates, logp), imp[(m, h)])
+            for m in models for h in horizons]
+    for chunk in Parallel(n_jobs=n_jobs)(jobs):
+        made.extend(chunk)
+    return made
+
+
+def image_manifest(out: Path, made: list[tuple], generated_at) -> list[RunImage]:
+    images = []
+    for image_id, kind, m, h in made:
+        rel = f"{IMAGES_DIR}/{image_id}.png"
+        p = out / rel
+        images.append(RunImage(file=rel, metadata=ImageMetadata(
+            image_id=image_id, image_type=kind, model_name=m, horizon=h, generated_at=generated_at,
+            file_size_bytes=p.stat().st_size, dimensions=charts.png_dimensions(p))))
+    return images
+
+
+def write_bundle(out: Path, summary: RunSummary, a: Assembled, images: list[RunImage]) -> RunBundle:
+    bundle = RunBundle(summary=summary, models=a.summaries, metrics=a.metrics, forecasts=a.forecasts,
+                       consensus=a.consensus, feature_importance=a.importances, images=images)
+    (out / "summary.json").write_text(summary.model_dump_json(indent=2))
+    # Validate the exact bytes a reader will load, not just the in-memory object.
+    text = bundle.model_dump_json(indent=1)
+    RunBundle.model_validate_json(text)
+    (out / RUN_BUNDLE_FILE).write_text(text)
+    return bundle
