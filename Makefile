@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
 DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt
 
-.PHONY: run test test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-forecast-api bench-forecast-pipeline clean
+.PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-forecast-api bench-forecast-pipeline clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-backend: dev-deps
 
 test-forecast: dev-deps
 	cd forecast && ../$(PY) -m pytest -q
+
+## make contracts: export both OpenAPI documents (no server) and regenerate the Zod schemas.
+contracts: venv
+	bash contracts/generate.sh
 
 model: venv
 	$(PY) ml_models/src/train.py

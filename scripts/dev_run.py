@@ -133,7 +133,7 @@ UniTrack API   http://127.0.0.1:{UNITRACK_PORT}/docs   (local auth mode)
     curl -s -X POST http://127.0.0.1:{UNITRACK_PORT}/api/v1/predict \\
       -H 'Authorization: Bearer {token}' \\
       -H 'Content-Type: application/json' \\
-      -d '{{"cod_persona": 8839, "cod_curso": "CS2H1", "features": {{"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3, "AVG_NG": 13.5, "PRCTJE-NPC-S": 0.1}}}}'
+      -d '{{"cod_persona": 8839, "cod_curso": "CS2H1", "features": {{"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3, "AVG_NG": 13.5, "PRCTJE-NPC-S": 20}}}}'
 
 Forecast API   http://127.0.0.1:{FORECAST_PORT}/docs
 {credentials}

@@ -13,9 +13,8 @@ run_suite() {
 
 run_suite "UniTrack API (backend/)" backend "$PY" -m pytest -q
 run_suite "Forecast service (forecast/)" forecast "$PY" -m pytest -q
-if [ -f contracts/package.json ]; then
-  run_suite "Contracts (contracts/)" contracts bash -c "npm ci --no-audit --no-fund --silent && npm test"
-fi
+# After the Python suites, which refresh the recorded responses under contracts/fixtures/.
+run_suite "Contracts (contracts/): drift check and Zod tests" . bash contracts/check.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED suites: ${failed[*]}" >&2

@@ -30,6 +30,13 @@ from dbkit import (  # noqa: E402
 )
 
 from app.cli import alembic_config  # noqa: E402
+
+# The contract fixtures recorder lives with the Zod tests that read its output; the backend image
+# does not ship tests, so this only runs in the repository.
+CONTRACTS_PYTHON = BACKEND_DIR.parent / "contracts" / "python"
+if CONTRACTS_PYTHON.is_dir() and str(CONTRACTS_PYTHON) not in sys.path:
+    sys.path.insert(0, str(CONTRACTS_PYTHON))
+from contract_fixtures import FixtureRecorder  # noqa: E402
 from app.core.config import Settings, normalize_database_url  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.services.inference import ModelEngine, load_engine  # noqa: E402
@@ -152,8 +159,15 @@ def settings_factory(database_url, jwks_server, tmp_path) -> Callable[..., Setti
     return make
 
 
+@pytest.fixture(scope="session")
+def fixture_recorder() -> Iterator[FixtureRecorder]:
+    recorder = FixtureRecorder("unitrack")
+    yield recorder
+    recorder.write()
+
+
 @pytest.fixture
-def make_client(settings_factory, clean_db):
+def make_client(settings_factory, clean_db, fixture_recorder):
     @asynccontextmanager
     async def factory(
         engine: ModelEngine | None = None, **overrides: Any
@@ -163,7 +177,11 @@ def make_client(settings_factory, clean_db):
             app.state.model_engine = engine
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with httpx.AsyncClient(
+                transport=transport,
+                base_url="http://testserver",
+                event_hooks={"response": [fixture_recorder.hook(app)]},
+            ) as client:
                 client.app = app  # type: ignore[attr-defined]
                 yield client
 

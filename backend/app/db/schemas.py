@@ -130,7 +130,7 @@ class HealthResponse(BaseModel):
 
 
 class ReadinessResponse(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded", "unavailable"]
     database: dict[str, Any]
     model: dict[str, Any]
     auth: dict[str, Any]

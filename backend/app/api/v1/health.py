@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.core.errors import error_body
 from app.db import repository
-from app.db.schemas import HealthResponse, ReadinessResponse, error_responses
+from app.db.schemas import HealthResponse, ReadinessResponse
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger(__name__)
@@ -31,7 +31,20 @@ def _database_status(request: Request) -> dict[str, Any]:
     return {"status": "ok", "dialect": request.app.state.db_engine.dialect.name}
 
 
-@router.get("/readyz", response_model=ReadinessResponse, responses=error_responses(503))
+def _public_model_status(status: dict[str, Any]) -> dict[str, Any]:
+    # A public endpoint: publish what operators need, not file system paths.
+    model = {k: status.get(k) for k in ("mode", "version", "reason", "features")}
+    path, reason = status.get("path"), model.get("reason")
+    if isinstance(path, str) and isinstance(reason, str):
+        model["reason"] = reason.replace(path, Path(path).name)
+    return model
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadinessResponse,
+    responses={503: {"model": ReadinessResponse, "description": "Not ready: the database is down"}},
+)
 def readyz(request: Request) -> Any:
     state = request.app.state
     engine = getattr(state, "model_engine", None)
@@ -39,14 +52,13 @@ def readyz(request: Request) -> Any:
     if engine is None:
         model = {"mode": "unloaded", "version": None}
     else:
-        # A public endpoint: publish what operators need, not file system paths.
-        status = engine.status()
-        model = {k: status.get(k) for k in ("mode", "version", "reason", "features")}
+        model = _public_model_status(engine.status())
     auth = {"mode": state.settings.auth_mode, "jwks": state.verifier.jwks.status()}
     database = _database_status(request)
-    checks = {"database": database, "model": model, "auth": auth}
+    # Readiness answers with its own document even when not ready (503), like the forecast service's
+    # /health/ready: load balancers read the status code, operators read the components.
     if database["status"] != "ok":
-        body = error_body(503, "Database is unavailable", error="not_ready")
-        return JSONResponse({**body, **checks}, status_code=503)
+        body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
+        return JSONResponse(body.model_dump(mode="json"), status_code=503)
     status = "ok" if model.get("mode") == "real" else "degraded"
-    return ReadinessResponse(status=status, **checks)
+    return ReadinessResponse(status=status, database=database, model=model, auth=auth)

@@ -1,0 +1,110 @@
+"""Settings from the environment (and forecast/.env when present), validated once at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FORECAST_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def normalise_database_url(url: str) -> str:
+    """Heroku/Railway style ``postgres://`` URLs become SQLAlchemy's psycopg2 dialect."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+        # A relative SQLite path is relative to forecast/, whatever the working directory.
+        return f"sqlite:///{(FORECAST_DIR / url[len('sqlite:///'):]).resolve()}"
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=FORECAST_DIR / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    app_env: Literal["dev", "test", "prod"] = "dev"
+    app_version: str = "1.0.0"
+    log_level: str = "INFO"
+    log_json: bool | None = Field(None, description="JSON logs; defaults to on in prod")
+    access_log: bool = True
+
+    secret_key: str = DEFAULT_SECRET_KEY
+    access_token_expire_minutes: int = Field(60, ge=1, le=60 * 24 * 30)
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    auth_cache_seconds: float = Field(
+        1.0, ge=0, le=30, description="How long a verified token is trusted without a database look-up"
+    )
+
+    database_url: str = f"sqlite:///{FORECAST_DIR / 'forecast.db'}"
+    db_connect_timeout_seconds: int = Field(5, ge=1)
+    db_statement_timeout_ms: int = Field(5000, ge=100)
+    db_pool_size: int = Field(5, ge=1)
+
+    results_dir: Path = FORECAST_DIR / "pipelines" / "results"
+    results_poll_seconds: float = Field(1.0, gt=0, le=60)
+
+    frontend_origin: str = "http://localhost:3000"
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+
+    admin_username: str | None = None
+    admin_email: str | None = None
+    admin_password: str | None = None
+
+    redis_url: str | None = None
+    login_max_failures: int = Field(5, ge=1)
+    login_window_seconds: int = Field(300, ge=1)
+    login_lockout_seconds: int = Field(300, ge=1)
+
+    default_horizon: int = Field(5, ge=1, le=30)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_db(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("results_dir")
+    @classmethod
+    def _absolute_results_dir(cls, value: Path) -> Path:
+        return value if value.is_absolute() else (FORECAST_DIR / value).resolve()
+
+    @field_validator("redis_url", "admin_username", "admin_email", "admin_password")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_prod(self) -> Settings:
+        if self.app_env == "prod":
+            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                    "characters in prod"
+                )
+            if "*" in self.frontend_origin or not self.frontend_origin.strip():
+                raise ValueError("FRONTEND_ORIGIN must be an explicit origin (no wildcard) in prod")
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env == "prod"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_prod if self.log_json is None else self.log_json
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

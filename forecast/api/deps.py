@@ -1,0 +1,112 @@
+"""FastAPI dependencies with short names.
+
+Every dependency is ``async def``: a plain ``def`` would run in the thread pool, which costs more than
+the in-memory read it guards. SessionDep is the single commit point: the request's session commits when the endpoint returns and
+rolls back when it raises; it ends before the response is sent (scope="function"), so a client never
+sees a success whose commit failed. The session connects lazily: read endpoints served from memory
+never touch the database unless the token must be re-checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.config import Settings
+from api.services import auth
+from api.services.results import RunStore, Snapshot
+from api.services.throttle import LoginThrottle
+
+
+async def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        session.close()  # cheap: the connection, if any, went back to the pool at commit/rollback
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def get_store(request: Request) -> RunStore:
+    return request.app.state.run_store
+
+
+async def get_snapshot(request: Request) -> Snapshot:
+    """The caller's token is checked first, then one snapshot is taken for the whole request:
+    everything the endpoint reads comes from the same run. A single dependency on purpose: FastAPI's
+    per-dependency overhead is most of the cost of an in-memory read."""
+    await authenticate(request)
+    return request.app.state.run_store.require()
+
+
+async def get_throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle
+
+
+async def get_auth_cache(request: Request) -> auth.AuthCache:
+    return request.app.state.auth_cache
+
+
+StoreDep = Annotated[RunStore, Depends(get_store)]
+AuthedSnapshot = Annotated[Snapshot, Depends(get_snapshot)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
+AuthCacheDep = Annotated[auth.AuthCache, Depends(get_auth_cache)]
+
+
+bearer_scheme = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/login")
+
+
+async def authenticate(request: Request) -> auth.Principal:
+    """The request's principal: from the per-process token cache, or verified in a worker thread."""
+    state = request.app.state
+    authorization = request.headers.get("authorization")
+    token = auth.parse_bearer(authorization)
+    principal = state.auth_cache.get(token)
+    if principal is not None:
+        return principal
+    # Single flight: when a cached token expires under load, one worker thread re-verifies it and the
+    # concurrent requests carrying the same token await that result instead of piling onto the database.
+    inflight: dict[str, asyncio.Future[auth.Principal]] = state.auth_inflight
+    future = inflight.get(token)
+    if future is None:
+        future = asyncio.ensure_future(
+            run_in_threadpool(auth.verify_token, state.settings, state.auth_cache, state.session_factory, token)
+        )
+        inflight[token] = future
+        future.add_done_callback(lambda _: inflight.pop(token, None))
+    return await asyncio.shield(future)
+
+
+async def get_current_principal(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> auth.Principal:
+    return await authenticate(request)
+
+
+CurrentPrincipal = Annotated[auth.Principal, Depends(get_current_principal)]
+
+
+async def get_current_user(principal: CurrentPrincipal) -> auth.UserResponse:
+    return principal.user
+
+
+CurrentUser = Annotated[auth.UserResponse, Depends(get_current_user)]

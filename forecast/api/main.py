@@ -1,0 +1,117 @@
+"""The forecast API: ``uvicorn api.main:app`` from forecast/."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from api.bootstrap import ensure_admin
+from api.config import Settings, get_settings
+from api.db.session import build_engine, build_session_factory
+from api.errors import install_error_handlers
+from api.fastpath import FastReadMiddleware
+from api.logging import configure_logging, get_logger
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.routers import auth, forecasts, health, images, models
+from api.services.auth import AuthCache
+from api.services.results import RunStore
+from api.services.throttle import build_throttle
+
+API_PREFIX = "/api/v1"
+log = get_logger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    await run_in_threadpool(app.state.run_store.refresh)
+    try:
+        await run_in_threadpool(ensure_admin, settings, app.state.session_factory)
+    except Exception as exc:  # a down database must not stop health and readiness from answering
+        log.error("admin_bootstrap_failed", exc_type=type(exc).__name__)
+    poller = asyncio.create_task(app.state.run_store.poll_forever(), name="run-poller")
+    log.info("startup", env=settings.app_env, results_dir=str(settings.results_dir),
+             run_id=app.state.run_store.snapshot.run_id if app.state.run_store.snapshot else None)
+    try:
+        yield
+    finally:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+        app.state.engine.dispose()
+
+
+def _patched_openapi(app: FastAPI) -> dict[str, Any]:
+    """422 is documented as ErrorResponse (what the service sends, not FastAPI's HTTPValidationError),
+    and every operation that can answer 401 declares the bearer scheme."""
+    schema = FastAPI.openapi(app)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            response = operation.get("responses", {}).get("422")
+            if response:
+                response["content"] = {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+                }
+        for operation in path.values():
+            # Read endpoints authenticate inside their snapshot dependency: document the bearer scheme.
+            if "401" in operation.get("responses", {}) and "security" not in operation:
+                operation["security"] = [{"HTTPBearer": []}]
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.json_logs, cache=settings.app_env != "test")
+    app = FastAPI(
+        title="Forecast API",
+        version=settings.app_version,
+        description="Forecasts, model metrics and charts of the latest published pipeline run.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = build_engine(settings)
+    app.state.session_factory = build_session_factory(app.state.engine)
+    app.state.run_store = RunStore(settings.results_dir, settings.results_poll_seconds)
+    app.state.login_throttle = build_throttle(settings, app.state.session_factory)
+    app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
+    app.state.auth_inflight = {}
+
+    install_error_handlers(app)
+    for router in (auth.router, forecasts.router, models.router, images.router, health.router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    app.add_middleware(FastReadMiddleware)  # innermost: just outside FastAPI's router
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[settings.frontend_origin],
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
+        expose_headers=["ETag", "Retry-After", "X-Request-ID"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware, enabled_access_log=settings.access_log)
+    app.openapi = lambda: app.openapi_schema or _cache_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _cache_openapi(app: FastAPI) -> dict[str, Any]:
+    app.openapi_schema = _patched_openapi(app)
+    return app.openapi_schema
+
+
+app = create_app()

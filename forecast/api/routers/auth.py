@@ -1,0 +1,30 @@
+from fastapi import APIRouter, Request
+
+from api.deps import AuthCacheDep, CurrentPrincipal, CurrentUser, SessionDep, SettingsDep, ThrottleDep
+from api.routers import errors
+from api.schemas.auth import LoginRequest, MessageResponse, TokenResponse, UserResponse
+from api.services import auth
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=TokenResponse, responses=errors(401, 403, 413, 422, 429))
+def login(body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, throttle: ThrottleDep):
+    client_ip = request.client.host if request.client else "unknown"
+    return auth.login(session, settings, throttle, body.username, body.password, client_ip)
+
+
+@router.post("/logout", response_model=MessageResponse, responses=errors(401, 403))
+def logout(principal: CurrentPrincipal, session: SessionDep, cache: AuthCacheDep):
+    auth.logout(session, cache, principal)
+    return MessageResponse(message="Logged out; the token is revoked")
+
+
+@router.get("/me", response_model=UserResponse, responses=errors(401, 403))
+async def me(user: CurrentUser):
+    return user
+
+
+@router.post("/refresh", response_model=TokenResponse, responses=errors(401, 403))
+def refresh(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep, cache: AuthCacheDep):
+    return auth.refresh(session, settings, cache, principal)

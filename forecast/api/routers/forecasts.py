@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from api.deps import AuthedSnapshot
+from api.routers import AUTHED, JSONBytes, errors
+from api.schemas.forecasts import ConsensusResponse, ForecastDashboard, ForecastListResponse, ForecastResponse
+from api.services import forecasts
+
+router = APIRouter(prefix="/forecasts", tags=["forecasts"], responses=AUTHED)
+
+Horizon = Annotated[int, Path(ge=1, le=30, description="Horizon in trading days (1-30)")]
+HorizonQuery = Annotated[int | None, Query(ge=1, le=30, description="Horizon in trading days (1-30)")]
+
+
+@router.get("/", response_model=ForecastListResponse, responses=errors(404, 422))
+@router.get("", response_model=ForecastListResponse, include_in_schema=False)
+async def list_forecasts(
+    snapshot: AuthedSnapshot,
+    model: Annotated[str | None, Query(max_length=100)] = None,
+    horizon: HorizonQuery = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    return JSONBytes(
+        forecasts.list_forecasts(snapshot, model=model, horizon=horizon, page=page, page_size=page_size)
+    )
+
+
+@router.get("/latest", response_model=list[ForecastResponse], responses=errors(422))
+async def latest(snapshot: AuthedSnapshot, limit: Annotated[int, Query(ge=1, le=500)] = 50):
+    return JSONBytes(forecasts.latest_forecasts(snapshot, limit=limit))
+
+
+@router.get("/consensus", response_model=ConsensusResponse, responses=errors(404, 422))
+async def consensus(request: Request, snapshot: AuthedSnapshot, horizon: HorizonQuery = None):
+    return JSONBytes(forecasts.consensus(snapshot, horizon=horizon, preferred=request.app.state.settings.default_horizon))
+
+
+@router.get("/dashboard", response_model=ForecastDashboard)
+async def dashboard(request: Request, snapshot: AuthedSnapshot):
+    return JSONBytes(forecasts.dashboard(snapshot, preferred=request.app.state.settings.default_horizon))
+
+
+@router.get("/by-horizon/{horizon}", response_model=list[ForecastResponse], responses=errors(404, 422))
+async def by_horizon(horizon: Horizon, snapshot: AuthedSnapshot):
+    return JSONBytes(forecasts.by_horizon(snapshot, horizon))

@@ -1,0 +1,113 @@
+"""Forecast reads over one run snapshot. Builders return serialised JSON, cached per snapshot + query."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+
+from api.errors import ApiError
+from api.schemas.forecasts import ConsensusResponse, ForecastDashboard, ForecastListResponse, ForecastResponse
+from api.services.results import Snapshot
+
+FORECAST_LIST = TypeAdapter(list[ForecastResponse])
+
+
+def _sorted(forecasts: list[ForecastResponse]) -> list[ForecastResponse]:
+    return sorted(forecasts, key=lambda f: (f.horizon, f.model))
+
+
+def require_horizon(snapshot: Snapshot, horizon: int) -> int:
+    horizons = snapshot.bundle.summary.horizons
+    if horizon not in horizons:
+        raise ApiError(
+            404,
+            f"Horizon {horizon} is not in run {snapshot.run_id}; available horizons: "
+            + ", ".join(str(h) for h in sorted(horizons)),
+            error="horizon_not_found",
+        )
+    return horizon
+
+
+def require_model(snapshot: Snapshot, model_name: str) -> str:
+    names = [m.model_name for m in snapshot.bundle.models]
+    if model_name not in names:
+        raise ApiError(
+            404,
+            f"Model {model_name!r} is not in run {snapshot.run_id}; available models: " + ", ".join(names),
+            error="model_not_found",
+        )
+    return model_name
+
+
+def default_horizon(snapshot: Snapshot, preferred: int) -> int:
+    """The configured default horizon, or the run's closest one when the run lacks it."""
+    horizons = snapshot.bundle.summary.horizons
+    if preferred in horizons:
+        return preferred
+    return min(horizons, key=lambda h: (abs(h - preferred), h))
+
+
+def list_forecasts(
+    snapshot: Snapshot, *, model: str | None, horizon: int | None, page: int, page_size: int
+) -> bytes:
+    def build() -> ForecastListResponse:
+        if model is not None:
+            require_model(snapshot, model)
+        if horizon is not None:
+            require_horizon(snapshot, horizon)
+        rows = [
+            f
+            for f in snapshot.bundle.forecasts
+            if (model is None or f.model == model) and (horizon is None or f.horizon == horizon)
+        ]
+        rows = _sorted(rows)
+        start = (page - 1) * page_size
+        return ForecastListResponse(
+            forecasts=rows[start : start + page_size], total=len(rows), page=page, page_size=page_size
+        )
+
+    return snapshot.json_bytes(("forecasts", model, horizon, page, page_size), build)
+
+
+def latest_forecasts(snapshot: Snapshot, *, limit: int) -> bytes:
+    def build() -> bytes:
+        rows = sorted(snapshot.bundle.forecasts, key=lambda f: (-f.generated_at.timestamp(), f.horizon, f.model))
+        return FORECAST_LIST.dump_json(rows[:limit])
+
+    return snapshot.json_bytes(("latest", limit), build)
+
+
+def _consensus(snapshot: Snapshot, horizon: int) -> ConsensusResponse:
+    require_horizon(snapshot, horizon)
+    return next(c for c in snapshot.bundle.consensus if c.horizon == horizon)
+
+
+def consensus(snapshot: Snapshot, *, horizon: int | None, preferred: int) -> bytes:
+    h = horizon if horizon is not None else default_horizon(snapshot, preferred)
+    return snapshot.json_bytes(("consensus", h), lambda: _consensus(snapshot, h))
+
+
+def by_horizon(snapshot: Snapshot, horizon: int) -> bytes:
+    def build() -> bytes:
+        require_horizon(snapshot, horizon)
+        return FORECAST_LIST.dump_json(_sorted([f for f in snapshot.bundle.forecasts if f.horizon == horizon]))
+
+    return snapshot.json_bytes(("by_horizon", horizon), build)
+
+
+def dashboard(snapshot: Snapshot, *, preferred: int) -> bytes:
+    def build() -> ForecastDashboard:
+        bundle = snapshot.bundle
+        h = default_horizon(snapshot, preferred)
+        best = max(bundle.models, key=lambda m: (m.avg_da_test, m.model_name == bundle.summary.best_model_overall))
+        return ForecastDashboard(
+            latest_forecasts=_sorted([f for f in bundle.forecasts if f.horizon == h]),
+            consensus=_consensus(snapshot, h),
+            best_model=best.model_name,
+            best_model_da=best.avg_da_test,
+            avg_da_all_models=sum(m.avg_da_test for m in bundle.models) / len(bundle.models),
+            last_actual_price=bundle.summary.data.last_price,
+            last_actual_date=bundle.summary.data.last_date,
+            generated_at=bundle.summary.generated_at,
+        )
+
+    return snapshot.json_bytes(("dashboard", preferred), build)

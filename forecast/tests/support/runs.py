@@ -1,0 +1,145 @@
+"""Small, valid published runs for the API tests: a RunBundle with real PNG charts, published with the
+pipeline's own atomic layout (pipelines.publish)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from api.schemas.forecasts import ConsensusResponse, ForecastResponse
+from api.schemas.images import ImageMetadata
+from api.schemas.models import FeatureImportance, ModelMetrics, ModelSummary
+from api.schemas.run import RUN_BUNDLE_FILE, DataInfo, RunBundle, RunImage, RunSummary
+from pipelines.publish import publish_run, staging_dir
+
+GENERATED_AT = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
+LAST_DATE = date(2026, 1, 14)
+LAST_PRICE = 2650.0
+MODELS = {"ridge": "linear", "lightgbm": "boosting", "hybrid_xgboost": "hybrid"}
+HORIZONS = (1, 5, 10)
+FEATURES = ("ret_1", "ret_5", "vol_20", "rsi_14", "ma_ratio_50")
+
+
+def png_bytes(width: int, height: int, seed: int = 0) -> bytes:
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    points = [(x, height / 2 + height / 3 * math.sin((x + seed * 7) / 15)) for x in range(0, width, 4)]
+    draw.line(points, fill=(30, 90, 200), width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _da(model_index: int, horizon: int) -> float:
+    return round(52.0 + 2.5 * model_index + horizon * 0.4, 2)
+
+
+def build_bundle(
+    run_id: str,
+    *,
+    horizons: tuple[int, ...] = HORIZONS,
+    models: dict[str, str] | None = None,
+    generated_at: datetime = GENERATED_AT,
+    last_price: float = LAST_PRICE,
+) -> tuple[RunBundle, dict[str, bytes]]:
+    """The bundle plus the PNG files it references (path relative to the run dir -> bytes)."""
+    models = models or MODELS
+    names = list(models)
+    metrics: list[ModelMetrics] = []
+    forecasts: list[ForecastResponse] = []
+    importances: list[FeatureImportance] = []
+    for i, (name, kind) in enumerate(models.items()):
+        for h in horizons:
+            da_test = _da(i, h)
+            metrics.append(
+                ModelMetrics(model_name=name, model_type=kind, horizon=h, da_train=da_test + 4.0, da_test=da_test,
+                             variance_ratio=0.8 + 0.1 * i, rmse=0.01 * h, mae=0.008 * h, r2=0.01, sharpe=0.5 + i / 10,
+                             max_drawdown=-0.12, overfitting_gap=4.0)
+            )
+            prediction = (0.002 if (i + h) % 2 == 0 else -0.0015) * math.sqrt(h)
+            forecasts.append(
+                ForecastResponse(model=name, horizon=h, prediction=prediction,
+                                 prediction_price=round(last_price * math.exp(prediction), 2),
+                                 direction="up" if prediction > 0 else "down", confidence=round(da_test / 100, 4),
+                                 prediction_date=LAST_DATE + timedelta(days=h), generated_at=generated_at)
+            )
+            importances.append(
+                FeatureImportance(model_name=name, horizon=h,
+                                  features={f: round(1 / (k + 1 + i), 4) for k, f in enumerate(FEATURES)},
+                                  top_n=len(FEATURES))
+            )
+    summaries = []
+    for i, (name, kind) in enumerate(models.items()):
+        das = {h: _da(i, h) for h in horizons}
+        best_h = max(das, key=lambda h: das[h])
+        summaries.append(
+            ModelSummary(model_name=name, model_type=kind, avg_da_test=round(sum(das.values()) / len(das), 4),
+                         best_horizon=best_h, best_da=das[best_h], requires_scaling=kind == "linear",
+                         supports_early_stopping=kind != "linear")
+        )
+    consensus = []
+    for h in horizons:
+        rows = [f for f in forecasts if f.horizon == h]
+        weights = {f.model: round(1 / len(rows), 6) for f in rows}
+        value = sum(f.prediction * weights[f.model] for f in rows)
+        consensus.append(
+            ConsensusResponse(consensus_prediction=value, consensus_direction="up" if value > 0 else "down",
+                              confidence=0.6, models_used=[f.model for f in rows], weights=weights, horizon=h,
+                              generated_at=generated_at)
+        )
+    files: dict[str, bytes] = {}
+    images: list[RunImage] = []
+
+    def add_image(image_id: str, image_type: str, width: int, height: int, model: str | None, h: int | None) -> None:
+        content = png_bytes(width, height, seed=len(files))
+        rel = f"images/{image_id}.png"
+        files[rel] = content
+        images.append(
+            RunImage(file=rel, metadata=ImageMetadata(image_id=image_id, image_type=image_type, model_name=model,
+                                                      horizon=h, generated_at=generated_at,
+                                                      file_size_bytes=len(content), dimensions=(width, height)))
+        )
+
+    add_image("model_ranking", "model_ranking", 320, 200, None, None)
+    add_image("metrics_heatmap", "metrics_heatmap", 300, 180, None, None)
+    add_image("forecast_fan_chart", "forecast_fan_chart", 280, 160, None, None)
+    for i, name in enumerate(names):
+        add_image(f"backtest_equity_{name}_h{horizons[-1]}", "backtest_equity", 240 + 10 * i, 150, name, horizons[-1])
+    add_image(f"feature_importance_{names[0]}_h{horizons[0]}", "feature_importance", 200, 120, names[0], horizons[0])
+
+    best = max(summaries, key=lambda s: s.avg_da_test)
+    summary = RunSummary(
+        run_id=run_id, generated_at=generated_at, best_model_overall=best.model_name,
+        avg_da_by_model={s.model_name: s.avg_da_test for s in summaries}, horizons=list(horizons),
+        n_models=len(models),
+        data=DataInfo(source="fixture", price_column="close", start_date=date(2020, 1, 1), end_date=LAST_DATE,
+                      n_rows=1500, last_price=last_price, last_date=LAST_DATE),
+        feature_names=list(FEATURES),
+    )
+    bundle = RunBundle(summary=summary, models=summaries, metrics=metrics, forecasts=forecasts,
+                       consensus=consensus, feature_importance=importances, images=images)
+    return bundle, files
+
+
+def publish_fixture_run(results_dir: Path, run_id: str, *, raw_bundle: bytes | None = None, **kwargs) -> Path:
+    """Publishes a valid run (or ``raw_bundle`` as its run.json) through pipelines.publish."""
+    bundle, files = build_bundle(run_id, **kwargs)
+    staged = staging_dir(results_dir, run_id)
+    for rel, content in files.items():
+        (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staged / rel).write_bytes(content)
+    (staged / RUN_BUNDLE_FILE).write_bytes(raw_bundle if raw_bundle is not None else bundle.model_dump_json().encode())
+    return publish_run(results_dir, staged, run_id, keep=10)
+
+
+def corrupt_bundle(run_id: str) -> bytes:
+    """A run.json that parses as JSON but fails RunBundle validation (a confidence above 1)."""
+    bundle, _ = build_bundle(run_id)
+    data = json.loads(bundle.model_dump_json())
+    data["forecasts"][0]["confidence"] = 7.5
+    return json.dumps(data).encode()
