@@ -85,9 +85,9 @@ def db_engine(database_url) -> Iterator[Engine]:
 def _truncate(engine: Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE inferences, users, courses"))
+            conn.execute(text("TRUNCATE inferences, users, courses, rate_limits"))
         else:
-            for table in ("inferences", "users", "courses"):
+            for table in ("inferences", "users", "courses", "rate_limits"):
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
@@ -152,6 +152,9 @@ def settings_factory(database_url, jwks_server, tmp_path) -> Callable[..., Setti
             "frontend_origin": ORIGINS,
             "local_auth_key_path": tmp_path / ".local_auth" / "key.pem",
             "log_level": "WARNING",
+            # Off unless a test turns it on: the shared counters would leak between tests.
+            "rate_limit_predict": "0",
+            "redis_url": None,
         }
         values.update(overrides)
         return Settings(**values)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.ratelimit import RateLimiter, build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.services.inference import ModelEngine
 
@@ -20,19 +23,44 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """Commit when the endpoint returns, roll back when it raises.
 
     Used with ``scope="function"`` so the commit happens before the response is sent: a failed
     commit becomes a 500, never a 200 for a row that does not exist.
+
+    Performance (bench/unitrack): creating a Session does no I/O (it connects lazily, in the
+    endpoint's worker thread), so it happens on the event loop. The commit runs in the threadpool
+    only when a transaction is still open; use cases that commit their own writes in the endpoint's
+    thread (app/services/predictions.py) save that second threadpool round trip.
     """
     session: Session = request.app.state.session_factory()
     try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_rollback_and_close, session)
+        raise
+    if session.in_transaction():
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_commit_and_close, session)
+    else:
+        session.close()  # no connection held: nothing to send to the database
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
     finally:
         session.close()
 
@@ -48,6 +76,39 @@ def get_current_user(
     return verifier.verify(credentials.credentials)
 
 
+_limiter_lock = threading.Lock()
+_UNSET = object()
+
+
+def _rate_limiter(request: Request) -> RateLimiter | None:
+    """The app's limiter, built on first use from its settings (None when disabled)."""
+    state = request.app.state
+    limiter = getattr(state, "rate_limiter", _UNSET)
+    if limiter is _UNSET:
+        with _limiter_lock:
+            limiter = getattr(state, "rate_limiter", _UNSET)
+            if limiter is _UNSET:
+                limiter = build_rate_limiter(state.settings, state.db_engine)
+                state.rate_limiter = limiter
+    return limiter  # type: ignore[return-value]
+
+
+def get_rate_limited_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, after counting this request against their /predict + /whatif budget.
+
+    One sync dependency (one threadpool hop) for both steps. Raises 429 ``rate_limited`` with
+    ``Retry-After`` before the endpoint runs, so a limited request stores nothing.
+    """
+    user = get_current_user(request, credentials)
+    limiter = _rate_limiter(request)
+    if limiter is not None:
+        limiter.enforce("inference", str(user.id))
+    return user
+
+
 def get_model_engine(request: Request) -> ModelEngine:
     return request.app.state.model_engine
 
@@ -55,4 +116,5 @@ def get_model_engine(request: Request) -> ModelEngine:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
+RateLimitedUser = Annotated[Principal, Depends(get_rate_limited_user)]
 ModelDep = Annotated[ModelEngine, Depends(get_model_engine)]

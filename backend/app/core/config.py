@@ -8,6 +8,7 @@ Relative paths (``MODEL_PATH``, ``LOCAL_AUTH_KEY_PATH``, relative SQLite files) 
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -61,6 +62,29 @@ def _is_loopback_host(host: str | None) -> bool:
         return False
 
 
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day|(\d+)\s*s)\s*$", re.IGNORECASE)
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(value: str) -> tuple[int, int] | None:
+    """``"60/minute"`` -> ``(60, 60)`` (requests, window seconds); ``"0"``/``"off"``/``""`` -> None."""
+    text = (value or "").strip().lower()
+    if text in ("", "0", "off", "none", "disabled") or text.startswith("0/"):
+        return None
+    match = _RATE.match(text)
+    if not match:
+        raise ValueError(
+            f"invalid rate limit {value!r}: use e.g. 60/minute, 10/second, 500/hour or 100/30s"
+        )
+    count = int(match.group(1))
+    window = int(match.group(3)) if match.group(3) else _UNITS[match.group(2).lower()]
+    if count == 0:
+        return None
+    if not 1 <= window <= 86400:
+        raise ValueError("rate limit window must be between 1 second and 1 day")
+    return count, window
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=str(BACKEND_DIR / ".env"),
@@ -99,6 +123,23 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(default=5, ge=1, le=60)
     # 0 disables it (some poolers refuse startup options).
     db_statement_timeout_ms: int = Field(default=15000, ge=0)
+    # How long a request waits for a free pooled connection before it gets a 503.
+    db_pool_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Client-side cap on any single wait for the database (one query round trip, commit, or the
+    # whole connection handshake uses DB_CONNECT_TIMEOUT_SECONDS). Catches a server or network that
+    # accepts bytes but never answers, which the server-side statement timeout cannot. Must be
+    # longer than DB_STATEMENT_TIMEOUT_MS so the server gets to cancel a slow query first.
+    db_query_timeout_seconds: float = Field(default=20, gt=0, le=3600)
+
+    # Rate limiting of /predict and /whatif (one shared budget per user), e.g. "60/minute",
+    # "10/second", "500/hour" or "100/30s"; "0" or "off" disables it.
+    rate_limit_predict: str = "60/minute"
+    # auto: Redis when REDIS_URL is set, else the database. memory: per process (one replica only).
+    rate_limit_backend: Literal["auto", "redis", "database", "memory"] = "auto"
+    redis_url: SecretStr | None = None
+    # Socket timeout for Redis calls; on any Redis failure the limiter fails open for a while.
+    redis_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    rate_limit_fail_open_seconds: float = Field(default=5, ge=0, le=300)
 
     # Model
     model_path: Path = Path("../ml_models/models/model.pkl")
@@ -109,6 +150,14 @@ class Settings(BaseSettings):
         self.model_path = resolve_backend_path(self.model_path)
         self.local_auth_key_path = resolve_backend_path(self.local_auth_key_path)
         self.database_url = SecretStr(normalize_database_url(self.database_url.get_secret_value()))
+
+        if self.db_statement_timeout_ms and self.db_query_timeout_seconds * 1000 <= self.db_statement_timeout_ms:
+            raise ValueError("DB_QUERY_TIMEOUT_SECONDS must be longer than DB_STATEMENT_TIMEOUT_MS")
+        parse_rate(self.rate_limit_predict)  # raises ValueError on a bad spelling
+        if self.redis_url is not None and not self.redis_url.get_secret_value().strip():
+            self.redis_url = None
+        if self.rate_limit_backend == "redis" and self.redis_url is None:
+            raise ValueError("RATE_LIMIT_BACKEND=redis needs REDIS_URL")
 
         if self.auth_mode is None:
             self.auth_mode = "local" if self.app_env == "dev" else "supabase"
@@ -150,6 +199,10 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value()
 
     @property
+    def rate_limit(self) -> tuple[int, int] | None:
+        return parse_rate(self.rate_limit_predict)
+
+    @property
     def issuer(self) -> str:
         """The ``iss`` tokens must carry; local mode mints tokens with this value too."""
         return self.supabase_issuer or "unitrack-local"
@@ -161,7 +214,7 @@ class Settings(BaseSettings):
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         # SecretStr already masks values; this also keeps the DB host out of any repr.
         for name, value in super().__repr_args__():
-            yield name, ("**********" if name == "database_url" else value)
+            yield name, ("**********" if name in ("database_url", "redis_url") else value)
 
 
 @lru_cache(maxsize=1)

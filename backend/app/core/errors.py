@@ -15,10 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import structlog
 
+from app.db.guard import is_database_unavailable
 from app.services.inference import FeatureValidationError, InferenceError
 
 log = structlog.get_logger(__name__)
@@ -169,9 +171,28 @@ async def _inference_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "The model could not score this request", error="inference_failed")
 
 
+# Clients may retry after this long; the pool re-connects on its own once the database is back.
+DB_RETRY_AFTER_SECONDS = 5
+
+
+async def _database_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    # The request's transaction was rolled back (or died with its connection): nothing was stored.
+    if is_database_unavailable(exc):
+        log.warning("database_unavailable", error=type(getattr(exc, "orig", None) or exc).__name__)
+        return error_response(
+            503,
+            "The database is temporarily unavailable",
+            error="database_unavailable",
+            headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+        )
+    log.error("database_error", error=type(exc).__name__)
+    return error_response(500, "Internal server error")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(APIError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(FeatureValidationError, _feature_error_handler)
     app.add_exception_handler(InferenceError, _inference_error_handler)
+    app.add_exception_handler(SQLAlchemyError, _database_error_handler)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
+from app.db.guard import guarded_connection_class
 
 # Unbound; the app binds it per engine with SessionLocal(bind=engine) via make_session_factory().
 SessionLocal = sessionmaker(autoflush=False, expire_on_commit=False)
@@ -32,11 +33,16 @@ def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
     }
     if settings.db_statement_timeout_ms:
         connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    # Client-side deadlines for a database that accepts but never answers (app/db/guard.py).
+    connect_args["connection_factory"] = guarded_connection_class(
+        settings.db_connect_timeout_seconds, settings.db_query_timeout_seconds
+    )
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=1800,
         connect_args=connect_args,
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -78,3 +79,16 @@ class Course(Base):
     creditos: Mapped[int] = mapped_column(Integer, nullable=False)
     familia: Mapped[str | None] = mapped_column(String(100))
     nivel: Mapped[int | None] = mapped_column(Integer)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window request counter per rate-limit key (see app/core/ratelimit.py).
+
+    One row per key, reused window after window, so the table never grows past one row per user.
+    """
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)

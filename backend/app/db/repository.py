@@ -3,12 +3,13 @@ dependency owns the transaction, so a request either stores everything or nothin
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,8 +21,15 @@ def _insert_for(session: Session, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def ensure_user(session: Session, user_id: uuid.UUID, email: str | None) -> None:
     """Create the user on first sight; keep the stored email in step with the token's."""
+    if _is_postgres(session):
+        session.connection().exec_driver_sql(_PG_ENSURE_USER, _user_params(user_id, email))
+        return
     stmt = _insert_for(session, User).values(id=user_id, email=email)
     stmt = stmt.on_conflict_do_update(
         index_elements=[User.id],
@@ -35,6 +43,42 @@ def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
 
 
+# PostgreSQL: create-or-refresh the user with ``INSERT ... ON CONFLICT DO NOTHING`` plus an UPDATE
+# that only matches when the email really changed. Unlike ``ON CONFLICT DO UPDATE ... WHERE``, which
+# locks the user's row even when it updates nothing (and so serialises a user's concurrent requests
+# until commit), this takes no row lock in the common case. Both sub-statements see the same
+# snapshot: for a new user the UPDATE matches nothing and the INSERT stores the email.
+_PG_USER_CTES = (
+    "ins_user AS (INSERT INTO users (id, email) VALUES (%(user_id)s::uuid, %(email)s) "
+    "ON CONFLICT (id) DO NOTHING), "
+    "upd_user AS (UPDATE users SET email = %(email)s "
+    "WHERE id = %(user_id)s::uuid AND email IS DISTINCT FROM %(email)s)"
+)
+_PG_ENSURE_USER = f"WITH {_PG_USER_CTES} SELECT 1"
+# One round trip for a whole /predict or /whatif write: the user CTEs and the inference INSERT.
+# The foreign key check runs at the end of the statement, after the CTE's INSERT, so a first-time
+# user's row is visible to it.
+_PG_ADD_INFERENCE = (
+    f"WITH {_PG_USER_CTES} "
+    "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
+    "VALUES (%(id)s::uuid, %(user_id)s::uuid, %(kind)s, %(cod_curso)s, %(input)s::jsonb, "
+    "%(output)s::jsonb, %(version)s, %(created_at)s)"
+)
+_PG_ADD_INFERENCE_ONLY = (
+    "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
+    "VALUES (%(id)s::uuid, %(user_id)s::uuid, %(kind)s, %(cod_curso)s, %(input)s::jsonb, "
+    "%(output)s::jsonb, %(version)s, %(created_at)s)"
+)
+
+
+def _user_params(user_id: uuid.UUID, email: str | None) -> dict[str, Any]:
+    return {"user_id": str(user_id), "email": email}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
 def add_inference(
     session: Session,
     *,
@@ -45,22 +89,49 @@ def add_inference(
     output: dict[str, Any],
     version: str,
     inference_id: uuid.UUID | None = None,
-) -> Inference:
-    row = Inference(
-        id=inference_id or uuid.uuid4(),
-        user_id=user_id,
-        kind=kind,
-        cod_curso=cod_curso,
-        input=input,
-        output=output,
-        version=version,
-        # Set here rather than by the server: SQLite's CURRENT_TIMESTAMP has 1 s resolution,
-        # which would make "newest first" ambiguous.
-        created_at=datetime.now(UTC),
+    ensure_user_email: str | None | bool = False,
+) -> uuid.UUID:
+    """Insert one inference row (in the caller's transaction) and return its id.
+
+    ``ensure_user_email`` (a string or None) also creates the user / refreshes its email, as
+    :func:`ensure_user` does; on PostgreSQL that happens in the same statement, so recording a
+    prediction is a single round trip. ``False`` (the default) leaves the users table alone.
+    """
+    inference_id = inference_id or uuid.uuid4()
+    # Set here rather than by the server: SQLite's CURRENT_TIMESTAMP has 1 s resolution, which
+    # would make "newest first" ambiguous.
+    created_at = datetime.now(UTC)
+    with_user = ensure_user_email is not False
+    if _is_postgres(session):
+        params = {
+            "id": str(inference_id),
+            "user_id": str(user_id),
+            "email": ensure_user_email if with_user else None,
+            "kind": kind,
+            "cod_curso": cod_curso,
+            "input": _json(input),
+            "output": _json(output),
+            "version": version,
+            "created_at": created_at,
+        }
+        sql = _PG_ADD_INFERENCE if with_user else _PG_ADD_INFERENCE_ONLY
+        session.connection().exec_driver_sql(sql, params)
+        return inference_id
+    if with_user:
+        ensure_user(session, user_id, ensure_user_email or None)  # type: ignore[arg-type]
+    session.execute(
+        insert(Inference).values(
+            id=inference_id,
+            user_id=user_id,
+            kind=kind,
+            cod_curso=cod_curso,
+            input=input,
+            output=output,
+            version=version,
+            created_at=created_at,
+        )
     )
-    session.add(row)
-    session.flush()
-    return row
+    return inference_id
 
 
 def list_inferences(
@@ -77,6 +148,38 @@ def list_inferences(
         .offset(offset)
     ).all()
     return list(rows), int(total or 0)
+
+
+# PostgreSQL /history in one round trip: the count (an index-only scan of ix_inferences_user_id_created_at
+# once autovacuum has marked the pages all-visible) and the page (a backward scan of the same index,
+# newest first; rows with the same created_at are ordered by id). input/output come back as JSON
+# text, not decoded: the service splices them into the response without a decode/encode round trip.
+_PG_HISTORY_PAGE = (
+    "SELECT t.total, p.id::text, p.kind, p.cod_curso, p.cod_persona, p.input, p.output, p.version, "
+    "p.created_at "
+    "FROM (SELECT count(*) AS total FROM inferences WHERE user_id = %(user_id)s::uuid) t "
+    "LEFT JOIN LATERAL ("
+    " SELECT id, kind, cod_curso, input->>'cod_persona' AS cod_persona, input::text AS input,"
+    " output::text AS output, version, created_at"
+    " FROM inferences WHERE user_id = %(user_id)s::uuid"
+    " ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
+    ") p ON true"
+)
+
+
+def history_page_raw(
+    session: Session, user_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[tuple[Any, ...]], int] | None:
+    """PostgreSQL only (None elsewhere): ``(rows, total)`` with rows as
+    ``(id, kind, cod_curso, cod_persona_text, input_json_text, output_json_text, version, created_at)``."""
+    if not _is_postgres(session):
+        return None
+    result = session.connection().exec_driver_sql(
+        _PG_HISTORY_PAGE, {"user_id": str(user_id), "limit": limit, "offset": offset}
+    )
+    fetched = result.fetchall()
+    total = int(fetched[0][0]) if fetched else 0
+    return [tuple(r[1:]) for r in fetched if r[1] is not None], total
 
 
 def count_inferences(session: Session) -> int:

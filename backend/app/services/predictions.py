@@ -1,20 +1,26 @@
 """Predict / what-if / history use cases: call the model engine, persist, shape the response.
 
 Persistence happens in the caller's transaction (the request session), after the engine has
-accepted the features, so a rejected request stores nothing.
+accepted the features, so a rejected request stores nothing. The use cases commit that transaction
+themselves once the response is complete, in the endpoint's worker thread; the session dependency
+still rolls back on any error and commits whatever a caller left open.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from app.core.security import Principal
 from app.db import repository
 from app.db.models import Inference
+from app.db.schemas import _utc_z  # the one datetime format of the API
 from app.db.schemas import (
     FeatureImpactOut,
     HistoryItem,
@@ -45,9 +51,10 @@ def _persist(
     extra_input: Mapping[str, Any],
     response: PredictResponse,
 ) -> None:
-    repository.ensure_user(session, user.id, user.email)
+    # Creates the user on first sight in the same statement (one round trip on PostgreSQL).
     repository.add_inference(
         session,
+        ensure_user_email=user.email,
         inference_id=response.id,
         user_id=user.id,
         kind=kind,
@@ -71,6 +78,7 @@ def predict(
         extra_input={"features_used": result.features},
         response=response,
     )
+    session.commit()  # here, in the endpoint's worker thread (see app/api/deps.get_session)
     return response
 
 
@@ -94,6 +102,7 @@ def whatif(
         extra_input={"deltas": body.deltas, "features_used": result.prediction.features},
         response=response,
     )
+    session.commit()  # here, in the endpoint's worker thread (see app/api/deps.get_session)
     return response
 
 
@@ -111,8 +120,40 @@ def _history_item(row: Inference) -> HistoryItem:
     )
 
 
-def history(session: Session, user: Principal, *, limit: int, offset: int) -> HistoryPage:
-    rows, total = repository.list_inferences(session, user.id, limit=limit, offset=offset)
-    return HistoryPage(
-        items=[_history_item(r) for r in rows], total=total, limit=limit, offset=offset
+def history(session: Session, user: Principal, *, limit: int, offset: int) -> Response:
+    """The caller's page, rendered to JSON bytes (the ``HistoryPage`` shape).
+
+    On PostgreSQL the stored ``input``/``output`` documents arrive as JSON text and are spliced
+    into the response as they are: decoding up to 400 JSONB documents per page and encoding them
+    again was most of this endpoint's CPU time (bench/unitrack/README.md).
+    """
+    raw = repository.history_page_raw(session, user.id, limit=limit, offset=offset)
+    if raw is None:
+        rows, total = repository.list_inferences(session, user.id, limit=limit, offset=offset)
+        page = HistoryPage(
+            items=[_history_item(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+        body = page.model_dump_json().encode()
+    else:
+        page_rows, total = raw
+        items = ",".join(_history_item_json(row) for row in page_rows)
+        body = f'{{"items":[{items}],"total":{total},"limit":{limit},"offset":{offset}}}'.encode()
+    session.commit()  # end the (read) transaction in this worker thread (see app/api/deps.get_session)
+    return Response(content=body, media_type="application/json")
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _history_item_json(row: tuple[Any, ...]) -> str:
+    """One ``HistoryItem`` as JSON, field for field as pydantic would write it."""
+    id_, kind, cod_curso, cod_persona, input_json, output_json, version, created_at = row
+    persona = cod_persona if cod_persona is not None and _INT.fullmatch(cod_persona) else "null"
+    return (
+        f'{{"id":"{id_}","kind":{_dumps(kind)},"cod_curso":{_dumps(cod_curso)},'
+        f'"cod_persona":{persona},"input":{input_json},"output":{output_json},'
+        f'"version":{_dumps(version)},"created_at":"{_utc_z(created_at)}"}}'
     )
+
+
+_INT = re.compile(r"-?[0-9]+")

@@ -1,0 +1,238 @@
+"""Per-user rate limit for /predict and /whatif (one shared budget per user).
+
+Fixed windows: at most ``N`` requests per user in each window of ``W`` seconds aligned to the Unix
+epoch (``RATE_LIMIT_PREDICT="60/minute"``). A user can therefore make up to 2N requests across a
+window boundary; in exchange each check is a single atomic operation:
+
+* ``redis``     ``INCR`` + ``EXPIRE`` in one MULTI/EXEC on ``unitrack:rl:<scope>:<user>:<window>``;
+                shared by every replica. Any Redis error (down, timeout) fails OPEN: the request is
+                let through, a warning is logged (at most once per fail-open period) and Redis is
+                not asked again for ``RATE_LIMIT_FAIL_OPEN_SECONDS``, so an outage costs at most
+                one ``REDIS_TIMEOUT_SECONDS`` per period, never the API.
+* ``database``  one upsert on the ``rate_limits`` table (one row per user, reset in place when the
+                window moves on) in its own short autocommit transaction, so it never holds a lock
+                for the length of a request; shared by every replica. If the database is down the
+                request fails with 503 like any other; other errors fail open with a warning.
+* ``memory``    a dict in this process: correct for exactly one replica, documented as such.
+
+The check runs before the endpoint body, so a limited request stores nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import Engine, case
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.core.config import Settings
+from app.core.errors import APIError
+from app.db.guard import is_database_unavailable
+from app.db.models import RateLimitCounter
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int  # seconds until the window resets (>= 1)
+
+
+class RateLimited(APIError):
+    def __init__(self, decision: Decision):
+        super().__init__(
+            429,
+            f"Too many requests: the limit is {decision.limit} per window; retry in "
+            f"{decision.retry_after} s",
+            error="rate_limited",
+            headers={
+                "Retry-After": str(decision.retry_after),
+                "X-RateLimit-Limit": str(decision.limit),
+                "X-RateLimit-Remaining": "0",
+            },
+        )
+
+
+class Backend(Protocol):
+    name: str
+
+    def hit(self, key: str, window_start: int, window: int) -> int | None:
+        """Count one request for ``key`` in this window; the new count, or None to fail open."""
+
+
+class RateLimiter:
+    def __init__(self, backend: Backend, limit: int, window: int, *, clock: Clock = time.time):
+        self.backend = backend
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+
+    def check(self, scope: str, subject: str) -> Decision:
+        now = self._clock()
+        window_start = int(now // self.window) * self.window
+        retry_after = max(1, math.ceil(window_start + self.window - now))
+        count = self.backend.hit(f"{scope}:{subject}", window_start, self.window)
+        if count is None:  # backend unavailable: fail open
+            return Decision(True, self.limit, self.limit, retry_after)
+        return Decision(count <= self.limit, self.limit, max(0, self.limit - count), retry_after)
+
+    def enforce(self, scope: str, subject: str) -> None:
+        decision = self.check(scope, subject)
+        if not decision.allowed:
+            log.info("rate_limited", scope=scope, retry_after=decision.retry_after)
+            raise RateLimited(decision)
+
+
+class MemoryBackend:
+    """Per process. Only correct with a single replica (and a single worker)."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    def hit(self, key: str, window_start: int, window: int) -> int:
+        with self._lock:
+            start, count = self._counts.get(key, (window_start, 0))
+            count = count + 1 if start >= window_start else 1
+            self._counts[key] = (max(start, window_start), count)
+            if len(self._counts) > 100_000:  # forget finished windows
+                self._counts = {k: v for k, v in self._counts.items() if v[0] >= window_start}
+            return count
+
+
+class _FailOpen:
+    """Remembers a backend failure for a while so an outage is not paid for on every request."""
+
+    def __init__(self, seconds: float, clock: Clock = time.monotonic):
+        self._seconds = seconds
+        self._clock = clock
+        self._until = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self._clock() < self._until
+
+    def trip(self, backend: str, exc: BaseException) -> None:
+        self._until = self._clock() + self._seconds
+        log.warning(
+            "rate_limit_backend_unavailable_failing_open",
+            backend=backend,
+            error=type(exc).__name__,
+            retry_in_seconds=self._seconds,
+        )
+
+
+class RedisBackend:
+    name = "redis"
+
+    def __init__(self, client: Any, *, fail_open_seconds: float, prefix: str = "unitrack:rl:"):
+        self._redis = client
+        self._prefix = prefix
+        self._fail_open = _FailOpen(fail_open_seconds)
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float, fail_open_seconds: float) -> RedisBackend:
+        import redis
+
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry_on_timeout=False,
+            health_check_interval=30,
+        )
+        return cls(client, fail_open_seconds=fail_open_seconds)
+
+    def hit(self, key: str, window_start: int, window: int) -> int | None:
+        if self._fail_open.active:
+            return None
+        name = f"{self._prefix}{key}:{window_start}"
+        try:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(name)
+            pipe.expire(name, window + 5)
+            count, _ = pipe.execute()
+            return int(count)
+        except Exception as exc:  # redis.RedisError, OSError, ...: never take the API down
+            self._fail_open.trip(self.name, exc)
+            return None
+
+    def close(self) -> None:
+        try:
+            self._redis.close()
+        except Exception:  # pragma: no cover - best effort at shutdown
+            pass
+
+
+class DatabaseBackend:
+    name = "database"
+
+    def __init__(self, engine: Engine, *, fail_open_seconds: float):
+        self._engine = engine
+        self._fail_open = _FailOpen(fail_open_seconds)
+        table = RateLimitCounter.__table__
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        # Same window (or a replica with a slower clock): count up; a newer window: start at 1.
+        same_window = table.c.window_start >= stmt.excluded.window_start
+        self._stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((same_window, table.c.count + 1), else_=1),
+                "window_start": case(
+                    (same_window, table.c.window_start), else_=stmt.excluded.window_start
+                ),
+            },
+        ).returning(table.c.count)
+
+    def hit(self, key: str, window_start: int, window: int) -> int | None:
+        if self._fail_open.active:
+            return None
+        try:
+            with self._engine.begin() as conn:
+                count = conn.execute(
+                    self._stmt, {"key": key, "window_start": window_start, "count": 1}
+                ).scalar_one()
+            return int(count)
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise  # the request needs the database anyway: 503, not a silent pass
+            self._fail_open.trip(self.name, exc)
+            return None
+
+
+def build_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | None:
+    rate = settings.rate_limit
+    if rate is None:
+        return None
+    limit, window = rate
+    choice = settings.rate_limit_backend
+    if choice == "auto":
+        choice = "redis" if settings.redis_url is not None else "database"
+    backend: Backend
+    if choice == "redis":
+        assert settings.redis_url is not None
+        backend = RedisBackend.from_url(
+            settings.redis_url.get_secret_value(),
+            timeout=settings.redis_timeout_seconds,
+            fail_open_seconds=settings.rate_limit_fail_open_seconds,
+        )
+    elif choice == "database":
+        backend = DatabaseBackend(engine, fail_open_seconds=settings.rate_limit_fail_open_seconds)
+    else:
+        backend = MemoryBackend()
+    log.info("rate_limit", backend=backend.name, limit=limit, window_seconds=window)
+    return RateLimiter(backend, limit, window)

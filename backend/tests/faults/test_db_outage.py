@@ -1,0 +1,153 @@
+"""Database outage through a TCP proxy the test cuts: fast 503s in the error shape, readiness
+unhealthy, nothing half-written, and recovery without restarting the API (PostgreSQL only)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from authkit import USER_B, bearer, make_token
+from conftest import STUDENT
+from sqlalchemy import event
+
+from .conftest import assert_error_shape
+
+PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
+WHATIF = {**PREDICT, "deltas": {"AVG_NG": 1}}
+# Short deadlines so the test is quick; production defaults are 5 s / 15 s / 20 s / 10 s.
+FAST = {
+    "db_connect_timeout_seconds": 1,
+    "db_statement_timeout_ms": 1000,
+    "db_query_timeout_seconds": 1.5,
+    "db_pool_timeout_seconds": 2,
+    "db_pool_size": 2,
+    "db_max_overflow": 1,
+}
+
+
+async def _timed(coro):
+    started = time.perf_counter()
+    response = await coro
+    return response, time.perf_counter() - started
+
+
+ENDPOINTS = (
+    ("POST", "/api/v1/predict", PREDICT),
+    ("POST", "/api/v1/whatif", WHATIF),
+    ("GET", "/api/v1/history", None),
+    ("GET", "/api/v1/auth/me", None),
+)
+
+
+async def _all_endpoints_fail_fast(client, headers, bound: float, endpoints=ENDPOINTS) -> list[float]:
+    timings = []
+    for method, path, body in endpoints:
+        response, elapsed = await _timed(client.request(method, path, json=body, headers=headers))
+        body_ = assert_error_shape(response, 503, "database_unavailable")
+        assert response.headers["retry-after"].isdigit()
+        assert "127.0.0.1" not in response.text and "psycopg2" not in response.text, body_
+        assert elapsed < bound, f"{path} took {elapsed:.2f}s"
+        timings.append(elapsed)
+    return timings
+
+
+def _assert_not_ready(response) -> None:
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == {"status": "unavailable"}
+
+
+async def _recovers(client, headers, count_rows, expected_rows: int) -> None:
+    response = await client.post("/api/v1/predict", json=PREDICT, headers=headers)
+    assert response.status_code == 200, response.text
+    assert (await client.get("/api/v1/readyz")).status_code == 200
+    assert count_rows() == expected_rows
+
+
+async def test_refused_database_is_a_fast_503_and_the_api_recovers(
+    make_client, pg_proxy, auth_headers, count_rows
+):
+    async with make_client(database_url=pg_proxy.url, **FAST) as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
+        pg_proxy.cut()  # existing connections closed, new ones refused
+
+        timings = await _all_endpoints_fail_fast(client, auth_headers, bound=2.0)
+        ready, elapsed = await _timed(client.get("/api/v1/readyz"))
+        _assert_not_ready(ready)
+        assert (await client.get("/api/v1/healthz")).status_code == 200  # liveness stays up
+        assert count_rows() == 1  # nothing written during the outage
+        print(f"refused: 503 after {max(timings):.3f}s at most")
+
+        pg_proxy.restore()
+        await _recovers(client, auth_headers, count_rows, expected_rows=2)
+
+
+async def test_black_holed_database_is_a_bounded_503_and_the_api_recovers(
+    make_client, pg_proxy, auth_headers, count_rows
+):
+    async with make_client(database_url=pg_proxy.url, **FAST) as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
+        pg_proxy.blackhole()  # connections stay open, nothing is ever answered
+
+        # Pooled connection: pre-ping waits DB_QUERY_TIMEOUT_SECONDS, the reconnect waits
+        # DB_CONNECT_TIMEOUT_SECONDS; both bounded.
+        timings = await _all_endpoints_fail_fast(client, auth_headers, bound=4.0, endpoints=ENDPOINTS[::2])
+        ready, elapsed = await _timed(client.get("/api/v1/readyz"))
+        _assert_not_ready(ready)
+        assert elapsed < 3.0
+
+        # Concurrent requests queue for the small pool; the pool timeout bounds the wait.
+        started = time.perf_counter()
+        responses = await asyncio.gather(
+            *(client.post("/api/v1/predict", json=PREDICT, headers=auth_headers) for _ in range(6))
+        )
+        burst = time.perf_counter() - started
+        for response in responses:
+            assert_error_shape(response, 503, "database_unavailable")
+        assert burst < 8.0, f"burst took {burst:.2f}s"
+        assert count_rows() == 1
+        print(f"black hole: 503 after {max(timings):.3f}s at most, 6 concurrent in {burst:.2f}s")
+
+        pg_proxy.restore()
+        await _recovers(client, auth_headers, count_rows, expected_rows=2)
+
+
+async def test_a_commit_that_dies_with_the_connection_acknowledges_nothing_and_stores_nothing(
+    make_client, pg_proxy, auth_headers, count_rows
+):
+    async with make_client(database_url=pg_proxy.url, **FAST) as client:
+        factory = client.app.state.session_factory
+        cut_once = {"armed": True}
+
+        def cut_before_commit(session):
+            # The INSERTs have been sent; the connection dies before COMMIT reaches the server.
+            if cut_once.pop("armed", False):
+                pg_proxy.cut()
+
+        event.listen(factory, "before_commit", cut_before_commit)
+        try:
+            response = await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)
+        finally:
+            event.remove(factory, "before_commit", cut_before_commit)
+        assert_error_shape(response, 503, "database_unavailable")
+        assert count_rows() == 0 and count_rows("users") == 0
+
+        pg_proxy.restore()
+        await _recovers(client, auth_headers, count_rows, expected_rows=1)
+
+
+async def test_the_database_rate_limiter_reports_the_outage_as_503_not_a_pass(
+    make_client, pg_proxy, count_rows
+):
+    headers = bearer(make_token(user=USER_B))
+    async with make_client(
+        database_url=pg_proxy.url, rate_limit_predict="100/minute", rate_limit_backend="database", **FAST
+    ) as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 200
+        pg_proxy.cut()
+        response = await client.post("/api/v1/predict", json=PREDICT, headers=headers)
+        assert_error_shape(response, 503, "database_unavailable")
+        pg_proxy.restore()
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 200
+    assert count_rows() == 2

@@ -1,0 +1,168 @@
+"""Per-user rate limit on /predict + /whatif: 429 in the error shape with Retry-After, shared by
+replicas (Redis or the database), atomic under concurrency, no row for a limited request, and a
+Redis outage fails open instead of taking the API down."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from authkit import bearer, make_token
+from conftest import STUDENT
+
+from app.core.config import Settings, parse_rate
+from app.core.ratelimit import DatabaseBackend, MemoryBackend, RateLimiter, RedisBackend
+
+from .conftest import assert_error_shape
+from .tcp_proxy import TCPProxy
+
+PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
+WHATIF = {**PREDICT, "deltas": {"AVG_NG": 1}}
+
+
+def _headers(user: uuid.UUID) -> dict[str, str]:
+    return bearer(make_token(user=user))
+
+
+@pytest.fixture(params=["database", "redis"])
+def backend_settings(request) -> dict[str, object]:
+    if request.param == "redis":
+        return {"rate_limit_backend": "auto", "redis_url": request.getfixturevalue("redis_url")}
+    return {"rate_limit_backend": "auto", "redis_url": None}
+
+
+async def test_over_the_limit_is_429_with_retry_after_and_stores_nothing(
+    make_client, backend_settings, fresh_user, count_rows
+):
+    headers = _headers(fresh_user)
+    async with make_client(rate_limit_predict="3/minute", **backend_settings) as client:
+        expected = "redis" if backend_settings["redis_url"] else "database"
+        # predict and whatif share one budget
+        for path, body in (("/predict", PREDICT), ("/whatif", WHATIF), ("/predict", PREDICT)):
+            assert (await client.post(f"/api/v1{path}", json=body, headers=headers)).status_code == 200
+        assert client.app.state.rate_limiter.backend.name == expected
+        for path, body in (("/predict", PREDICT), ("/whatif", WHATIF)):
+            response = await client.post(f"/api/v1{path}", json=body, headers=headers)
+            assert_error_shape(response, 429, "rate_limited")
+            assert 1 <= int(response.headers["retry-after"]) <= 60
+            assert response.headers["x-ratelimit-limit"] == "3"
+        # Other users and other endpoints are not affected.
+        other = _headers(uuid.uuid4())
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=other)).status_code == 200
+        assert (await client.get("/api/v1/history", headers=headers)).status_code == 200
+    assert count_rows() == 4
+
+
+async def test_replicas_share_one_budget(make_client, backend_settings, fresh_user, count_rows):
+    headers = _headers(fresh_user)
+    settings = {"rate_limit_predict": "4/minute", **backend_settings}
+    async with make_client(**settings) as replica_a, make_client(**settings) as replica_b:
+        assert replica_a.app is not replica_b.app
+        statuses = []
+        for client in (replica_a, replica_b, replica_a, replica_b, replica_a, replica_b):
+            statuses.append((await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert count_rows() == 4
+
+
+async def test_concurrent_requests_never_exceed_the_limit(
+    make_client, backend_settings, fresh_user, count_rows
+):
+    headers = _headers(fresh_user)
+    async with make_client(rate_limit_predict="10/minute", **backend_settings) as client:
+        responses = await asyncio.gather(
+            *(client.post("/api/v1/predict", json=PREDICT, headers=headers) for _ in range(40))
+        )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) == 10 and statuses.count(429) == 30, statuses
+    assert count_rows() == 10
+
+
+async def test_a_redis_outage_fails_open_quickly(make_client, redis_url, fresh_user, count_rows):
+    proxy = TCPProxy("127.0.0.1", 6379)
+    try:
+        url = f"redis://127.0.0.1:{proxy.port}/15"
+        headers = _headers(fresh_user)
+        async with make_client(
+            rate_limit_predict="2/minute",
+            redis_url=url,
+            redis_timeout_seconds=0.2,
+            rate_limit_fail_open_seconds=0.5,
+        ) as client:
+            post = lambda: client.post("/api/v1/predict", json=PREDICT, headers=headers)  # noqa: E731
+            assert [(await post()).status_code for _ in range(3)] == [200, 200, 429]
+
+            for mode in (proxy.blackhole, proxy.cut):  # hung Redis, then refused connections
+                mode()
+                started = time.perf_counter()
+                statuses = [(await post()).status_code for _ in range(5)]
+                elapsed = time.perf_counter() - started
+                assert statuses == [200] * 5, statuses  # fail open: the API stays up
+                # At most one Redis timeout per fail-open period, not one per request.
+                assert elapsed < 1.5, f"{mode.__name__}: {elapsed:.2f}s"
+                proxy.restore()
+
+            time.sleep(0.6)  # the fail-open period ends; limiting resumes with the same counter
+            assert (await post()).status_code == 429
+    finally:
+        proxy.close()
+    assert count_rows() == 12
+
+
+async def test_limit_zero_disables_it(make_client, fresh_user):
+    async with make_client(rate_limit_predict="0") as client:
+        for _ in range(5):
+            response = await client.post("/api/v1/predict", json=PREDICT, headers=_headers(fresh_user))
+            assert response.status_code == 200
+        assert client.app.state.rate_limiter is None
+
+
+# -- the backends directly -----------------------------------------------------------------------
+
+
+def test_database_backend_counts_atomically_and_resets_per_window(clean_db):
+    backend = DatabaseBackend(clean_db, fail_open_seconds=1)
+    assert [backend.hit("k", 600, 60) for _ in range(3)] == [1, 2, 3]
+    assert backend.hit("k", 660, 60) == 1  # next window: same row, reset
+    assert backend.hit("k", 600, 60) == 2  # a replica with a slower clock counts in the newest window
+    assert backend.hit("other", 660, 60) == 1
+    with clean_db.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT count(*) FROM rate_limits")).scalar_one() == 2
+
+
+def test_limiter_windows_and_retry_after():
+    now = {"t": 1_000_000.25}
+    limiter = RateLimiter(MemoryBackend(), 2, 60, clock=lambda: now["t"])
+    first, second, third = (limiter.check("s", "u") for _ in range(3))
+    assert first.allowed and second.allowed and not third.allowed
+    assert third.retry_after == 60 - int(1_000_000.25 % 60)  # until the window ends, rounded up
+    now["t"] += 60
+    assert limiter.check("s", "u").allowed
+
+
+def test_redis_backend_fails_open_on_a_dead_server():
+    backend = RedisBackend.from_url("redis://127.0.0.1:1/0", timeout=0.2, fail_open_seconds=5)
+    started = time.perf_counter()
+    assert backend.hit("k", 0, 60) is None
+    assert backend.hit("k", 0, 60) is None  # inside the fail-open period: not even tried
+    assert time.perf_counter() - started < 1
+
+
+def test_rate_settings_parse_and_refuse_bad_values(settings_factory):
+    assert parse_rate("60/minute") == (60, 60)
+    assert parse_rate("100/30s") == (100, 30)
+    assert parse_rate("off") is None and parse_rate("0") is None
+    for bad in ("60/min", "sixty/minute", "10/0s"):
+        with pytest.raises(ValueError):
+            parse_rate(bad)
+    with pytest.raises(ValueError):
+        settings_factory(rate_limit_predict="lots")
+    with pytest.raises(ValueError):
+        settings_factory(rate_limit_backend="redis", redis_url=None)
+    settings: Settings = settings_factory(rate_limit_predict="5/second")
+    assert settings.rate_limit == (5, 1)
+    assert "redis://" not in repr(settings_factory(redis_url="redis://:secret@host:6379/0"))

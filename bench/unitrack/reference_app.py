@@ -1,0 +1,35 @@
+"""The reference: a bare FastAPI endpoint that only calls the UniTrack model engine.
+
+No auth, no database, no middleware: the same ``load_engine(MODEL_PATH).predict(features)`` call
+that ``POST /api/v1/predict`` makes, run in the threadpool like the real (sync) endpoint, so the gap
+between the two is what auth, validation, persistence and logging cost.
+
+    cd backend && MODEL_PATH=... uvicorn --app-dir ../bench/unitrack reference_app:app
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.services.inference import load_engine
+
+engine = load_engine(os.environ.get("MODEL_PATH", "../ml_models/models/model.pkl"))
+app = FastAPI()
+
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok", "mode": "mock" if engine.is_mock else "real"}
+
+
+@app.post("/predict")
+def predict(body: dict[str, Any]) -> dict[str, Any]:
+    result = engine.predict(body["features"])
+    return {
+        "prediction": {"label": result.label, "score": result.score},
+        "explain": [{"feature": i.feature, "impact": i.impact} for i in result.explain],
+        "version": result.version,
+    }
