@@ -35,6 +35,11 @@ COST = {"catboost": 5, "hybrid_catboost": 4, "xgboost": 3, "hybrid_xgboost": 3, 
         "hybrid_lightgbm": 2, "huber": 1, "ridge": 0, "bayesian_ridge": 0}
 
 
+def _significant(p_value: float | None) -> bool:
+    # A p-value of exactly 0.0 (underflow on strong signals) is the most significant, not "missing".
+    return p_value is not None and p_value < 0.05
+
+
 def _int_list(text: str) -> list[int]:
     try:
         vals = sorted({int(x) for x in text.split(",") if x.strip()})
@@ -148,7 +153,7 @@ def _print_table(a, model_names, horizons, final: Path, seconds: float) -> None:
     head = f"{'model':<17}" + "".join(f"{'h=' + str(h):>8}" for h in horizons) + f"{'mean':>8}"
     lines = ["", "Out-of-sample directional accuracy (%), * = PT p < 0.05", head, "-" * len(head)]
     for m in sorted(model_names, key=lambda m: -a.avg_da_by_model[m]):
-        cells = "".join(f"{da[(m, h)]:>7.1f}{'*' if (pv[(m, h)] or 1) < 0.05 else ' '}" for h in horizons)
+        cells = "".join(f"{da[(m, h)]:>7.1f}{'*' if _significant(pv[(m, h)]) else ' '}" for h in horizons)
         lines.append(f"{m:<17}{cells}{a.avg_da_by_model[m]:>8.1f}")
     base = {b.horizon: b for b in a.baselines}
     lines.append(f"{'always up':<17}" + "".join(f"{base[h].always_up_da:>7.1f} " for h in horizons))

@@ -97,12 +97,17 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             log.info("token_rejected", reason=type(exc).__name__)
             raise AuthError() from None
+        # Only signed-in users (anonymous sign-ins included) call this API; Supabase's anon and
+        # service_role keys are for other services.
+        if claims.get("role") != "authenticated":
+            raise AuthError("Token role is not accepted")
         sub = claims.get("sub")
         try:
             user_id = uuid.UUID(sub) if isinstance(sub, str) else None
         except ValueError:
             user_id = None
-        if user_id is None:
+        # uuid.UUID also parses 'urn:uuid:...' and undashed hex; one user must have one spelling.
+        if user_id is None or str(user_id) != sub:
             raise AuthError("Token subject is not a user id")
         email = claims.get("email")
         if not isinstance(email, str) or not email or len(email) > 320:
