@@ -29,10 +29,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Used with ``scope="function"`` so the commit happens before the response is sent: a failed
     commit becomes a 500, never a 200 for a row that does not exist.
 
-    Performance (bench/unitrack): creating a Session does no I/O (it connects lazily, in the
-    endpoint's worker thread), so it happens on the event loop. The commit runs in the threadpool
-    only when a transaction is still open; use cases that commit their own writes in the endpoint's
-    thread (app/services/predictions.py) save that second threadpool round trip.
+    Creating a Session does no I/O (it connects lazily, in the endpoint's worker thread), so it
+    happens on the event loop. The write use cases (app/services/predictions.py) commit in the
+    endpoint's own worker thread; this dependency commits whatever a caller left open and rolls
+    back on any error. Why not commit only here: that commit is a second threadpool hop while the
+    request still holds its pooled connection. Under load every threadpool slot fills with
+    requests waiting for a connection, the hops that would release connections cannot run, and
+    requests stall until the pool timeout (tests/faults/test_shutdown.py saw only 503s).
     """
     session: Session = request.app.state.session_factory()
     try:
