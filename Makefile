@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
 DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt
 
-.PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-forecast-api bench-forecast-pipeline clean
+.PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-forecast-api bench-forecast-pipeline soak wrk clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,16 +52,25 @@ pipeline: venv
 	cd forecast && ../$(PY) -m pipelines.run
 
 lint: dev-deps
-	$(VENV)/bin/ruff check backend forecast ml_models scripts bench
+	$(VENV)/bin/ruff check backend forecast ml_models scripts bench testkit contracts/python
 
-bench-unitrack: dev-deps
+# The HTTP benchmarks drive load with wrk (Debian package); the UniTrack one falls back to Python.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench-unitrack: dev-deps wrk
 	$(PY) bench/unitrack/run.py
 
-bench-forecast-api: dev-deps
+bench-forecast-api: dev-deps wrk
 	$(PY) bench/forecast_api/run.py
 
 bench-forecast-pipeline: dev-deps
 	bash bench/forecast_pipeline/run.sh
+
+## make soak: load both APIs on PostgreSQL and check that nothing was lost (bench/soak/README.md).
+soak: dev-deps
+	$(PY) bench/soak/run.py forecast
+	$(PY) bench/soak/run.py unitrack
 
 clean:
 	rm -rf $(VENV) backend/*.db forecast/*.db

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(5, ge=1)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     db_pool_size: int = Field(5, ge=1)
+    db_pool_timeout_seconds: float = Field(5.0, gt=0, description="Wait for a free pooled connection")
+    db_hard_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest one unit of work may hold a Postgres connection before its socket is cut"
+    )
 
     results_dir: Path = FORECAST_DIR / "pipelines" / "results"
     results_poll_seconds: float = Field(1.0, gt=0, le=60)
@@ -62,6 +66,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1)
     login_window_seconds: int = Field(300, ge=1)
     login_lockout_seconds: int = Field(300, ge=1)
+    # Failures from one address across all usernames: stops username spraying from one client.
+    login_max_failures_per_ip: int = Field(50, ge=1)
+    # argon2 verifications at once; each uses 64 MiB, so this bounds login memory under a flood.
+    password_hash_concurrency: int = Field(2, ge=1, le=64)
 
     default_horizon: int = Field(5, ge=1, le=30)
 
@@ -83,13 +91,23 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_prod(self) -> Settings:
         if self.app_env == "prod":
-            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            if (
+                self.secret_key == DEFAULT_SECRET_KEY
+                or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
+                or "change-me" in self.secret_key.lower()  # the .env.example placeholder
+            ):
                 raise ValueError(
                     f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
                     "characters in prod"
                 )
             if "*" in self.frontend_origin or not self.frontend_origin.strip():
                 raise ValueError("FRONTEND_ORIGIN must be an explicit origin (no wildcard) in prod")
+        return self
+
+    @model_validator(mode="after")
+    def _hard_timeout_above_statement_timeout(self) -> Settings:
+        if self.db_hard_timeout_seconds * 1000 <= self.db_statement_timeout_ms:
+            raise ValueError("DB_HARD_TIMEOUT_SECONDS must be longer than DB_STATEMENT_TIMEOUT_MS")
         return self
 
     @property

@@ -1,10 +1,14 @@
 """FastAPI dependencies with short names.
 
 Every dependency is ``async def``: a plain ``def`` would run in the thread pool, which costs more than
-the in-memory read it guards. SessionDep is the single commit point: the request's session commits when the endpoint returns and
-rolls back when it raises; it ends before the response is sent (scope="function"), so a client never
-sees a success whose commit failed. The session connects lazily: read endpoints served from memory
-never touch the database unless the token must be re-checked.
+the in-memory read it guards. SessionDep is the commit point: the request's session commits when the
+endpoint returns and rolls back when it raises; it ends before the response is sent
+(scope="function"), so a client never sees a success whose commit failed. Writing endpoints commit at
+their end, in the worker thread that did the work: a commit here needs a second thread-pool hop, and
+under a burst the pool's threads can all be waiting for a database connection held by requests that
+wait for a thread to commit (a deadlock until pool_timeout). Callbacks in
+``session.info[AFTER_COMMIT]`` run once committed. The session connects lazily: read endpoints served
+from memory never touch the database unless the token must be re-checked.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.config import Settings
 from api.services import auth
+from api.services.auth import AFTER_COMMIT
 from api.services.results import RunStore, Snapshot
 from api.services.throttle import LoginThrottle
 
@@ -34,6 +39,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
         if session.in_transaction():
             await run_in_threadpool(session.commit)
+        for callback in session.info.pop(AFTER_COMMIT, ()):  # e.g. the local deny-list of a revocation
+            callback()
     except BaseException:
         if session.in_transaction():
             await run_in_threadpool(session.rollback)

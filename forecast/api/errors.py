@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logging import get_logger
@@ -124,6 +125,25 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
     return error_response(422, "The request is not valid", details=validation_details(errors))
 
 
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or did not answer in time (not a bug in a query)."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa_exc.InvalidRequestError) and "connection is closed" in str(exc)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if not is_database_unavailable(exc):
+        return await _unhandled(request, exc)
+    # Class name only: a driver message can carry the host, the database or a statement.
+    log.error("database_unavailable", path=request.url.path, exc_type=type(exc).__name__,
+              cause=type(exc.__cause__ or exc).__name__)
+    return error_response(503, "The database is unavailable; retry shortly", error="database_unavailable",
+                          headers={"Retry-After": "2"})
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
     log.error("unhandled_exception", path=request.url.path, exc_type=type(exc).__name__, exc_info=exc)
     return error_response(500, "An internal error occurred; it has been logged")
@@ -133,4 +153,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unhandled)

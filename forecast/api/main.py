@@ -19,6 +19,7 @@ from api.fastpath import FastReadMiddleware
 from api.logging import configure_logging, get_logger
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.routers import auth, forecasts, health, images, models
+from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.results import RunStore
 from api.services.throttle import build_throttle
@@ -71,6 +72,7 @@ def _patched_openapi(app: FastAPI) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.json_logs, cache=settings.app_env != "test")
+    limit_password_verifications(settings.password_hash_concurrency)
     app = FastAPI(
         title="Forecast API",
         version=settings.app_version,

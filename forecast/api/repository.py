@@ -16,6 +16,8 @@ def get_user(session: Session, user_id: int) -> User | None:
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
+    if "\x00" in username:  # no stored name has one, and PostgreSQL cannot even be sent one
+        return None
     return session.scalars(select(User).where(User.username == username)).first()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,14 +22,24 @@ def hash_password(password: str) -> str:
     return _password_hash.hash(password)
 
 
+_verification_slots = threading.BoundedSemaphore(2)
+
+
+def limit_password_verifications(concurrency: int) -> None:
+    """Each argon2 verification takes 64 MiB; a flood of logins must not take the process down."""
+    global _verification_slots
+    _verification_slots = threading.BoundedSemaphore(concurrency)
+
+
 def verify_password(password: str, hashed: str | None) -> bool:
-    if hashed is None:
-        _password_hash.verify(password, _DUMMY_HASH)
-        return False
-    try:
-        return _password_hash.verify(password, hashed)
-    except Exception:  # a malformed stored hash is a failed login, not a 500
-        return False
+    with _verification_slots:
+        if hashed is None:
+            _password_hash.verify(password, _DUMMY_HASH)
+            return False
+        try:
+            return _password_hash.verify(password, hashed)
+        except Exception:  # a malformed stored hash is a failed login, not a 500
+            return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +49,9 @@ class TokenClaims:
     jti: str
     issued_at: datetime
     expires_at: datetime
+
+
+_MAX_TIMESTAMP = 253402300800  # 10000-01-01: the first value datetime cannot hold
 
 
 class InvalidToken(Exception):
@@ -76,12 +90,19 @@ def decode_access_token(settings: Settings, token: str) -> TokenClaims:
         raise InvalidToken("token expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken("invalid token") from exc
-    if payload.get("typ") != "access" or not isinstance(payload.get("uid"), int):
+    uid, iat, exp = payload.get("uid"), payload.get("iat"), payload.get("exp")
+    # bool is an int in Python, and out-of-range numbers would overflow the database or datetime.
+    if (
+        payload.get("typ") != "access"
+        or type(uid) is not int
+        or not 0 < uid < 2**63
+        or not all(type(t) is int and 0 <= t < _MAX_TIMESTAMP for t in (iat, exp))
+    ):
         raise InvalidToken("invalid token")
     return TokenClaims(
         subject=str(payload["sub"]),
-        user_id=payload["uid"],
+        user_id=uid,
         jti=str(payload["jti"]),
-        issued_at=datetime.fromtimestamp(payload["iat"], UTC),
-        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        issued_at=datetime.fromtimestamp(iat, UTC),
+        expires_at=datetime.fromtimestamp(exp, UTC),
     )

@@ -181,7 +181,7 @@ class DatabaseBackend:
     name = "database"
 
     def __init__(self, engine: Engine, *, fail_open_seconds: float):
-        self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._fail_open = _FailOpen(fail_open_seconds)
         table = RateLimitCounter.__table__
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
@@ -202,7 +202,8 @@ class DatabaseBackend:
         if self._fail_open.active:
             return None
         try:
-            with self._engine.begin() as conn:
+            # One upsert is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
+            with self._autocommit.connect() as conn:
                 count = conn.execute(
                     self._stmt, {"key": key, "window_start": window_start, "count": 1}
                 ).scalar_one()

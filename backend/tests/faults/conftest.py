@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from .tcp_proxy import TCPProxy
 
 from app.core.config import normalize_database_url
+
+# testkit/ (repository root) holds the test-only helpers both services' suites share.
+REPO_ROOT = Path(__file__).resolve().parents[3]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+from testkit.tcp_proxy import TcpProxy  # noqa: E402
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -29,15 +36,16 @@ def assert_error_shape(response, status: int, error: str | None = None) -> dict:
 
 
 @pytest.fixture
-def pg_proxy(db_target, database_url) -> Iterator[TCPProxy]:
+def pg_proxy(db_target, database_url) -> Iterator[TcpProxy]:
     """A proxy in front of the test PostgreSQL; ``proxy.url`` is the database URL through it."""
     if db_target.kind != "postgresql":
         pytest.skip("needs PostgreSQL (CI=true always has it)")
     url = make_url(normalize_database_url(database_url))
-    proxy = TCPProxy(url.host or "127.0.0.1", url.port or 5432)
-    proxy.url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)  # type: ignore[attr-defined]
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    port = proxy.start()
+    proxy.url = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)  # type: ignore[attr-defined]
     yield proxy
-    proxy.close()
+    proxy.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from app.core.config import Settings, parse_rate
 from app.core.ratelimit import DatabaseBackend, MemoryBackend, RateLimiter, RedisBackend
 
 from .conftest import assert_error_shape
-from .tcp_proxy import TCPProxy
+from .conftest import TcpProxy
 
 PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
 WHATIF = {**PREDICT, "deltas": {"AVG_NG": 1}}
@@ -81,9 +81,9 @@ async def test_concurrent_requests_never_exceed_the_limit(
 
 
 async def test_a_redis_outage_fails_open_quickly(make_client, redis_url, fresh_user, count_rows):
-    proxy = TCPProxy("127.0.0.1", 6379)
+    proxy = TcpProxy("127.0.0.1", 6379)
     try:
-        url = f"redis://127.0.0.1:{proxy.port}/15"
+        url = f"redis://127.0.0.1:{proxy.start()}/15"
         headers = _headers(fresh_user)
         async with make_client(
             rate_limit_predict="2/minute",
@@ -107,7 +107,7 @@ async def test_a_redis_outage_fails_open_quickly(make_client, redis_url, fresh_u
             time.sleep(0.6)  # the fail-open period ends; limiting resumes with the same counter
             assert (await post()).status_code == 429
     finally:
-        proxy.close()
+        proxy.stop()
     assert count_rows() == 12
 
 

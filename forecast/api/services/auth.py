@@ -15,7 +15,7 @@ from api.logging import get_logger
 from api.schemas.auth import TokenResponse, UserResponse
 from api.schemas.common import utc_now
 from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
-from api.services.throttle import LoginThrottle, throttle_key
+from api.services.throttle import LoginThrottle, address_key, throttle_key
 
 log = get_logger(__name__)
 
@@ -83,17 +83,23 @@ def login(
     session: Session, settings: Settings, throttle: LoginThrottle, username: str, password: str, client_ip: str
 ) -> TokenResponse:
     key = throttle_key(username, client_ip)
-    retry_after = throttle.retry_after(key)
+    per_address = address_key(client_ip)
+    retry_after = throttle.retry_after(key) or throttle.retry_after(per_address)
     if retry_after is not None:
-        log.warning("login_throttled", username=username, client_ip=client_ip)
+        log.warning("login_throttled", client_ip=client_ip)
         raise ApiError(
             429, "Too many failed login attempts; try again later", headers={"Retry-After": str(retry_after)}
         )
     user = repo.get_user_by_username(session, username)
+    # A read: end it now, so the connection is back in the pool during the argon2 verification and the
+    # throttle's own transaction below (one request never holds two connections: no pool deadlock).
+    session.commit()
     # An unknown user is checked against a dummy hash, so both failures take one argon2 verification.
     if not verify_password(password, user.hashed_password if user else None) or user is None:
         throttle.record_failure(key)
-        log.info("login_failed", username=username, client_ip=client_ip)
+        throttle.record_failure(per_address, settings.login_max_failures_per_ip)
+        # No username in the log: people type passwords into that field.
+        log.info("login_failed", client_ip=client_ip)
         raise ApiError(401, BAD_CREDENTIALS, headers=BEARER)
     if not user.is_active:
         raise ApiError(403, "This user account is disabled", error="inactive_user")
@@ -141,12 +147,18 @@ def verify_in_db(session: Session, claims: TokenClaims) -> Principal:
     return Principal(user=UserResponse.model_validate(user, from_attributes=True), claims=claims)
 
 
+AFTER_COMMIT = "after_commit"  # session.info key: callbacks the request's session runs once committed
+
+
 def _revoke(session: Session, cache: AuthCache, claims: TokenClaims) -> None:
-    cache.revoke(claims)
+    # The local deny-list is updated only once the row is committed: a revocation whose commit fails
+    # (database outage) must not leave the token refused here yet accepted by every other replica.
+    session.info.setdefault(AFTER_COMMIT, []).append(lambda: cache.revoke(claims))
     try:
         with session.begin_nested():
             repo.revoke_token(session, claims.jti, claims.expires_at)
-    except IntegrityError as exc:  # already revoked, e.g. by a concurrent refresh
+    except IntegrityError as exc:  # already revoked (and committed), e.g. by a concurrent refresh
+        cache.revoke(claims)
         raise ApiError(401, "Token has been revoked", headers=BEARER) from exc
     repo.prune_revoked_tokens(session, utc_now())
 

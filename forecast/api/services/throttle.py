@@ -1,4 +1,7 @@
-"""Failed-login throttling per (username, client IP).
+"""Failed-login throttling per (username, client IP), plus a larger budget per client IP alone.
+
+The per-IP budget stops one address from spraying fresh usernames, each of which would otherwise start
+a new (username, IP) budget and cost a full argon2 verification.
 
 The state lives outside the request's transaction on purpose: a failed login ends in a 401, which rolls
 the request session back, yet the failure must still count. The database backend uses its own short
@@ -21,7 +24,7 @@ from api.schemas.common import utc_now
 
 class LoginThrottle(Protocol):
     def retry_after(self, key: str) -> int | None: ...
-    def record_failure(self, key: str) -> None: ...
+    def record_failure(self, key: str, max_failures: int | None = None) -> None: ...
     def reset(self, key: str) -> None: ...
 
 
@@ -31,7 +34,12 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def throttle_key(username: str, client_ip: str) -> str:
-    return f"{username.strip().lower()[:150]}|{client_ip}"
+    return f"user:{username.replace(chr(0), '').strip().lower()[:150]}|{client_ip}"
+
+
+def address_key(client_ip: str) -> str:
+    # Prefixes keep the two kinds of key apart whatever a username contains.
+    return f"addr:{client_ip}"
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -53,17 +61,17 @@ class DatabaseThrottle:
                 return _seconds_until(_as_utc(row.locked_until), now)
         return None
 
-    def record_failure(self, key: str) -> None:
+    def record_failure(self, key: str, max_failures: int | None = None) -> None:
         for attempt in range(2):
             try:
                 with self.session_factory() as session, session.begin():
-                    self._count(session, key)
+                    self._count(session, key, max_failures or self.max_failures)
                 return
             except IntegrityError:  # two first failures raced on the insert: count again
                 if attempt:
                     raise
 
-    def _count(self, session: Session, key: str) -> None:
+    def _count(self, session: Session, key: str, max_failures: int) -> None:
         now = utc_now()
         row = repo.get_login_failure(session, key, for_update=True)
         if row is None:
@@ -74,7 +82,7 @@ class DatabaseThrottle:
         if (locked_until is not None and locked_until <= now) or (locked_until is None and window_over):
             row.failures, row.window_started_at, row.locked_until = 0, now, None
         row.failures += 1
-        if row.failures >= self.max_failures and row.locked_until is None:
+        if row.failures >= max_failures and row.locked_until is None:
             row.locked_until = now + self.lockout
 
     def reset(self, key: str) -> None:
@@ -95,13 +103,13 @@ class RedisThrottle:
         ttl = int(self.client.ttl(f"login:lock:{key}"))  # type: ignore[arg-type]
         return ttl if ttl > 0 else None
 
-    def record_failure(self, key: str) -> None:
+    def record_failure(self, key: str, max_failures: int | None = None) -> None:
         count_key = f"login:fail:{key}"
         pipe = self.client.pipeline()
         pipe.incr(count_key)
         pipe.expire(count_key, self.window, nx=True)
         failures = int(pipe.execute()[0])
-        if failures >= self.max_failures:
+        if failures >= (max_failures or self.max_failures):
             self.client.set(f"login:lock:{key}", "1", ex=self.lockout, nx=True)
             self.client.delete(count_key)
 

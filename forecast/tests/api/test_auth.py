@@ -208,3 +208,37 @@ async def test_with_redis_url_the_throttle_state_lives_in_redis(make_settings, r
             assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
     finally:
         redis_app.state.login_throttle.reset(f"{username}|127.0.0.1")
+
+
+async def test_one_address_spraying_usernames_is_locked_out_across_all_of_them(make_settings, user, recorder):
+    from api.main import create_app
+    from tests.conftest import _client_for
+
+    app = create_app(make_settings(login_max_failures_per_ip=4))
+    async for client in _client_for(app, recorder):
+        for i in range(4):  # a fresh username each time: no (username, IP) budget is ever exhausted
+            response = await client.post("/api/v1/auth/login", json={"username": f"guess{i}", "password": "x"})
+            assert response.status_code == 401
+        response = await client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"uid": 10**30}, {"uid": True}, {"uid": -1}, {"exp": 10**20}, {"iat": 10**20}, {"iat": 1.5}],
+    ids=["huge_uid", "bool_uid", "negative_uid", "huge_exp", "huge_iat", "float_iat"],
+)
+async def test_signed_tokens_with_out_of_range_claims_are_a_401_not_a_500(client, user, settings, claims):
+    import time
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    payload = {"sub": "alice", "uid": user["id"], "jti": uuid.uuid4().hex, "iat": now, "exp": now + 600,
+               "typ": "access", **claims}
+    token = jwt.encode(payload, settings.secret_key, algorithm="HS256")
+    response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"

@@ -56,3 +56,9 @@ def test_settings_come_from_the_environment(monkeypatch):
 
 def test_relative_sqlite_paths_are_relative_to_forecast():
     assert make(database_url="sqlite:///./x.db").database_url == f"sqlite:///{FORECAST_DIR / 'x.db'}"
+
+
+def test_prod_refuses_the_env_example_placeholder_secret():
+    placeholder = "change-me-to-a-long-random-value-of-48-characters"  # as in .env.example
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        make(app_env="prod", secret_key=placeholder, frontend_origin="https://app.example")

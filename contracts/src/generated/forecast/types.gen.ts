@@ -560,6 +560,10 @@ export type LoginApiV1AuthLoginPostErrors = {
      * Too many failed login attempts (see Retry-After)
      */
     429: ErrorResponse;
+    /**
+     * No forecast run is published yet
+     */
+    503: ErrorResponse;
 };
 
 export type LoginApiV1AuthLoginPostError = LoginApiV1AuthLoginPostErrors[keyof LoginApiV1AuthLoginPostErrors];
@@ -589,6 +593,10 @@ export type LogoutApiV1AuthLogoutPostErrors = {
      * User account disabled
      */
     403: ErrorResponse;
+    /**
+     * No forecast run is published yet
+     */
+    503: ErrorResponse;
 };
 
 export type LogoutApiV1AuthLogoutPostError = LogoutApiV1AuthLogoutPostErrors[keyof LogoutApiV1AuthLogoutPostErrors];
@@ -618,6 +626,10 @@ export type MeApiV1AuthMeGetErrors = {
      * User account disabled
      */
     403: ErrorResponse;
+    /**
+     * No forecast run is published yet
+     */
+    503: ErrorResponse;
 };
 
 export type MeApiV1AuthMeGetError = MeApiV1AuthMeGetErrors[keyof MeApiV1AuthMeGetErrors];
@@ -647,6 +659,10 @@ export type RefreshApiV1AuthRefreshPostErrors = {
      * User account disabled
      */
     403: ErrorResponse;
+    /**
+     * No forecast run is published yet
+     */
+    503: ErrorResponse;
 };
 
 export type RefreshApiV1AuthRefreshPostError = RefreshApiV1AuthRefreshPostErrors[keyof RefreshApiV1AuthRefreshPostErrors];

@@ -452,6 +452,10 @@ export type PredictApiV1PredictPostErrors = {
      */
     422: ErrorResponse;
     /**
+     * Too Many Requests
+     */
+    429: ErrorResponse;
+    /**
      * Service Unavailable
      */
     503: ErrorResponse;
@@ -513,6 +517,10 @@ export type WhatifApiV1WhatifPostErrors = {
      * Unprocessable Entity
      */
     422: ErrorResponse;
+    /**
+     * Too Many Requests
+     */
+    429: ErrorResponse;
     /**
      * Service Unavailable
      */

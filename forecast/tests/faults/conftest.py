@@ -1,0 +1,89 @@
+"""Fault-test fixtures: a dedicated Postgres database, a TCP proxy in front of it, apps without the
+contract recorder (failure responses here are not the contract's examples)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import URL, make_url
+
+from api.config import Settings, normalise_database_url
+from api.db import migrate
+from api.db.models import Base
+from tests.conftest import TEST_SECRET, _postgres_admin_url
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from testkit.tcp_proxy import TcpProxy  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[URL]:
+    """A migrated database of its own on the test server (Postgres only: the faults are network faults)."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        if os.environ.get("CI", "").lower() == "true" and os.environ.get("TEST_DB", "").lower() != "sqlite":
+            pytest.fail("CI=true but no PostgreSQL is reachable (set TEST_DATABASE_URL)")
+        pytest.skip("fault tests need PostgreSQL (TEST_DATABASE_URL or 127.0.0.1:5432)")
+    admin = make_url(normalise_database_url(admin_url))
+    name = f"forecast_faults_{os.getpid()}_{secrets.token_hex(4)}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.set(database=name)
+    try:
+        migrate.upgrade(url.render_as_string(hide_password=False))
+        yield url
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_clean(pg_url: URL) -> Iterator[URL]:
+    yield pg_url
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+    engine.dispose()
+
+
+@pytest.fixture
+def proxy(pg_url: URL) -> Iterator[TcpProxy]:
+    with TcpProxy(pg_url.host or "127.0.0.1", pg_url.port or 5432) as p:
+        yield p
+
+
+@pytest.fixture
+def fault_settings(results_dir: Path):
+    def factory(url: URL, **overrides) -> Settings:
+        values = dict(
+            app_env="test", secret_key=TEST_SECRET, database_url=url.render_as_string(hide_password=False),
+            results_dir=results_dir, results_poll_seconds=0.1, log_level="CRITICAL", access_log=False,
+            admin_username=None, admin_password=None, admin_email=None, redis_url=None,
+            login_max_failures=1000, auth_cache_seconds=0,
+            db_connect_timeout_seconds=1, db_statement_timeout_ms=1000, db_pool_timeout_seconds=1,
+            db_hard_timeout_seconds=2, db_pool_size=2,
+        )
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return factory
+
+
+async def plain_client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as client:
+            yield client
