@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 import joblib
-import numpy as np
-import pandas as pd
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
@@ -41,8 +39,7 @@ from app.core.config import Settings, normalize_database_url  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.services.inference import ModelEngine, load_engine  # noqa: E402
 
-FEATURES = ["PTJE_INGRESO", "EDAD", "CREDITOS", "AVG_NG", "PRCTJE-NPC-S"]
-STUDENT = {"PTJE_INGRESO": 130.0, "EDAD": 20.0, "CREDITOS": 4.0, "AVG_NG": 12.0, "PRCTJE-NPC-S": 20.0}
+from students import make_students  # noqa: E402
 ORIGINS = "https://app.example.com,https://preview.example.com"
 
 
@@ -200,28 +197,13 @@ async def client(make_client) -> AsyncIterator[httpx.AsyncClient]:
 # -- a real model, trained here ----------------------------------------------------------------
 
 
-def _students(n_rows: int = 600, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "PTJE_INGRESO": rng.uniform(80, 180, n_rows),
-            "EDAD": rng.uniform(16, 40, n_rows),
-            "CREDITOS": rng.integers(1, 7, n_rows).astype(float),
-            "AVG_NG": rng.uniform(0, 20, n_rows),
-            "PRCTJE-NPC-S": rng.uniform(0, 100, n_rows),
-        }
-    )
-    logit = 0.8 * (frame["AVG_NG"] - 11) - 0.05 * (frame["PRCTJE-NPC-S"] - 40)
-    return frame, (logit + rng.normal(0, 0.3, n_rows) > 0).to_numpy().astype(int)
-
-
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory) -> Path:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    frame, target = _students()
+    frame, target = make_students(n_rows=600, seed=3)
     pipeline = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))])
     pipeline.fit(frame, target)
     path = tmp_path_factory.mktemp("model") / "model.pkl"

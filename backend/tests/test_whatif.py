@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import STUDENT
+from students import STUDENT
 
 BODY = {"cod_persona": 42, "cod_curso": "CS2H1", "features": STUDENT}
 

@@ -15,12 +15,13 @@ import secrets
 import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, delete, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from api.config import Settings
 from api.db import migrate
@@ -50,6 +51,34 @@ def _postgres_admin_url() -> str | None:
         return None
 
 
+@contextmanager
+def migrated_postgres_database(prefix: str) -> Iterator[URL]:
+    """A uniquely named, migrated database on the test server, dropped afterwards.
+
+    Skips when no PostgreSQL is reachable, except with CI=true, where that is a failure.
+    """
+    from api.config import normalise_database_url
+
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        if os.environ.get("CI", "").lower() == "true" and os.environ.get("TEST_DB", "").lower() != "sqlite":
+            pytest.fail("CI=true but no PostgreSQL is reachable (set TEST_DATABASE_URL)")
+        pytest.skip("no PostgreSQL reachable (TEST_DATABASE_URL unset and 127.0.0.1:5432 closed)")
+    admin = make_url(normalise_database_url(admin_url))
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.set(database=name)
+    try:
+        migrate.upgrade(url.render_as_string(hide_password=False))
+        yield url
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
 def _backends() -> list[str]:
     return ["sqlite", "postgres"]
 
@@ -61,26 +90,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         migrate.upgrade(url)
         yield url
         return
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        if os.environ.get("CI", "").lower() == "true" and os.environ.get("TEST_DB", "").lower() != "sqlite":
-            pytest.fail("CI=true but no PostgreSQL is reachable (set TEST_DATABASE_URL)")
-        pytest.skip("no PostgreSQL reachable (TEST_DATABASE_URL unset and 127.0.0.1:5432 closed)")
-    from api.config import normalise_database_url
-
-    admin = make_url(normalise_database_url(admin_url))
-    name = f"forecast_test_{os.getpid()}_{secrets.token_hex(4)}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with migrated_postgres_database("forecast_test") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

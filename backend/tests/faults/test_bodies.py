@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import STUDENT
+from students import STUDENT
 
 from .conftest import assert_error_shape
 

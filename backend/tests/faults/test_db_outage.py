@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from authkit import USER_B, bearer, make_token
-from conftest import STUDENT
+from students import STUDENT
 from sqlalchemy import event
 
 from .conftest import assert_error_shape

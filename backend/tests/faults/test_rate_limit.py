@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 from authkit import bearer, make_token
-from conftest import STUDENT
+from students import STUDENT
 
 from app.core.config import Settings, parse_rate
 from app.core.ratelimit import DatabaseBackend, MemoryBackend, RateLimiter, RedisBackend

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from authkit import ISSUER, bearer, make_token
-from conftest import STUDENT
+from students import STUDENT
+from testkit.ports import free_port
 from sqlalchemy import text
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -35,14 +35,10 @@ def _dockerfile_cmd() -> list[str]:
 
 
 def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 18250-18299")
+    port = free_port(PORTS)
+    if port is None:
+        pytest.skip("no free port in 18250-18299")
+    return port
 
 
 def test_the_image_and_railway_give_in_flight_requests_time_to_finish():

@@ -19,30 +19,12 @@ import pytest
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_ROOT = BACKEND_DIR.parent
-if str(BACKEND_DIR) not in sys.path:
-    sys.path.insert(0, str(BACKEND_DIR))
+for path in (BACKEND_DIR, BACKEND_DIR / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from app.services.inference import ModelEngine, clear_engine_cache, load_engine  # noqa: E402
-
-FEATURES = ["PTJE_INGRESO", "EDAD", "CREDITOS", "AVG_NG", "PRCTJE-NPC-S"]
-# A typical student; every value inside the synthetic ranges below.
-STUDENT = {"PTJE_INGRESO": 130.0, "EDAD": 20.0, "CREDITOS": 4.0, "AVG_NG": 12.0, "PRCTJE-NPC-S": 20.0}
-
-
-def make_students(n_rows: int = 800, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
-    """Passing depends strongly and positively on AVG_NG, negatively on PRCTJE-NPC-S."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "PTJE_INGRESO": rng.uniform(80, 180, n_rows),
-            "EDAD": rng.uniform(16, 40, n_rows),
-            "CREDITOS": rng.integers(1, 7, n_rows).astype(float),
-            "AVG_NG": rng.uniform(0, 20, n_rows),
-            "PRCTJE-NPC-S": rng.uniform(0, 100, n_rows),
-        }
-    )
-    logit = 0.8 * (frame["AVG_NG"] - 11) - 0.05 * (frame["PRCTJE-NPC-S"] - 40) + rng.normal(0, 0.3, n_rows)
-    return frame, (logit > 0).to_numpy().astype(int)
+from students import FEATURES, STUDENT, make_students  # noqa: E402,F401 - re-exported to tests/ml
 
 
 @pytest.fixture(scope="session")

@@ -3,21 +3,18 @@ contract recorder (failure responses here are not the contract's examples)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, delete, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine, delete
+from sqlalchemy.engine import URL
 
-from api.config import Settings, normalise_database_url
-from api.db import migrate
+from api.config import Settings
 from api.db.models import Base
-from tests.conftest import TEST_SECRET, _postgres_admin_url
+from tests.conftest import TEST_SECRET, migrated_postgres_database
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 if str(REPO_ROOT) not in sys.path:
@@ -29,24 +26,8 @@ from testkit.tcp_proxy import TcpProxy  # noqa: E402
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[URL]:
     """A migrated database of its own on the test server (Postgres only: the faults are network faults)."""
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        if os.environ.get("CI", "").lower() == "true" and os.environ.get("TEST_DB", "").lower() != "sqlite":
-            pytest.fail("CI=true but no PostgreSQL is reachable (set TEST_DATABASE_URL)")
-        pytest.skip("fault tests need PostgreSQL (TEST_DATABASE_URL or 127.0.0.1:5432)")
-    admin = make_url(normalise_database_url(admin_url))
-    name = f"forecast_faults_{os.getpid()}_{secrets.token_hex(4)}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.set(database=name)
-    try:
-        migrate.upgrade(url.render_as_string(hide_password=False))
+    with migrated_postgres_database("forecast_faults") as url:
         yield url
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 @pytest.fixture

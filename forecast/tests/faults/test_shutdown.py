@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from api.db.session import build_session_factory
 from api.security import create_access_token
 from api.services.throttle import throttle_key
 from tests.conftest import PASSWORD, TEST_SECRET
+from testkit.ports import free_port
 
 FORECAST_DIR = Path(__file__).resolve().parents[2]
 PORTS = range(18300, 18350)
@@ -38,14 +38,10 @@ GOOD_LOGINS = 20
 
 
 def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 18300-18349")
+    port = free_port(PORTS)
+    if port is None:
+        pytest.skip("no free port in 18300-18349")
+    return port
 
 
 def _log(proc: subprocess.Popen) -> str:
