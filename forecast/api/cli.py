@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 from api.bootstrap import create_user, ensure_user_with_password
@@ -17,9 +16,7 @@ from api.config import get_settings
 from api.db import migrate as migrations
 from api.db.session import build_engine, build_session_factory
 
-DEMO_USERNAME = "demo"
 DEMO_EMAIL = "demo@forecast.local"
-DEMO_PASSWORD = "forecast-demo-2026"
 
 
 def _session_factory():  # noqa: ANN202
@@ -53,11 +50,10 @@ def cmd_ensure_demo_user(_: argparse.Namespace) -> int:
     if settings.is_prod:
         print("error: ensure-demo-user is refused when APP_ENV=prod", file=sys.stderr)
         return 2
-    username = os.environ.get("DEMO_USERNAME", DEMO_USERNAME)
-    password = os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD)
+    username, password = settings.demo_username, settings.demo_password
     with _session_factory()() as session, session.begin():
         ensure_user_with_password(session, username, DEMO_EMAIL, password)
-    port = os.environ.get("FORECAST_PORT", "8001")
+    port = settings.forecast_port
     print(
         f"Forecast demo user (dev only): username={username} password={password}\n"
         f"  Log in: curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/login "

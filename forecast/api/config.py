@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     frontend_origin: str = "http://localhost:3000"
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 
+    # Dev only: `python -m api.cli ensure-demo-user` (refused in prod) creates this user for `make run`.
+    demo_username: str = "demo"
+    demo_password: str = "forecast-demo-2026"
+    # Where `make run` serves this API; only used to print a ready-to-paste login command.
+    forecast_port: int = Field(8001, ge=1, le=65535)
+
     admin_username: str | None = None
     admin_email: str | None = None
     admin_password: str | None = None
