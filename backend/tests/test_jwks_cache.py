@@ -28,6 +28,7 @@ async def test_unreachable_jwks_without_a_cached_key_is_503(make_client, jwks_se
     assert response.status_code == 503
     assert response.json()["error"] == "auth_unavailable"
     assert response.json()["status_code"] == 503
+    assert int(response.headers["retry-after"]) >= 1
 
 
 async def test_refused_connection_without_a_cached_key_is_503(make_client):

@@ -7,6 +7,8 @@ accepted when the legacy ``SUPABASE_JWT_SECRET`` is configured.
 
 from __future__ import annotations
 
+import math
+
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,8 @@ class TokenVerifier:
         self._audience = settings.supabase_audience
         self._issuer = settings.issuer
         self._leeway = settings.jwt_leeway_seconds
+        # The JWKS is refetched at most once per cooldown, so asking again sooner is pointless.
+        self._retry_after = str(max(1, math.ceil(settings.jwks_refetch_cooldown_seconds)))
         secret = settings.supabase_jwt_secret
         self._hs_secret = secret.get_secret_value() if secret and secret.get_secret_value() else None
 
@@ -68,7 +72,10 @@ class TokenVerifier:
             raise AuthError("Token was signed by an unknown key") from None
         except JWKSUnavailable:
             raise APIError(
-                503, "Signing keys are temporarily unavailable", error="auth_unavailable"
+                503,
+                "Signing keys are temporarily unavailable",
+                error="auth_unavailable",
+                headers={"Retry-After": self._retry_after},
             ) from None
         if key.algorithm != alg:
             raise AuthError("Token algorithm does not match its key")
