@@ -12,14 +12,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.ratelimit import RateLimiter, build_rate_limiter
+from app.core.ratelimit import Quota, RateLimiter, build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.services.inference import ModelEngine
 
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (or a local dev token)")
 
 
-def get_settings(request: Request) -> Settings:
+# Plain attribute reads are async on purpose: FastAPI runs sync dependencies in the threadpool.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -68,15 +69,19 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-def get_current_user(
+async def get_current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    # A sync dependency: FastAPI runs it in the threadpool, which keeps a JWKS fetch off the loop.
     if credentials is None:
         raise AuthError("Missing bearer token")
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(credentials.credentials)
+    token = credentials.credentials
+    principal = verifier.cached(token)
+    if principal is None:
+        # A full verification may fetch the JWKS: keep it off the event loop.
+        principal = await anyio.to_thread.run_sync(verifier.verify, token)
+    return principal
 
 
 _limiter_lock = threading.Lock()
@@ -96,28 +101,29 @@ def _rate_limiter(request: Request) -> RateLimiter | None:
     return limiter  # type: ignore[return-value]
 
 
-def get_rate_limited_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller, after counting this request against their /predict + /whatif budget.
+async def get_inference_quota(request: Request, user: CurrentUser) -> Quota | None:
+    """Counts this request against the caller's /predict + /whatif budget.
 
-    One sync dependency (one threadpool hop) for both steps. Raises 429 ``rate_limited`` with
-    ``Retry-After`` before the endpoint runs, so a limited request stores nothing.
+    With the database backend on PostgreSQL nothing happens here: the returned :class:`Quota` is
+    counted by the statement that stores the inference, which stores nothing and raises 429 when
+    the caller is over the limit. Other backends count now and raise 429 ``rate_limited`` with
+    ``Retry-After`` before the endpoint runs. Either way a limited request stores nothing.
     """
-    user = get_current_user(request, credentials)
     limiter = _rate_limiter(request)
-    if limiter is not None:
-        limiter.enforce("inference", str(user.id))
-    return user
+    if limiter is None:
+        return None
+    if limiter.counts_in_write:
+        return limiter.quota("inference", str(user.id))
+    await anyio.to_thread.run_sync(limiter.enforce, "inference", str(user.id))
+    return None
 
 
-def get_model_engine(request: Request) -> ModelEngine:
+async def get_model_engine(request: Request) -> ModelEngine:
     return request.app.state.model_engine
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
-RateLimitedUser = Annotated[Principal, Depends(get_rate_limited_user)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+InferenceQuota = Annotated[Quota | None, Depends(get_inference_quota)]
 ModelDep = Annotated[ModelEngine, Depends(get_model_engine)]

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     jwks_cache_ttl_seconds: float = Field(default=600, gt=0, le=3600)
     jwks_refetch_cooldown_seconds: float = Field(default=30, ge=0)
     jwks_fetch_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    # A token that passed every check is trusted again for this long (never past its exp) without
+    # re-verifying: PyJWT's checks cost more than the rest of a /predict. 0 disables it.
+    token_cache_seconds: float = Field(default=60, ge=0, le=600)
     local_auth_key_path: Path = Path(".local_auth/es256_private.pem")
     local_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 

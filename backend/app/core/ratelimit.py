@@ -10,9 +10,12 @@ window boundary; in exchange each check is a single atomic operation:
                 not asked again for ``RATE_LIMIT_FAIL_OPEN_SECONDS``, so an outage costs at most
                 one ``REDIS_TIMEOUT_SECONDS`` per period, never the API.
 * ``database``  one upsert on the ``rate_limits`` table (one row per user, reset in place when the
-                window moves on) in its own short autocommit transaction, so it never holds a lock
-                for the length of a request; shared by every replica. If the database is down the
-                request fails with 503 like any other; other errors fail open with a warning.
+                window moves on); shared by every replica. On PostgreSQL the upsert is part of the
+                single autocommit statement that stores the inference (a :class:`Quota` handed to
+                the repository), so counting costs no extra round trip and a limited request
+                stores nothing. Elsewhere (SQLite, direct calls) it runs in its own short
+                autocommit transaction. If the database is down the request fails with 503 like
+                any other; other errors of the separate upsert fail open with a warning.
 * ``memory``    a dict in this process: correct for exactly one replica, documented as such.
 
 The check runs before the endpoint body, so a limited request stores nothing.
@@ -48,6 +51,16 @@ class Decision:
     remaining: int
     retry_after: int  # seconds until the window resets (>= 1)
 
+    @classmethod
+    def for_count(cls, count: int, limit: int, retry_after: int) -> Decision:
+        """The decision once this window's count (this request included) is known."""
+        return cls(count <= limit, limit, max(0, limit - count), retry_after)
+
+    def enforce(self, scope: str) -> None:
+        if not self.allowed:
+            log.info("rate_limited", scope=scope, retry_after=self.retry_after)
+            raise RateLimited(self)
+
 
 class RateLimited(APIError):
     def __init__(self, decision: Decision):
@@ -64,6 +77,20 @@ class RateLimited(APIError):
         )
 
 
+@dataclass(frozen=True)
+class Quota:
+    """One request to count inside the write it guards (the database backend on PostgreSQL)."""
+
+    key: str
+    window_start: int
+    limit: int
+    retry_after: int
+
+    def enforce(self, count: int) -> None:
+        """Raise 429 if ``count`` (this window's count, this request included) is over the limit."""
+        Decision.for_count(count, self.limit, self.retry_after).enforce(self.key.split(":", 1)[0])
+
+
 class Backend(Protocol):
     name: str
 
@@ -78,20 +105,30 @@ class RateLimiter:
         self.window = window
         self._clock = clock
 
-    def check(self, scope: str, subject: str) -> Decision:
+    @property
+    def counts_in_write(self) -> bool:
+        """True when requests are counted by the write itself (see :meth:`quota`)."""
+        return isinstance(self.backend, DatabaseBackend) and self.backend.dialect == "postgresql"
+
+    def _window(self) -> tuple[int, int]:
         now = self._clock()
         window_start = int(now // self.window) * self.window
-        retry_after = max(1, math.ceil(window_start + self.window - now))
+        return window_start, max(1, math.ceil(window_start + self.window - now))
+
+    def quota(self, scope: str, subject: str) -> Quota:
+        """This request's slot, for the repository to count in the same statement as its write."""
+        window_start, retry_after = self._window()
+        return Quota(f"{scope}:{subject}", window_start, self.limit, retry_after)
+
+    def check(self, scope: str, subject: str) -> Decision:
+        window_start, retry_after = self._window()
         count = self.backend.hit(f"{scope}:{subject}", window_start, self.window)
         if count is None:  # backend unavailable: fail open
             return Decision(True, self.limit, self.limit, retry_after)
-        return Decision(count <= self.limit, self.limit, max(0, self.limit - count), retry_after)
+        return Decision.for_count(count, self.limit, retry_after)
 
     def enforce(self, scope: str, subject: str) -> None:
-        decision = self.check(scope, subject)
-        if not decision.allowed:
-            log.info("rate_limited", scope=scope, retry_after=decision.retry_after)
-            raise RateLimited(decision)
+        self.check(scope, subject).enforce(scope)
 
 
 class MemoryBackend:
@@ -181,6 +218,7 @@ class DatabaseBackend:
     name = "database"
 
     def __init__(self, engine: Engine, *, fail_open_seconds: float):
+        self.dialect = engine.dialect.name
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._fail_open = _FailOpen(fail_open_seconds)
         table = RateLimitCounter.__table__

@@ -7,9 +7,12 @@ accepted when the legacy ``SUPABASE_JWT_SECRET`` is configured.
 
 from __future__ import annotations
 
+import hashlib
 import math
-
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +43,53 @@ class AuthError(APIError):
         super().__init__(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class VerifiedTokenCache:
+    """Tokens that passed every check, trusted again until ``min(exp, verified_at + max_age)``.
+
+    Keyed by the token's SHA-256, so a different token (one changed byte, a forged signature)
+    never matches and memory stays small however long tokens are. ``max_age`` bounds how long a
+    key removed from the JWKS keeps being honoured for tokens already seen; the JWKS itself is
+    trusted for longer (``JWKS_CACHE_TTL_SECONDS``).
+    """
+
+    def __init__(self, max_age: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.time):
+        self._max_age = max_age
+        self._max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(self._key(token))
+        if entry is None or self._clock() >= entry[0]:
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self._max_age <= 0:
+            return
+        now = self._clock()
+        expires_at = min(float(principal.claims["exp"]), now + self._max_age)
+        if expires_at <= now:
+            return
+        with self._lock:
+            if len(self._entries) >= self._max_entries:
+                live = {k: v for k, v in self._entries.items() if v[0] > now}
+                # Still full of live tokens: drop the older half (dicts keep insertion order).
+                self._entries = live if len(live) < self._max_entries else dict(
+                    list(live.items())[len(live) // 2 :]
+                )
+            self._entries[self._key(token)] = (expires_at, principal)
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings, jwks: JWKSCache):
         self._jwks = jwks
+        self._verified = VerifiedTokenCache(settings.token_cache_seconds)
         self._audience = settings.supabase_audience
         self._issuer = settings.issuer
         self._leeway = settings.jwt_leeway_seconds
@@ -81,7 +128,21 @@ class TokenVerifier:
             raise AuthError("Token algorithm does not match its key")
         return key.key, key.algorithm
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified recently (no I/O, cheap enough for the event loop)."""
+        if not token or len(token) > _MAX_TOKEN_CHARS:
+            return None
+        return self._verified.get(token)
+
     def verify(self, token: str) -> Principal:
+        """Full verification (may fetch the JWKS, so call it off the event loop)."""
+        principal = self.cached(token)
+        if principal is None:
+            principal = self._verify(token)
+            self._verified.put(token, principal)
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         if not token or len(token) > _MAX_TOKEN_CHARS:
             raise AuthError()
         try:

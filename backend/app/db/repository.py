@@ -7,13 +7,16 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db.models import Course, Inference, User
+
+if TYPE_CHECKING:
+    from app.core.ratelimit import Quota
 
 
 def _insert_for(session: Session, table: Any) -> Any:
@@ -48,27 +51,50 @@ def get_user(session: Session, user_id: uuid.UUID) -> User | None:
 # locks the user's row even when it updates nothing (and so serialises a user's concurrent requests
 # until commit), this takes no row lock in the common case. Both sub-statements see the same
 # snapshot: for a new user the UPDATE matches nothing and the INSERT stores the email.
-_PG_USER_CTES = (
-    "ins_user AS (INSERT INTO users (id, email) VALUES (%(user_id)s::uuid, %(email)s) "
-    "ON CONFLICT (id) DO NOTHING), "
-    "upd_user AS (UPDATE users SET email = %(email)s "
-    "WHERE id = %(user_id)s::uuid AND email IS DISTINCT FROM %(email)s)"
+def _pg_user_ctes(allowed: str) -> str:
+    return (
+        "ins_user AS (INSERT INTO users (id, email) "
+        f"SELECT %(user_id)s::uuid, %(email)s WHERE {allowed} ON CONFLICT (id) DO NOTHING), "
+        "upd_user AS (UPDATE users SET email = %(email)s "
+        f"WHERE id = %(user_id)s::uuid AND email IS DISTINCT FROM %(email)s AND {allowed})"
+    )
+
+
+_PG_ENSURE_USER = f"WITH {_pg_user_ctes('TRUE')} SELECT 1"
+# The fixed-window counter of app/core/ratelimit.DatabaseBackend, as a CTE: same window (or a
+# replica with a slower clock) counts up, a newer window starts again at 1.
+_PG_QUOTA_CTE = (
+    "quota AS (INSERT INTO rate_limits (key, window_start, count) "
+    "VALUES (%(rl_key)s, %(rl_window_start)s, 1) ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN rate_limits.window_start >= EXCLUDED.window_start "
+    "THEN rate_limits.count + 1 ELSE 1 END, "
+    "window_start = GREATEST(rate_limits.window_start, EXCLUDED.window_start) RETURNING count)"
 )
-_PG_ENSURE_USER = f"WITH {_PG_USER_CTES} SELECT 1"
-# One round trip for a whole /predict or /whatif write: the user CTEs and the inference INSERT.
-# The foreign key check runs at the end of the statement, after the CTE's INSERT, so a first-time
-# user's row is visible to it.
-_PG_ADD_INFERENCE = (
-    f"WITH {_PG_USER_CTES} "
-    "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
-    "VALUES (%(id)s::uuid, %(user_id)s::uuid, %(kind)s, %(cod_curso)s, %(input)s::jsonb, "
-    "%(output)s::jsonb, %(version)s, %(created_at)s)"
-)
-_PG_ADD_INFERENCE_ONLY = (
-    "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
-    "VALUES (%(id)s::uuid, %(user_id)s::uuid, %(kind)s, %(cod_curso)s, %(input)s::jsonb, "
-    "%(output)s::jsonb, %(version)s, %(created_at)s)"
-)
+_PG_WITHIN_QUOTA = "(SELECT count FROM quota) <= %(rl_limit)s"
+
+
+def _pg_add_inference_sql(*, with_user: bool, with_quota: bool) -> str:
+    """One statement for a whole /predict or /whatif write: the rate-limit count (optional), the
+    user (optional) and the inference, which are skipped when the count is over the limit.
+    The foreign key check runs at the end of the statement, after the user CTE, so a first-time
+    user's row is visible to it."""
+    allowed = _PG_WITHIN_QUOTA if with_quota else "TRUE"
+    ctes = ([_PG_QUOTA_CTE] if with_quota else []) + ([_pg_user_ctes(allowed)] if with_user else [])
+    insert = (
+        "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
+        "SELECT %(id)s::uuid, %(user_id)s::uuid, %(kind)s, %(cod_curso)s, %(input)s::jsonb, "
+        f"%(output)s::jsonb, %(version)s, %(created_at)s WHERE {allowed}"
+    )
+    if with_quota:
+        return f"WITH {', '.join([*ctes, f'ins AS ({insert})'])} SELECT count FROM quota"
+    return f"WITH {', '.join(ctes)} {insert}" if ctes else insert
+
+
+_PG_ADD_INFERENCE = {
+    (with_user, with_quota): _pg_add_inference_sql(with_user=with_user, with_quota=with_quota)
+    for with_user in (False, True)
+    for with_quota in (False, True)
+}
 
 
 def _user_params(user_id: uuid.UUID, email: str | None) -> dict[str, Any]:
@@ -77,6 +103,16 @@ def _user_params(user_id: uuid.UUID, email: str | None) -> dict[str, Any]:
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def use_autocommit(session: Session) -> None:
+    """Run the session's statements in autocommit (PostgreSQL; a no-op elsewhere).
+
+    For use cases that send a single statement, which is atomic on its own: BEGIN and COMMIT
+    would only add two round trips. Call it before the session's first statement.
+    """
+    if _is_postgres(session):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def add_inference(
@@ -90,12 +126,17 @@ def add_inference(
     version: str,
     inference_id: uuid.UUID | None = None,
     ensure_user_email: str | None | bool = False,
-) -> uuid.UUID:
-    """Insert one inference row (in the caller's transaction) and return its id.
+    quota: Quota | None = None,
+) -> int | None:
+    """Insert one inference row (in the caller's transaction).
 
     ``ensure_user_email`` (a string or None) also creates the user / refreshes its email, as
     :func:`ensure_user` does; on PostgreSQL that happens in the same statement, so recording a
     prediction is a single round trip. ``False`` (the default) leaves the users table alone.
+
+    ``quota`` (PostgreSQL only) counts the request in the same statement and returns this
+    window's count; when it is over ``quota.limit`` nothing else is written. Without a quota the
+    result is None.
     """
     inference_id = inference_id or uuid.uuid4()
     # Set here rather than by the server: SQLite's CURRENT_TIMESTAMP has 1 s resolution, which
@@ -114,9 +155,14 @@ def add_inference(
             "version": version,
             "created_at": created_at,
         }
-        sql = _PG_ADD_INFERENCE if with_user else _PG_ADD_INFERENCE_ONLY
-        session.connection().exec_driver_sql(sql, params)
-        return inference_id
+        if quota is not None:
+            params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit)
+        result = session.connection().exec_driver_sql(
+            _PG_ADD_INFERENCE[with_user, quota is not None], params
+        )
+        return int(result.scalar_one()) if quota is not None else None
+    if quota is not None:
+        raise ValueError("a rate-limit quota is only counted in the write on PostgreSQL")
     if with_user:
         ensure_user(session, user_id, ensure_user_email or None)  # type: ignore[arg-type]
     session.execute(
@@ -131,7 +177,7 @@ def add_inference(
             created_at=created_at,
         )
     )
-    return inference_id
+    return None
 
 
 def list_inferences(

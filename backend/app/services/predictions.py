@@ -1,9 +1,11 @@
 """Predict / what-if / history use cases: call the model engine, persist, shape the response.
 
-Persistence happens in the caller's transaction (the request session), after the engine has
-accepted the features, so a rejected request stores nothing. The use cases commit that transaction
-themselves once the response is complete, in the endpoint's worker thread; the session dependency
-still rolls back on any error and commits whatever a caller left open.
+Persistence happens after the engine has accepted the features, so a rejected request stores
+nothing. On PostgreSQL each use case is one statement in autocommit (the user, the inference and,
+with the database rate limiter, the request count, all or nothing); elsewhere it runs in the
+request session's transaction. The use cases commit themselves once the response is complete, in
+the endpoint's worker thread; the session dependency still rolls back on any error and commits
+whatever a caller left open.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from app.core.ratelimit import Quota
 from app.core.security import Principal
 from app.db import repository
 from app.db.models import Inference
@@ -50,9 +53,12 @@ def _persist(
     body: PredictRequest,
     extra_input: Mapping[str, Any],
     response: PredictResponse,
+    quota: Quota | None,
 ) -> None:
-    # Creates the user on first sight in the same statement (one round trip on PostgreSQL).
-    repository.add_inference(
+    # Creates the user on first sight and counts the request in the same statement (one round
+    # trip on PostgreSQL); over the limit, that statement stores nothing and this raises 429.
+    repository.use_autocommit(session)
+    count = repository.add_inference(
         session,
         ensure_user_email=user.email,
         inference_id=response.id,
@@ -62,11 +68,18 @@ def _persist(
         input={"cod_persona": body.cod_persona, "features": body.features, **extra_input},
         output=response.model_dump(mode="json", exclude={"id"}),
         version=response.version,
+        quota=quota,
     )
+    if quota is not None and count is not None:
+        quota.enforce(count)
 
 
 def predict(
-    session: Session, engine: ModelEngine, user: Principal, body: PredictRequest
+    session: Session,
+    engine: ModelEngine,
+    user: Principal,
+    body: PredictRequest,
+    quota: Quota | None = None,
 ) -> PredictResponse:
     result = engine.predict(body.features)
     response = PredictResponse(id=uuid.uuid4(), **_prediction_fields(result))
@@ -77,13 +90,18 @@ def predict(
         body=body,
         extra_input={"features_used": result.features},
         response=response,
+        quota=quota,
     )
     session.commit()  # here, in the endpoint's worker thread (see app/api/deps.get_session)
     return response
 
 
 def whatif(
-    session: Session, engine: ModelEngine, user: Principal, body: WhatIfRequest
+    session: Session,
+    engine: ModelEngine,
+    user: Principal,
+    body: WhatIfRequest,
+    quota: Quota | None = None,
 ) -> WhatIfResponse:
     result = engine.whatif(body.features, body.deltas)
     baseline = result.baseline
@@ -101,6 +119,7 @@ def whatif(
         body=body,
         extra_input={"deltas": body.deltas, "features_used": result.prediction.features},
         response=response,
+        quota=quota,
     )
     session.commit()  # here, in the endpoint's worker thread (see app/api/deps.get_session)
     return response
@@ -127,6 +146,7 @@ def history(session: Session, user: Principal, *, limit: int, offset: int) -> Re
     into the response as they are: decoding up to 400 JSONB documents per page and encoding them
     again was most of this endpoint's CPU time (bench/unitrack/README.md).
     """
+    repository.use_autocommit(session)  # one statement on PostgreSQL: no BEGIN/COMMIT needed
     raw = repository.history_page_raw(session, user.id, limit=limit, offset=offset)
     if raw is None:
         rows, total = repository.list_inferences(session, user.id, limit=limit, offset=offset)

@@ -113,23 +113,24 @@ async def test_black_holed_database_is_a_bounded_503_and_the_api_recovers(
         await _recovers(client, auth_headers, count_rows, expected_rows=2)
 
 
-async def test_a_commit_that_dies_with_the_connection_acknowledges_nothing_and_stores_nothing(
+async def test_a_write_that_dies_with_the_connection_acknowledges_nothing_and_stores_nothing(
     make_client, pg_proxy, auth_headers, count_rows
 ):
     async with make_client(database_url=pg_proxy.url, **FAST) as client:
-        factory = client.app.state.session_factory
+        engine = client.app.state.db_engine
         cut_once = {"armed": True}
 
-        def cut_before_commit(session):
-            # The INSERTs have been sent; the connection dies before COMMIT reaches the server.
-            if cut_once.pop("armed", False):
+        def cut_before_write(conn, cursor, statement, parameters, context, executemany):
+            # The connection has been checked out and pinged; it dies as the one statement that
+            # stores the user and the inference (autocommit, so it is also the commit) is sent.
+            if "INSERT INTO inferences" in statement and cut_once.pop("armed", False):
                 pg_proxy.cut()
 
-        event.listen(factory, "before_commit", cut_before_commit)
+        event.listen(engine, "before_cursor_execute", cut_before_write)
         try:
             response = await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)
         finally:
-            event.remove(factory, "before_commit", cut_before_commit)
+            event.remove(engine, "before_cursor_execute", cut_before_write)
         assert_error_shape(response, 503, "database_unavailable")
         assert count_rows() == 0 and count_rows("users") == 0
 

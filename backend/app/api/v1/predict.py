@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter
 
-from app.api.deps import ModelDep, RateLimitedUser, SessionDep
+from app.api.deps import CurrentUser, InferenceQuota, ModelDep, SessionDep
 from app.db.schemas import PredictRequest, PredictResponse, error_responses
 from app.services import predictions
 
@@ -14,8 +15,13 @@ router = APIRouter(tags=["predictions"])
 @router.post(
     "/predict", response_model=PredictResponse, responses=error_responses(401, 413, 422, 429, 503)
 )
-def predict(
-    body: PredictRequest, user: RateLimitedUser, session: SessionDep, engine: ModelDep
+async def predict(
+    body: PredictRequest,
+    user: CurrentUser,
+    quota: InferenceQuota,
+    session: SessionDep,
+    engine: ModelDep,
 ) -> PredictResponse:
-    # Sync on purpose: model inference is CPU-bound and runs in the threadpool.
-    return predictions.predict(session, engine, user, body)
+    # Inference and the write run in one worker thread; the response is validated back on the
+    # loop (a sync endpoint would cost a second threadpool hop for that).
+    return await anyio.to_thread.run_sync(predictions.predict, session, engine, user, body, quota)
