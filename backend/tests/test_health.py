@@ -13,6 +13,11 @@ async def test_healthz_returns_ok(client):
     assert response.json() == {"status": "ok"}
 
 
+async def test_healthz_answers_head_probes_without_a_body(client):
+    response = await client.head("/api/v1/healthz")
+    assert response.status_code == 200 and response.content == b""
+
+
 async def test_every_response_carries_a_request_id_and_echoes_a_sane_one(client):
     generated = await client.get("/api/v1/healthz")
     assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["x-request-id"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -98,6 +100,32 @@ def test_revoked_keys_disappear_after_the_ttl_refresh():
     with pytest.raises(UnknownKeyError):
         cache.get_key("es-key-1")
     assert cache.get_key(ROTATED_KID).algorithm == "ES256"
+
+
+def test_a_slow_refresh_does_not_hold_up_tokens_signed_by_a_known_key():
+    clock, release, started = FakeClock(), threading.Event(), threading.Event()
+    fetches = {"n": 0}
+
+    def fetch():
+        fetches["n"] += 1
+        if fetches["n"] > 1:  # the TTL refresh hangs until the test lets it finish
+            started.set()
+            release.wait(10)
+        return default_jwks()
+
+    cache = _cache(fetch, clock, ttl=60, cooldown=0)
+    cache.get_key("es-key-1")
+    clock.now += 61
+    refresher = threading.Thread(target=cache.get_key, args=("es-key-1",))
+    refresher.start()
+    assert started.wait(5)
+    began = time.monotonic()
+    assert cache.get_key("es-key-1").algorithm == "ES256"  # the stale key, at once
+    assert cache.get_key("rs-key-1").algorithm == "RS256"
+    assert time.monotonic() - began < 1
+    release.set()
+    refresher.join(5)
+    assert fetches["n"] == 2
 
 
 def test_failed_first_fetch_is_unavailable_not_unknown():

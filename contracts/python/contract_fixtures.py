@@ -24,6 +24,7 @@ _PINNED_BY_KEY: dict[str, Any] = {
     "expires_at": "2026-01-15T11:30:00.000000Z",
     "created_at": "2026-01-15T09:00:00.000000Z",
     "latency_ms": 1.0,
+    "age_seconds": 1.0,
 }
 _PINNED_UUID = "00000000-0000-4000-8000-000000000000"
 

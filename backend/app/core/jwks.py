@@ -4,9 +4,11 @@
 * An unknown ``kid`` triggers at most one refetch per cooldown interval, so a flood of random
   ``kid`` values cannot become a flood of requests to the JWKS endpoint.
 * A successful refetch after the TTL replaces the key set, so a revoked key stops working.
+* While one thread refetches, others holding a known (stale) key keep verifying with it instead
+  of queueing behind a fetch that may take the whole timeout.
 
-Fetching is synchronous (httpx) and guarded by a lock; callers run it from a worker thread (FastAPI
-runs sync dependencies in its threadpool), never on the event loop.
+Fetching is synchronous (httpx) and guarded by a lock; callers run it from a worker thread
+(app/api/deps.get_current_user), never on the event loop.
 """
 
 from __future__ import annotations
@@ -138,22 +140,31 @@ class JWKSCache:
         key = self._keys.get(kid)
         if key is not None and not self._stale(now):
             return key
-        with self._lock:
-            # Another thread may have refreshed while we waited for the lock.
-            now = self._clock()
+        if key is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(blocking=False):
+            return key  # stale but known, and another thread is already refreshing
+        try:
+            return self._get_key_locked(kid)
+        finally:
+            self._lock.release()
+
+    def _get_key_locked(self, kid: str) -> VerificationKey:
+        # Another thread may have refreshed while we waited for the lock.
+        now = self._clock()
+        key = self._keys.get(kid)
+        if key is not None and not self._stale(now):
+            return key
+        refreshed = False
+        if self._may_attempt(now):
+            refreshed = self._refresh_locked()
             key = self._keys.get(kid)
-            if key is not None and not self._stale(now):
-                return key
-            refreshed = False
-            if self._may_attempt(now):
-                refreshed = self._refresh_locked()
-                key = self._keys.get(kid)
-            if key is not None:
-                # Fresh, or stale but the endpoint is down: a known key keeps working.
-                return key
-            if refreshed or (self._last_error is None and self._fetched_at is not None):
-                raise UnknownKeyError(kid)
-            raise JWKSUnavailable(self.source)
+        if key is not None:
+            # Fresh, or stale but the endpoint is down: a known key keeps working.
+            return key
+        if refreshed or (self._last_error is None and self._fetched_at is not None):
+            raise UnknownKeyError(kid)
+        raise JWKSUnavailable(self.source)
 
     def status(self) -> dict[str, Any]:
         now = self._clock()

@@ -18,7 +18,7 @@ window boundary; in exchange each check is a single atomic operation:
                 any other; other errors of the separate upsert fail open with a warning.
 * ``memory``    a dict in this process: correct for exactly one replica, documented as such.
 
-The check runs before the endpoint body, so a limited request stores nothing.
+Counted in the write or checked before the endpoint body, a limited request stores nothing.
 """
 
 from __future__ import annotations
@@ -66,8 +66,9 @@ class RateLimited(APIError):
     def __init__(self, decision: Decision):
         super().__init__(
             429,
-            f"Too many requests: the limit is {decision.limit} per window; retry in "
-            f"{decision.retry_after} s",
+            # The wait is in Retry-After; the message stays the same for every request.
+            f"Too many requests: the limit is {decision.limit} per window; retry after the "
+            "number of seconds in Retry-After",
             error="rate_limited",
             headers={
                 "Retry-After": str(decision.retry_after),
@@ -81,14 +82,19 @@ class RateLimited(APIError):
 class Quota:
     """One request to count inside the write it guards (the database backend on PostgreSQL)."""
 
-    key: str
+    scope: str
+    subject: str
     window_start: int
     limit: int
     retry_after: int
 
+    @property
+    def key(self) -> str:
+        return f"{self.scope}:{self.subject}"
+
     def enforce(self, count: int) -> None:
         """Raise 429 if ``count`` (this window's count, this request included) is over the limit."""
-        Decision.for_count(count, self.limit, self.retry_after).enforce(self.key.split(":", 1)[0])
+        Decision.for_count(count, self.limit, self.retry_after).enforce(self.scope)
 
 
 class Backend(Protocol):
@@ -118,7 +124,7 @@ class RateLimiter:
     def quota(self, scope: str, subject: str) -> Quota:
         """This request's slot, for the repository to count in the same statement as its write."""
         window_start, retry_after = self._window()
-        return Quota(f"{scope}:{subject}", window_start, self.limit, retry_after)
+        return Quota(scope, subject, window_start, self.limit, retry_after)
 
     def check(self, scope: str, subject: str) -> Decision:
         window_start, retry_after = self._window()

@@ -111,6 +111,31 @@ async def test_a_redis_outage_fails_open_quickly(make_client, redis_url, fresh_u
     assert count_rows() == 12
 
 
+async def test_on_postgres_the_write_itself_counts_and_a_limited_request_changes_nothing(
+    make_client, fresh_user, clean_db, count_rows
+):
+    if clean_db.dialect.name != "postgresql":
+        pytest.skip("the count is part of the write only on PostgreSQL")
+    from sqlalchemy import text
+
+    async with make_client(rate_limit_predict="2/minute", redis_url=None) as client:
+        first = bearer(make_token(user=fresh_user, email="old@example.com"))
+        for _ in range(2):
+            assert (await client.post("/api/v1/predict", json=PREDICT, headers=first)).status_code == 200
+        assert client.app.state.rate_limiter.counts_in_write
+        renamed = bearer(make_token(user=fresh_user, email="new@example.com"))
+        response = await client.post("/api/v1/whatif", json=WHATIF, headers=renamed)
+        assert_error_shape(response, 429, "rate_limited")
+        # A malformed body is rejected before anything is counted.
+        bad = {**PREDICT, "features": {**STUDENT, "AVG_NG": "twelve"}}
+        assert (await client.post("/api/v1/predict", json=bad, headers=renamed)).status_code == 422
+    with clean_db.connect() as conn:
+        email = conn.execute(text("SELECT email FROM users WHERE id = :id"), {"id": fresh_user}).scalar_one()
+        counted = conn.execute(text("SELECT count FROM rate_limits")).scalar_one()
+    assert email == "old@example.com"  # the limited request did not refresh the user either
+    assert counted == 3 and count_rows() == 2
+
+
 async def test_limit_zero_disables_it(make_client, fresh_user):
     async with make_client(rate_limit_predict="0") as client:
         for _ in range(5):

@@ -38,3 +38,9 @@ async def readiness(request: Request, settings: SettingsDep, store: StoreDep):
 @router.get("/live", response_model=LivenessResponse)
 async def liveness():
     return JSONBytes(LIVE)
+
+
+# Uptime monitors and some load balancers probe with HEAD; without this it would be a 405.
+@router.head("/live", include_in_schema=False)
+async def liveness_head():
+    return Response(status_code=200)

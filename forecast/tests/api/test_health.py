@@ -21,6 +21,11 @@ async def test_liveness_is_ok(client):
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
+async def test_liveness_answers_head_probes_without_a_body(client):
+    response = await client.head("/api/v1/health/live")
+    assert response.status_code == 200 and response.content == b""
+
+
 async def test_an_unreachable_database_makes_readiness_503(client, published, app):
     from sqlalchemy import create_engine
 

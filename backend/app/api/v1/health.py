@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.db import repository
 from app.db.schemas import HealthResponse, ReadinessResponse
@@ -17,8 +17,14 @@ log = structlog.get_logger(__name__)
 
 
 @router.get("/healthz", response_model=HealthResponse)
-def healthz() -> HealthResponse:
+async def healthz() -> HealthResponse:
     return HealthResponse(status="ok")
+
+
+# Uptime monitors and some load balancers probe with HEAD; without this it would be a 405.
+@router.head("/healthz", include_in_schema=False)
+async def healthz_head() -> Response:
+    return Response(status_code=200)
 
 
 def _database_status(request: Request) -> dict[str, Any]:
