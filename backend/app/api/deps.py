@@ -42,8 +42,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_rollback_and_close, session)
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_rollback_and_close, session)
+        else:
+            session.close()  # the use case already rolled back in its own thread
         raise
     if session.in_transaction():
         with anyio.CancelScope(shield=True):

@@ -5,7 +5,8 @@
   ``kid`` values cannot become a flood of requests to the JWKS endpoint.
 * A successful refetch after the TTL replaces the key set, so a revoked key stops working.
 * While one thread refetches, others holding a known (stale) key keep verifying with it instead
-  of queueing behind a fetch that may take the whole timeout.
+  of queueing behind a fetch that may take the whole timeout; so a key being revoked verifies for
+  up to that timeout past the TTL.
 
 Fetching is synchronous (httpx) and guarded by a lock; callers run it from a worker thread
 (app/api/deps.get_current_user), never on the event loop.

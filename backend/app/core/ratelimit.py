@@ -27,7 +27,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
@@ -78,6 +78,35 @@ class RateLimited(APIError):
         )
 
 
+class _OverLimit:
+    """Keys this process has seen over their limit, until their window ends.
+
+    A fixed window's count only grows, so once a key is over the limit it stays over until the
+    window ends: its later requests can be refused before any model or database work.
+    """
+
+    def __init__(self, clock: Clock, max_keys: int = 100_000):
+        self._clock = clock
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+        self._until: dict[str, float] = {}
+
+    def mark(self, key: str, until: float) -> None:
+        with self._lock:
+            if len(self._until) >= self._max_keys:
+                now = self._clock()
+                self._until = {k: t for k, t in self._until.items() if t > now}
+            self._until[key] = until
+
+    def retry_after(self, key: str) -> int | None:
+        """Seconds until ``key``'s window ends, or None when it is not known to be over."""
+        until = self._until.get(key)
+        if until is None:
+            return None
+        remaining = until - self._clock()
+        return max(1, math.ceil(remaining)) if remaining > 0 else None
+
+
 @dataclass(frozen=True)
 class Quota:
     """One request to count inside the write it guards (the database backend on PostgreSQL)."""
@@ -85,8 +114,10 @@ class Quota:
     scope: str
     subject: str
     window_start: int
+    window: int
     limit: int
     retry_after: int
+    over_limit: _OverLimit = field(compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -94,6 +125,8 @@ class Quota:
 
     def enforce(self, count: int) -> None:
         """Raise 429 if ``count`` (this window's count, this request included) is over the limit."""
+        if count > self.limit:
+            self.over_limit.mark(self.key, self.window_start + self.window)
         Decision.for_count(count, self.limit, self.retry_after).enforce(self.scope)
 
 
@@ -110,6 +143,7 @@ class RateLimiter:
         self.limit = limit
         self.window = window
         self._clock = clock
+        self._over_limit = _OverLimit(clock)
 
     @property
     def counts_in_write(self) -> bool:
@@ -122,9 +156,19 @@ class RateLimiter:
         return window_start, max(1, math.ceil(window_start + self.window - now))
 
     def quota(self, scope: str, subject: str) -> Quota:
-        """This request's slot, for the repository to count in the same statement as its write."""
+        """This request's slot, for the repository to count in the same statement as its write.
+
+        Raises 429 at once, with no I/O, when this process already saw the key over its limit in
+        the current window (an abusive caller costs no inference and no round trip).
+        """
+        key = f"{scope}:{subject}"
+        known_wait = self._over_limit.retry_after(key)
+        if known_wait is not None:
+            Decision(False, self.limit, 0, known_wait).enforce(scope)
         window_start, retry_after = self._window()
-        return Quota(scope, subject, window_start, self.limit, retry_after)
+        return Quota(
+            scope, subject, window_start, self.window, self.limit, retry_after, self._over_limit
+        )
 
     def check(self, scope: str, subject: str) -> Decision:
         window_start, retry_after = self._window()

@@ -12,8 +12,9 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -35,7 +36,7 @@ _REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]
 class Principal:
     id: uuid.UUID
     email: str | None
-    claims: dict[str, Any]
+    claims: Mapping[str, Any]  # read-only: a cached principal is shared by many requests
 
 
 class AuthError(APIError):
@@ -78,11 +79,12 @@ class VerifiedTokenCache:
             return
         with self._lock:
             if len(self._entries) >= self._max_entries:
-                live = {k: v for k, v in self._entries.items() if v[0] > now}
-                # Still full of live tokens: drop the older half (dicts keep insertion order).
-                self._entries = live if len(live) < self._max_entries else dict(
-                    list(live.items())[len(live) // 2 :]
-                )
+                live = [(k, v) for k, v in self._entries.items() if v[0] > now]
+                # Mostly live tokens: keep the newer half (dicts keep insertion order), so the
+                # next puts do not rescan a cache that is still nearly full.
+                if len(live) > self._max_entries * 9 // 10:
+                    live = live[len(live) // 2 :]
+                self._entries = dict(live)
             self._entries[self._key(token)] = (expires_at, principal)
 
 
@@ -180,7 +182,7 @@ class TokenVerifier:
         email = claims.get("email")
         if not isinstance(email, str) or not email or len(email) > 320:
             email = None
-        return Principal(id=user_id, email=email, claims=claims)
+        return Principal(id=user_id, email=email, claims=MappingProxyType(claims))
 
 
 def build_auth(settings: Settings) -> tuple[TokenVerifier, LocalSigner | None]:

@@ -10,6 +10,7 @@ whatever a caller left open.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -58,20 +59,28 @@ def _persist(
     # Creates the user on first sight and counts the request in the same statement (one round
     # trip on PostgreSQL); over the limit, that statement stores nothing and this raises 429.
     repository.use_autocommit(session)
-    count = repository.add_inference(
-        session,
-        ensure_user_email=user.email,
-        inference_id=response.id,
-        user_id=user.id,
-        kind=kind,
-        cod_curso=body.cod_curso,
-        input={"cod_persona": body.cod_persona, "features": body.features, **extra_input},
-        output=response.model_dump(mode="json", exclude={"id"}),
-        version=response.version,
-        quota=quota,
-    )
-    if quota is not None and count is not None:
-        quota.enforce(count)
+    try:
+        count = repository.add_inference(
+            session,
+            ensure_user_email=user.email,
+            inference_id=response.id,
+            user_id=user.id,
+            kind=kind,
+            cod_curso=body.cod_curso,
+            input={"cod_persona": body.cod_persona, "features": body.features, **extra_input},
+            output=response.model_dump(mode="json", exclude={"id"}),
+            version=response.version,
+            quota=quota,
+        )
+        if quota is not None and count is not None:
+            quota.enforce(count)
+    except BaseException:
+        # Give the pooled connection back here, in this worker thread. Leaving it to the session
+        # dependency costs a second threadpool hop while the connection is held, and a burst of
+        # failing requests (429s) then exhausts the pool (see app/api/deps.get_session).
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            session.rollback()
+        raise
 
 
 def predict(

@@ -37,7 +37,7 @@ async def test_over_the_limit_is_429_with_retry_after_and_stores_nothing(
     make_client, backend_settings, fresh_user, count_rows
 ):
     headers = _headers(fresh_user)
-    async with make_client(rate_limit_predict="3/minute", **backend_settings) as client:
+    async with make_client(rate_limit_predict="3/hour", **backend_settings) as client:
         expected = "redis" if backend_settings["redis_url"] else "database"
         # predict and whatif share one budget
         for path, body in (("/predict", PREDICT), ("/whatif", WHATIF), ("/predict", PREDICT)):
@@ -46,7 +46,7 @@ async def test_over_the_limit_is_429_with_retry_after_and_stores_nothing(
         for path, body in (("/predict", PREDICT), ("/whatif", WHATIF)):
             response = await client.post(f"/api/v1{path}", json=body, headers=headers)
             assert_error_shape(response, 429, "rate_limited")
-            assert 1 <= int(response.headers["retry-after"]) <= 60
+            assert 1 <= int(response.headers["retry-after"]) <= 3600
             assert response.headers["x-ratelimit-limit"] == "3"
         # Other users and other endpoints are not affected.
         other = _headers(uuid.uuid4())
@@ -57,7 +57,7 @@ async def test_over_the_limit_is_429_with_retry_after_and_stores_nothing(
 
 async def test_replicas_share_one_budget(make_client, backend_settings, fresh_user, count_rows):
     headers = _headers(fresh_user)
-    settings = {"rate_limit_predict": "4/minute", **backend_settings}
+    settings = {"rate_limit_predict": "4/hour", **backend_settings}
     async with make_client(**settings) as replica_a, make_client(**settings) as replica_b:
         assert replica_a.app is not replica_b.app
         statuses = []
@@ -71,7 +71,7 @@ async def test_concurrent_requests_never_exceed_the_limit(
     make_client, backend_settings, fresh_user, count_rows
 ):
     headers = _headers(fresh_user)
-    async with make_client(rate_limit_predict="10/minute", **backend_settings) as client:
+    async with make_client(rate_limit_predict="10/hour", **backend_settings) as client:
         responses = await asyncio.gather(
             *(client.post("/api/v1/predict", json=PREDICT, headers=headers) for _ in range(40))
         )
@@ -86,7 +86,7 @@ async def test_a_redis_outage_fails_open_quickly(make_client, redis_url, fresh_u
         url = f"redis://127.0.0.1:{proxy.start()}/15"
         headers = _headers(fresh_user)
         async with make_client(
-            rate_limit_predict="2/minute",
+            rate_limit_predict="2/hour",
             redis_url=url,
             redis_timeout_seconds=0.2,
             rate_limit_fail_open_seconds=0.5,
@@ -118,17 +118,17 @@ async def test_on_postgres_the_write_itself_counts_and_a_limited_request_changes
         pytest.skip("the count is part of the write only on PostgreSQL")
     from sqlalchemy import text
 
-    async with make_client(rate_limit_predict="2/minute", redis_url=None) as client:
+    async with make_client(rate_limit_predict="2/hour", redis_url=None) as client:
         first = bearer(make_token(user=fresh_user, email="old@example.com"))
+        # A malformed body is rejected before anything is counted.
+        bad = {**PREDICT, "features": {**STUDENT, "AVG_NG": "twelve"}}
+        assert (await client.post("/api/v1/predict", json=bad, headers=first)).status_code == 422
         for _ in range(2):
             assert (await client.post("/api/v1/predict", json=PREDICT, headers=first)).status_code == 200
         assert client.app.state.rate_limiter.counts_in_write
         renamed = bearer(make_token(user=fresh_user, email="new@example.com"))
         response = await client.post("/api/v1/whatif", json=WHATIF, headers=renamed)
         assert_error_shape(response, 429, "rate_limited")
-        # A malformed body is rejected before anything is counted.
-        bad = {**PREDICT, "features": {**STUDENT, "AVG_NG": "twelve"}}
-        assert (await client.post("/api/v1/predict", json=bad, headers=renamed)).status_code == 422
     with clean_db.connect() as conn:
         email = conn.execute(text("SELECT email FROM users WHERE id = :id"), {"id": fresh_user}).scalar_one()
         counted = conn.execute(text("SELECT count FROM rate_limits")).scalar_one()
@@ -142,6 +142,74 @@ async def test_limit_zero_disables_it(make_client, fresh_user):
             response = await client.post("/api/v1/predict", json=PREDICT, headers=_headers(fresh_user))
             assert response.status_code == 200
         assert client.app.state.rate_limiter is None
+
+
+async def test_a_burst_over_the_limit_is_all_429_even_with_a_tiny_pool(
+    make_client, backend_settings, fresh_user, count_rows
+):
+    # A limited request must give its pooled connection back in its own worker thread: with one
+    # connection and 80 concurrent limited requests, anything else queues into pool timeouts (503).
+    headers = _headers(fresh_user)
+    tiny_pool = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3}
+    async with make_client(rate_limit_predict="1/hour", **tiny_pool, **backend_settings) as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 200
+        started = time.perf_counter()
+        responses = await asyncio.gather(
+            *(client.post("/api/v1/predict", json=PREDICT, headers=headers) for _ in range(80))
+        )
+        elapsed = time.perf_counter() - started
+    assert sorted({r.status_code for r in responses}) == [429], [r.status_code for r in responses]
+    assert elapsed < 3, f"{elapsed:.2f}s"
+    assert count_rows() == 1
+
+
+async def test_once_over_the_limit_later_requests_are_refused_before_any_work(
+    make_client, fresh_user, clean_db, count_rows, monkeypatch
+):
+    if clean_db.dialect.name != "postgresql":
+        pytest.skip("the early refusal follows a count made by the write (PostgreSQL)")
+    from sqlalchemy import text
+
+    from app.services.inference import ModelEngine
+
+    headers = _headers(fresh_user)
+    async with make_client(rate_limit_predict="1/hour", redis_url=None) as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 200
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 429
+        scored = {"n": 0}
+        real_predict = ModelEngine.predict
+
+        def counting_predict(self, features):
+            scored["n"] += 1
+            return real_predict(self, features)
+
+        monkeypatch.setattr(ModelEngine, "predict", counting_predict)
+        for _ in range(5):
+            response = await client.post("/api/v1/predict", json=PREDICT, headers=headers)
+            assert_error_shape(response, 429, "rate_limited")
+            assert 1 <= int(response.headers["retry-after"]) <= 3600
+    with clean_db.connect() as conn:
+        counted = conn.execute(text("SELECT count FROM rate_limits")).scalar_one()
+    assert scored["n"] == 0  # no inference for a caller known to be over the limit
+    assert counted == 2 and count_rows() == 1  # and no round trip to count them either
+
+
+def test_a_key_seen_over_the_limit_is_refused_until_its_window_ends():
+    from app.core.ratelimit import RateLimited
+
+    now = {"t": 1_000_000.0}  # a window of 60 s starts at 999,960
+    limiter = RateLimiter(MemoryBackend(), 2, 60, clock=lambda: now["t"])
+    limiter.quota("s", "u").enforce(2)  # at the limit: fine, nothing remembered
+    assert limiter.quota("s", "u").key == "s:u"
+    with pytest.raises(RateLimited):
+        limiter.quota("s", "u").enforce(3)
+    now["t"] += 10
+    with pytest.raises(RateLimited) as refused:
+        limiter.quota("s", "u")  # refused before any counting
+    assert refused.value.headers["Retry-After"] == "10"
+    assert limiter.quota("s", "other").key == "s:other"
+    now["t"] += 10  # the next window
+    assert limiter.quota("s", "u").window_start == 1_000_020
 
 
 # -- the backends directly -----------------------------------------------------------------------
