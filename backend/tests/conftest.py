@@ -105,6 +105,24 @@ def count_rows(clean_db) -> Callable[[str], int]:
     return count
 
 
+@pytest.fixture
+def count_calls(monkeypatch) -> Callable[[type, str], dict[str, int]]:
+    """``count_calls(Class, "method")`` counts calls to that method; the real method still runs."""
+
+    def spy(cls: type, name: str) -> dict[str, int]:
+        calls = {"n": 0}
+        real = getattr(cls, name)
+
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, counted)
+        return calls
+
+    return spy
+
+
 # -- auth --------------------------------------------------------------------------------------
 
 

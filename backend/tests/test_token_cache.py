@@ -61,16 +61,9 @@ def test_a_full_cache_keeps_the_newest_tokens_and_stays_bounded():
     assert len(cache._entries) <= 10
 
 
-async def test_a_repeated_token_is_verified_once(client, monkeypatch):
+async def test_a_repeated_token_is_verified_once(client, count_calls):
     verifier: TokenVerifier = client.app.state.verifier
-    calls = {"n": 0}
-    real_verify = TokenVerifier._verify
-
-    def counting_verify(self, token):
-        calls["n"] += 1
-        return real_verify(self, token)
-
-    monkeypatch.setattr(TokenVerifier, "_verify", counting_verify)
+    calls = count_calls(TokenVerifier, "_verify")
     headers = bearer(make_token())
     for _ in range(3):
         assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200

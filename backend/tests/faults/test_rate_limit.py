@@ -164,7 +164,7 @@ async def test_a_burst_over_the_limit_is_all_429_even_with_a_tiny_pool(
 
 
 async def test_once_over_the_limit_later_requests_are_refused_before_any_work(
-    make_client, fresh_user, clean_db, count_rows, monkeypatch
+    make_client, fresh_user, clean_db, count_rows, count_calls
 ):
     if clean_db.dialect.name != "postgresql":
         pytest.skip("the early refusal follows a count made by the write (PostgreSQL)")
@@ -176,14 +176,7 @@ async def test_once_over_the_limit_later_requests_are_refused_before_any_work(
     async with make_client(rate_limit_predict="1/hour", redis_url=None) as client:
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 200
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 429
-        scored = {"n": 0}
-        real_predict = ModelEngine.predict
-
-        def counting_predict(self, features):
-            scored["n"] += 1
-            return real_predict(self, features)
-
-        monkeypatch.setattr(ModelEngine, "predict", counting_predict)
+        scored = count_calls(ModelEngine, "predict")
         for _ in range(5):
             response = await client.post("/api/v1/predict", json=PREDICT, headers=headers)
             assert_error_shape(response, 429, "rate_limited")
