@@ -18,15 +18,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from testkit.servers import stop, wait_up  # noqa: E402
 FORECAST = ROOT / "forecast"
 PY = sys.executable
 ENDPOINTS = {
@@ -59,20 +59,6 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("uvicorn exited early")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} not up")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=20, help="seconds of load")
@@ -103,7 +89,7 @@ def main() -> int:
         cwd=FORECAST, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
-        wait_up(f"{base}/api/v1/health/ready", server)
+        wait_up(f"{base}/api/v1/health/ready", server, timeout=30)
         request = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
                                          data=json.dumps({"username": "bench", "password": "bench-password-123"}).encode(),
                                          headers={"Content-Type": "application/json"})
@@ -120,8 +106,7 @@ def main() -> int:
         }
         results = {name: parse_wrk(proc.communicate()[0]) for name, proc in procs.items()}
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
+        stop(server)
         log.close()
 
     total = sum(r["rps"] for r in results.values())

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from testkit.servers import stop, wait_up  # noqa: E402
 FORECAST, BACKEND = ROOT / "forecast", ROOT / "backend"
 PY = sys.executable
 RESULTS = HERE / "results"
@@ -77,20 +78,6 @@ def http(method: str, url: str, body: dict | None = None, token: str | None = No
         return status, raw
 
 
-def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited early (code {proc.returncode})")
-        try:
-            if http("GET", url)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} not up after {timeout}s")
-
-
 def uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
@@ -106,17 +93,6 @@ def start_server(cwd: Path, app: str, port: int, env: dict[str, str], log_path: 
          "--timeout-graceful-shutdown", "20"],
         cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-
-
-def stop_server(proc: subprocess.Popen) -> int | None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
 
 
 def run_client(plan: dict[str, Any], work: Path, on_progress=None) -> dict[str, Any]:
@@ -278,7 +254,7 @@ def soak_forecast(args: argparse.Namespace) -> int:
         load["after"] = uptime()
         final = http("GET", f"{base}/api/v1/health")[1]
     finally:
-        exit_code = stop_server(server)
+        exit_code = stop(server, grace=30)
     gen_b = run_generated_at(results_dir, run_b["run_id"])
     runs = {gen_a: run_a, gen_b: run_b["run_id"]}
     foreign = {g: n for g, n in result["generated_seen"].items() if not g.startswith("health:") and g not in runs}
@@ -385,7 +361,7 @@ def soak_unitrack(args: argparse.Namespace) -> int:
         result = run_client(plan, work)
         load["after"] = uptime()
     finally:
-        exit_code = stop_server(server)
+        exit_code = stop(server, grace=30)
 
     from sqlalchemy import create_engine, text
 

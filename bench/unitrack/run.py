@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -63,6 +62,8 @@ PREDICT_BODY = {
 }
 
 sys.path.insert(0, str(BACKEND))
+sys.path.insert(0, str(ROOT))
+from testkit.servers import stop, wait_up  # noqa: E402
 
 
 # -- database ------------------------------------------------------------------------------------
@@ -175,20 +176,6 @@ def rows_per_user(pg: str, db: str, user_ids: list[str]) -> dict[str, int]:
 # -- servers ---------------------------------------------------------------------------------------
 
 
-def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server for {url} exited early (see its log)")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} not up")
-
-
 UVICORN_FLAGS = ["--host", "127.0.0.1", "--workers", "1", "--loop", "uvloop", "--http", "httptools",
                  "--no-access-log", "--log-level", "warning"]
 
@@ -199,15 +186,6 @@ def start_server(app: str, port: int, env: dict[str, str], log_path: Path, extra
         [PY, "-m", "uvicorn", app, "--port", str(port), *UVICORN_FLAGS, *extra],
         cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -94,14 +94,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url.render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def clean_db(database_url: str) -> Iterator[str]:
-    yield database_url
-    engine = create_engine(database_url)
+def empty_tables(url: str | URL) -> None:
+    """Delete every row, children first (per-test isolation: the app commits for real)."""
+    engine = create_engine(url)
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(delete(table))
     engine.dispose()
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> Iterator[str]:
+    yield database_url
+    empty_tables(database_url)
 
 
 @pytest.fixture

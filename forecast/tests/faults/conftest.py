@@ -9,12 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, delete
 from sqlalchemy.engine import URL
 
 from api.config import Settings
-from api.db.models import Base
-from tests.conftest import TEST_SECRET, migrated_postgres_database
+from tests.conftest import TEST_SECRET, empty_tables, migrated_postgres_database
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 if str(REPO_ROOT) not in sys.path:
@@ -33,11 +31,7 @@ def pg_url() -> Iterator[URL]:
 @pytest.fixture
 def pg_clean(pg_url: URL) -> Iterator[URL]:
     yield pg_url
-    engine = create_engine(pg_url)
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(delete(table))
-    engine.dispose()
+    empty_tables(pg_url)
 
 
 @pytest.fixture
