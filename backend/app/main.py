@@ -24,6 +24,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import GuardMiddleware, RequestContextMiddleware
 from app.core.security import build_auth
 from app.db.base import create_db_engine, make_session_factory
+from app.db.inference_store import build_inference_store
 from app.services.inference import load_engine
 
 log = structlog.get_logger("unitrack")
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, json_logs=settings.is_prod)
     verifier, signer = build_auth(settings)
     db_engine = create_db_engine(settings)
+    session_factory = make_session_factory(db_engine)
+    inference_store = build_inference_store(settings, session_factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,9 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             model_mode=status.get("mode"),
             model_version=status.get("version"),
         )
+        await inference_store.open()
         try:
             yield
         finally:
+            await inference_store.close()
             db_engine.dispose()
 
     prefix = settings.api_prefix
@@ -69,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = verifier
     app.state.local_signer = signer
     app.state.db_engine = db_engine
-    app.state.session_factory = make_session_factory(db_engine)
+    app.state.session_factory = session_factory
+    app.state.inference_store = inference_store
     app.state.model_engine = None
 
     install_error_handlers(app)

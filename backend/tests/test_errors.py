@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from types import SimpleNamespace
 
 import pytest
 
@@ -115,18 +117,23 @@ async def test_an_unexpected_failure_is_a_500_that_reveals_nothing_and_stores_no
     assert count_rows() == 0
 
 
-async def test_a_failed_insert_rolls_back_the_whole_request(make_client, auth_headers, count_rows, monkeypatch):
-    from app.db import repository
+async def test_a_write_the_database_rejects_stores_neither_the_user_nor_the_inference(
+    make_client, auth_headers, count_rows, monkeypatch
+):
+    from authkit import USER_B, bearer, make_token
 
-    def failing_add(*args, **kwargs):
-        raise RuntimeError("disk full")
+    from app.services import predictions
 
-    monkeypatch.setattr(repository, "add_inference", failing_add)
+    # Every response gets the same id, so the second user's inference collides with the first's
+    # primary key: the database rejects the write after the user part of it has run.
+    fixed = uuid.uuid4()
+    monkeypatch.setattr(predictions, "uuid", SimpleNamespace(uuid4=lambda: fixed))
     async with make_client() as client:
-        response = await client.post("/api/v1/predict", json=PAYLOAD, headers=auth_headers)
-    assert response.status_code == 500
-    assert count_rows() == 0 and count_rows("users") == 0
-
+        first = await client.post("/api/v1/predict", json=PAYLOAD, headers=auth_headers)
+        assert first.status_code == 200, first.text
+        second = await client.post("/api/v1/predict", json=PAYLOAD, headers=bearer(make_token(user=USER_B)))
+    assert_error_shape(second, 500, "internal_error")
+    assert count_rows() == 1 and count_rows("users") == 1  # user B was not kept
 
 
 async def test_a_model_that_fails_on_valid_input_is_a_500_with_a_stable_code_and_stores_nothing(

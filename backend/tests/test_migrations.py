@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from dbkit import create_postgres_database, drop_postgres_database, sqlite_url
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from app.cli import alembic_config
 from app.core.config import normalize_database_url
@@ -29,6 +29,13 @@ def test_migrations_run_up_down_and_up_again(db_target, tmp_path):
         if db_target.kind == "postgresql":
             columns = {c["name"]: c["type"].__class__.__name__ for c in inspector.get_columns("inferences")}
             assert columns["input"] == "JSONB" and columns["id"] == "UUID"
+            assert _storage_options(engine) == {
+                "autovacuum_vacuum_insert_threshold=5000",
+                "autovacuum_vacuum_insert_scale_factor=0",
+            }
+            command.downgrade(config, "0002_rate_limits")
+            assert _storage_options(engine) == set()
+            command.upgrade(config, "head")
 
         command.downgrade(config, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -39,3 +46,9 @@ def test_migrations_run_up_down_and_up_again(db_target, tmp_path):
         engine.dispose()
         if db_target.kind == "postgresql":
             drop_postgres_database(db_target.admin_url, url)
+
+
+def _storage_options(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        options = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'inferences'")).scalar()
+    return set(options or ())

@@ -33,6 +33,7 @@ def wired_app(settings_factory, clean_db, real_engine):
     fresh.state.model_engine = real_engine  # the real featurizer sees the fuzzed features
     APP.state = fresh.state
     yield APP
+    fresh.state.inference_store.terminate()  # its pool lives on schemathesis' event loop
     fresh.state.db_engine.dispose()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.ratelimit import Quota, RateLimiter, build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
+from app.db.inference_store import InferenceStore
 from app.services.inference import ModelEngine
 
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (or a local dev token)")
@@ -28,15 +29,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """Commit when the endpoint returns, roll back when it raises.
 
     Used with ``scope="function"`` so the commit happens before the response is sent: a failed
-    commit becomes a 500, never a 200 for a row that does not exist.
-
-    Creating a Session does no I/O (it connects lazily, in the endpoint's worker thread), so it
-    happens on the event loop. The write use cases (app/services/predictions.py) commit in the
-    endpoint's own worker thread; this dependency commits whatever a caller left open and rolls
-    back on any error. Why not commit only here: that commit is a second threadpool hop while the
-    request still holds its pooled connection. Under load every threadpool slot fills with
-    requests waiting for a connection, the hops that would release connections cannot run, and
-    requests stall until the pool timeout (tests/faults/test_shutdown.py saw only 503s).
+    commit becomes a 500, never a 200 for a row that does not exist. Creating a Session does no
+    I/O (it connects lazily, in the endpoint's worker thread), so it happens on the event loop.
+    /predict, /whatif and /history do not use it: their store (app/db/inference_store.py) runs
+    one atomic statement per call.
     """
     session: Session = request.app.state.session_factory()
     try:
@@ -46,7 +42,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_rollback_and_close, session)
         else:
-            session.close()  # the use case already rolled back in its own thread
+            session.close()
         raise
     if session.in_transaction():
         with anyio.CancelScope(shield=True):
@@ -125,8 +121,13 @@ async def get_model_engine(request: Request) -> ModelEngine:
     return request.app.state.model_engine
 
 
+async def get_inference_store(request: Request) -> InferenceStore:
+    return request.app.state.inference_store
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 InferenceQuota = Annotated[Quota | None, Depends(get_inference_quota)]
 ModelDep = Annotated[ModelEngine, Depends(get_model_engine)]
+StoreDep = Annotated[InferenceStore, Depends(get_inference_store)]

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     # accepts bytes but never answers, which the server-side statement timeout cannot. Must be
     # longer than DB_STATEMENT_TIMEOUT_MS so the server gets to cancel a slow query first.
     db_query_timeout_seconds: float = Field(default=20, gt=0, le=3600)
+    # Prepared statements kept per asyncpg connection (the /predict and /history hot path).
+    # "auto": 0 on port 6543 (Supabase's transaction pooler, where a statement prepared on one
+    # server connection is unknown on the next), 256 elsewhere.
+    db_statement_cache_size: Annotated[int, Field(ge=0, le=10_000)] | Literal["auto"] = "auto"
 
     # Rate limiting of /predict and /whatif (one shared budget per user), e.g. "60/minute",
     # "10/second", "500/hour" or "100/30s"; "0" or "off" disables it.

@@ -15,12 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from asyncpg import PostgresError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import structlog
 
-from app.db.guard import is_database_unavailable
+from app.db.guard import DatabaseUnavailableError, is_database_unavailable
 from app.services.inference import FeatureValidationError, InferenceError
 
 log = structlog.get_logger(__name__)
@@ -178,7 +179,8 @@ DB_RETRY_AFTER_SECONDS = 5
 async def _database_error_handler(_: Request, exc: Exception) -> JSONResponse:
     # The request's transaction was rolled back (or died with its connection): nothing was stored.
     if is_database_unavailable(exc):
-        log.warning("database_unavailable", error=type(getattr(exc, "orig", None) or exc).__name__)
+        cause = getattr(exc, "orig", None) or exc.__cause__ or exc  # the driver's error, not ours
+        log.warning("database_unavailable", error=type(cause).__name__)
         return error_response(
             503,
             "The database is temporarily unavailable",
@@ -195,4 +197,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(FeatureValidationError, _feature_error_handler)
     app.add_exception_handler(InferenceError, _inference_error_handler)
-    app.add_exception_handler(SQLAlchemyError, _database_error_handler)
+    for database_error in (SQLAlchemyError, PostgresError, DatabaseUnavailableError):
+        app.add_exception_handler(database_error, _database_error_handler)

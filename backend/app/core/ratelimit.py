@@ -12,7 +12,7 @@ window boundary; in exchange each check is a single atomic operation:
 * ``database``  one upsert on the ``rate_limits`` table (one row per user, reset in place when the
                 window moves on); shared by every replica. On PostgreSQL the upsert is part of the
                 single autocommit statement that stores the inference (a :class:`Quota` handed to
-                the repository), so counting costs no extra round trip and a limited request
+                the inference store), so counting costs no extra round trip and a limited request
                 stores nothing. Elsewhere (SQLite, direct calls) it runs in its own short
                 autocommit transaction. If the database is down the request fails with 503 like
                 any other; other errors of the separate upsert fail open with a warning.
@@ -156,7 +156,7 @@ class RateLimiter:
         return window_start, max(1, math.ceil(window_start + self.window - now))
 
     def quota(self, scope: str, subject: str) -> Quota:
-        """This request's slot, for the repository to count in the same statement as its write.
+        """This request's slot, for the inference store to count in the same statement as its write.
 
         Raises 429 at once, with no I/O, when this process already saw the key over its limit in
         the current window (an abusive caller costs no inference and no round trip).

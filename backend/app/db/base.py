@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
@@ -32,7 +33,10 @@ def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
         "application_name": "unitrack-api",
     }
     if settings.db_statement_timeout_ms:
-        connect_args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+        # connect_args replace the URL's own options, so keep those (a search_path, say) in front.
+        url_options = make_url(url).query.get("options") or ""
+        url_options = url_options[-1] if isinstance(url_options, tuple) else url_options
+        connect_args["options"] = f"{url_options} -c statement_timeout={settings.db_statement_timeout_ms}".strip()
     # Client-side deadlines for a database that accepts but never answers (app/db/guard.py).
     connect_args["connection_factory"] = guarded_connection_class(
         settings.db_connect_timeout_seconds, settings.db_query_timeout_seconds

@@ -81,8 +81,17 @@ def guarded_connection_class(connect_timeout: float, query_timeout: float) -> ty
     return GuardedConnection
 
 
+class DatabaseUnavailableError(Exception):
+    """The asyncpg pool (app/db/pg_pool.py) could not reach or hear from the database.
+
+    The message is only the driver's exception class name: nothing of the connection string.
+    """
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "cannot reach / no answer from the database", not bad SQL."""
+    if isinstance(exc, DatabaseUnavailableError):
+        return True
     if isinstance(exc, sa_exc.TimeoutError):  # pool exhausted for DB_POOL_TIMEOUT_SECONDS
         return True
     if isinstance(exc, sa_exc.DBAPIError):

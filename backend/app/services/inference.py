@@ -108,6 +108,9 @@ class ModelEngine:
             self._positive_label = mock_card.positive_label if mock_card else DEFAULT_POSITIVE_LABEL
             self._negative_label = mock_card.negative_label if mock_card else DEFAULT_NEGATIVE_LABEL
         self.feature_names: list[str] = self.schema.names
+        # A call costs tens of microseconds (mock, or the verified numpy fast path): cheaper to run
+        # on the event loop than to hand to a worker thread (app/services/predictions.py).
+        self.scores_inline = loaded is None or loaded.fast_scores is not None
 
     # -- public API ---------------------------------------------------------------------------
 

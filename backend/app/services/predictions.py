@@ -1,34 +1,32 @@
 """Predict / what-if / history use cases: call the model engine, persist, shape the response.
 
 Persistence happens after the engine has accepted the features, so a rejected request stores
-nothing. On PostgreSQL each use case is one statement in autocommit (the user, the inference and,
-with the database rate limiter, the request count, all or nothing); elsewhere it runs in the
-request session's transaction. The use cases commit themselves once the response is complete, in
-the endpoint's worker thread; the session dependency still rolls back on any error and commits
-whatever a caller left open.
+nothing. The store (app/db/inference_store.py) writes the user, the inference and, with the
+database rate limiter on PostgreSQL, the request's count in one atomic step; over the limit it
+stores nothing and this raises 429.
+
+The model runs on the event loop when the engine says a call costs microseconds (the verified
+numpy fast path, or mock mode) and in a worker thread otherwise, so a slow scikit-learn model
+never stalls other requests; a hand-off to a thread costs more CPU than the fast path itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+import anyio
 from starlette.responses import Response
 
 from app.core.ratelimit import Quota
 from app.core.security import Principal
-from app.db import repository
-from app.db.models import Inference
+from app.db.inference_store import HistoryRow, InferenceStore, NewInference
 from app.db.schemas import _utc_z  # the one datetime format of the API
 from app.db.schemas import (
     FeatureImpactOut,
-    HistoryItem,
-    HistoryPage,
     Prediction,
     PredictRequest,
     PredictResponse,
@@ -36,6 +34,14 @@ from app.db.schemas import (
     WhatIfResponse,
 )
 from app.services.inference import ModelEngine, PredictionResult
+
+T = TypeVar("T")
+
+
+async def _run_model(engine: ModelEngine, call: Callable[..., T], *args: Any) -> T:
+    if getattr(engine, "scores_inline", False):
+        return call(*args)
+    return await anyio.to_thread.run_sync(call, *args)
 
 
 def _prediction_fields(result: PredictionResult) -> dict[str, Any]:
@@ -46,8 +52,8 @@ def _prediction_fields(result: PredictionResult) -> dict[str, Any]:
     }
 
 
-def _persist(
-    session: Session,
+async def _persist(
+    store: InferenceStore,
     user: Principal,
     *,
     kind: str,
@@ -56,44 +62,34 @@ def _persist(
     response: PredictResponse,
     quota: Quota | None,
 ) -> None:
-    # Creates the user on first sight and counts the request in the same statement (one round
-    # trip on PostgreSQL); over the limit, that statement stores nothing and this raises 429.
-    repository.use_autocommit(session)
-    try:
-        count = repository.add_inference(
-            session,
-            ensure_user_email=user.email,
-            inference_id=response.id,
+    count = await store.add(
+        NewInference(
+            id=response.id,
             user_id=user.id,
+            email=user.email,
             kind=kind,
             cod_curso=body.cod_curso,
             input={"cod_persona": body.cod_persona, "features": body.features, **extra_input},
             output=response.model_dump(mode="json", exclude={"id"}),
             version=response.version,
-            quota=quota,
-        )
-        if quota is not None and count is not None:
-            quota.enforce(count)
-    except BaseException:
-        # Give the pooled connection back here, in this worker thread. Leaving it to the session
-        # dependency costs a second threadpool hop while the connection is held, and a burst of
-        # failing requests (429s) then exhausts the pool (see app/api/deps.get_session).
-        with contextlib.suppress(Exception):  # the original error is the one to report
-            session.rollback()
-        raise
+        ),
+        quota,
+    )
+    if quota is not None and count is not None:
+        quota.enforce(count)
 
 
-def predict(
-    session: Session,
+async def predict(
+    store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
     body: PredictRequest,
     quota: Quota | None = None,
 ) -> PredictResponse:
-    result = engine.predict(body.features)
+    result = await _run_model(engine, engine.predict, body.features)
     response = PredictResponse(id=uuid.uuid4(), **_prediction_fields(result))
-    _persist(
-        session,
+    await _persist(
+        store,
         user,
         kind="predict",
         body=body,
@@ -101,18 +97,17 @@ def predict(
         response=response,
         quota=quota,
     )
-    session.commit()  # here, in the endpoint's worker thread (see app/api/deps.get_session)
     return response
 
 
-def whatif(
-    session: Session,
+async def whatif(
+    store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
     body: WhatIfRequest,
     quota: Quota | None = None,
 ) -> WhatIfResponse:
-    result = engine.whatif(body.features, body.deltas)
+    result = await _run_model(engine, engine.whatif, body.features, body.deltas)
     baseline = result.baseline
     response = WhatIfResponse(
         id=uuid.uuid4(),
@@ -121,8 +116,8 @@ def whatif(
         baseline=Prediction(label=baseline.label, score=baseline.score),
         applied_deltas=result.applied_deltas,
     )
-    _persist(
-        session,
+    await _persist(
+        store,
         user,
         kind="whatif",
         body=body,
@@ -130,51 +125,26 @@ def whatif(
         response=response,
         quota=quota,
     )
-    session.commit()  # here, in the endpoint's worker thread (see app/api/deps.get_session)
     return response
 
 
-def _history_item(row: Inference) -> HistoryItem:
-    cod_persona = row.input.get("cod_persona") if isinstance(row.input, dict) else None
-    return HistoryItem(
-        id=row.id,
-        kind=row.kind,  # type: ignore[arg-type]
-        cod_curso=row.cod_curso,
-        cod_persona=cod_persona if isinstance(cod_persona, int) else None,
-        input=row.input,
-        output=row.output,
-        version=row.version,
-        created_at=row.created_at,
-    )
-
-
-def history(session: Session, user: Principal, *, limit: int, offset: int) -> Response:
+async def history(store: InferenceStore, user: Principal, *, limit: int, offset: int) -> Response:
     """The caller's page, rendered to JSON bytes (the ``HistoryPage`` shape).
 
-    On PostgreSQL the stored ``input``/``output`` documents arrive as JSON text and are spliced
-    into the response as they are: decoding up to 400 JSONB documents per page and encoding them
-    again was most of this endpoint's CPU time (bench/unitrack/README.md).
+    The stored ``input``/``output`` documents arrive as JSON text and are spliced into the
+    response as they are: decoding up to 400 documents per page and encoding them again was most
+    of this endpoint's CPU time (bench/unitrack/README.md).
     """
-    repository.use_autocommit(session)  # one statement on PostgreSQL: no BEGIN/COMMIT needed
-    raw = repository.history_page_raw(session, user.id, limit=limit, offset=offset)
-    if raw is None:
-        rows, total = repository.list_inferences(session, user.id, limit=limit, offset=offset)
-        page = HistoryPage(
-            items=[_history_item(r) for r in rows], total=total, limit=limit, offset=offset
-        )
-        body = page.model_dump_json().encode()
-    else:
-        page_rows, total = raw
-        items = ",".join(_history_item_json(row) for row in page_rows)
-        body = f'{{"items":[{items}],"total":{total},"limit":{limit},"offset":{offset}}}'.encode()
-    session.commit()  # end the (read) transaction in this worker thread (see app/api/deps.get_session)
+    rows, total = await store.history_page(user.id, limit=limit, offset=offset)
+    items = ",".join(_history_item_json(row) for row in rows)
+    body = f'{{"items":[{items}],"total":{total},"limit":{limit},"offset":{offset}}}'.encode()
     return Response(content=body, media_type="application/json")
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _history_item_json(row: tuple[Any, ...]) -> str:
+def _history_item_json(row: HistoryRow) -> str:
     """One ``HistoryItem`` as JSON, field for field as pydantic would write it."""
     id_, kind, cod_curso, cod_persona, input_json, output_json, version, created_at = row
     persona = cod_persona if cod_persona is not None and _INT.fullmatch(cod_persona) else "null"

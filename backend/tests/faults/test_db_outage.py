@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
+
 from authkit import USER_B, bearer, make_token
 from students import STUDENT
-from sqlalchemy import event
 
 from .conftest import assert_error_shape
 
@@ -46,6 +47,7 @@ async def _all_endpoints_fail_fast(client, headers, bound: float, endpoints=ENDP
         body_ = assert_error_shape(response, 503, "database_unavailable")
         assert response.headers["retry-after"].isdigit()
         assert "127.0.0.1" not in response.text and "psycopg2" not in response.text, body_
+        assert "asyncpg" not in response.text, body_
         assert elapsed < bound, f"{path} took {elapsed:.2f}s"
         timings.append(elapsed)
     return timings
@@ -90,8 +92,8 @@ async def test_black_holed_database_is_a_bounded_503_and_the_api_recovers(
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
         pg_proxy.blackhole()  # connections stay open, nothing is ever answered
 
-        # Pooled connection: pre-ping waits DB_QUERY_TIMEOUT_SECONDS, the reconnect waits
-        # DB_CONNECT_TIMEOUT_SECONDS; both bounded.
+        # A pooled connection waits DB_QUERY_TIMEOUT_SECONDS for its answer (SQLAlchemy's pre-ping
+        # or asyncpg's command timeout), a new one DB_CONNECT_TIMEOUT_SECONDS; both bounded.
         timings = await _all_endpoints_fail_fast(client, auth_headers, bound=4.0, endpoints=ENDPOINTS[::2])
         ready, elapsed = await _timed(client.get("/api/v1/readyz"))
         _assert_not_ready(ready)
@@ -114,24 +116,27 @@ async def test_black_holed_database_is_a_bounded_503_and_the_api_recovers(
 
 
 async def test_a_write_that_dies_with_the_connection_acknowledges_nothing_and_stores_nothing(
-    make_client, pg_proxy, auth_headers, count_rows
+    make_client, pg_proxy, auth_headers, count_rows, monkeypatch, capsys
 ):
-    async with make_client(database_url=pg_proxy.url, **FAST) as client:
-        engine = client.app.state.db_engine
-        cut_once = {"armed": True}
+    real_fetchval = asyncpg.Connection.fetchval
+    cut_once = {"armed": True}
 
-        def cut_before_write(conn, cursor, statement, parameters, context, executemany):
-            # The connection has been checked out and pinged; it dies as the one statement that
-            # stores the user and the inference (autocommit, so it is also the commit) is sent.
-            if "INSERT INTO inferences" in statement and cut_once.pop("armed", False):
-                pg_proxy.cut()
+    async def cut_before_write(self, query, *args, **kwargs):
+        # The connection has been checked out; it dies as the one statement that stores the user
+        # and the inference (autocommit, so it is also the commit) is sent.
+        if "INSERT INTO inferences" in query and cut_once.pop("armed", False):
+            pg_proxy.cut()
+        return await real_fetchval(self, query, *args, **kwargs)
 
-        event.listen(engine, "before_cursor_execute", cut_before_write)
-        try:
-            response = await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)
-        finally:
-            event.remove(engine, "before_cursor_execute", cut_before_write)
+    monkeypatch.setattr(asyncpg.Connection, "fetchval", cut_before_write)
+    async with make_client(database_url=pg_proxy.url, log_level="INFO", **FAST) as client:
+        capsys.readouterr()
+        response = await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)
         assert_error_shape(response, 503, "database_unavailable")
+        assert cut_once == {}  # the cut really happened on the write
+        # It may have committed, so it is not sent again (a retry would also have been refused).
+        log = capsys.readouterr().out
+        assert "database_unavailable" in log and "database_connection_replaced" not in log
         assert count_rows() == 0 and count_rows("users") == 0
 
         pg_proxy.restore()

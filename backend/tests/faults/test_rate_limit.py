@@ -147,8 +147,9 @@ async def test_limit_zero_disables_it(make_client, fresh_user):
 async def test_a_burst_over_the_limit_is_all_429_even_with_a_tiny_pool(
     make_client, backend_settings, fresh_user, count_rows
 ):
-    # A limited request must give its pooled connection back in its own worker thread: with one
-    # connection and 80 concurrent limited requests, anything else queues into pool timeouts (503).
+    # A limited request must give its pooled connection back as soon as its statement is done:
+    # with one connection and 80 concurrent limited requests, anything else queues into pool
+    # timeouts (503).
     headers = _headers(fresh_user)
     tiny_pool = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3}
     async with make_client(rate_limit_predict="1/hour", **tiny_pool, **backend_settings) as client:

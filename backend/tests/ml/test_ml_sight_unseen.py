@@ -69,6 +69,7 @@ def test_tree_models_without_scaler(serve, students, model):
     frame, passed = students
     engine = serve(model.fit(frame, passed))
     assert engine.status()["scoring_path"] == "scikit-learn"
+    assert not engine.scores_inline  # a slow model must not run on the event loop
     _assert_separates(engine)
 
 
@@ -140,6 +141,7 @@ def test_fast_path_matches_sklearn(serve, students):
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, passed)
     engine = serve(model)
     assert engine.status()["scoring_path"] == "numpy fast path (verified)"
+    assert engine.scores_inline
     result = engine.predict(GOOD)
     expected = model.predict_proba(frame.iloc[:0].reindex([0]).assign(**GOOD))[0, 1]
     assert result.score == pytest.approx(expected, abs=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -27,12 +28,20 @@ async def healthz_head() -> Response:
     return Response(status_code=200)
 
 
-def _database_status(request: Request) -> dict[str, Any]:
+def _ping_session(request: Request) -> None:
+    with request.app.state.session_factory() as session:
+        repository.ping(session)
+
+
+async def _database_status(request: Request) -> dict[str, Any]:
+    # Both ways the API reaches the database: SQLAlchemy (/auth/me, /courses) and the inference
+    # store (/predict, /whatif, /history; asyncpg on PostgreSQL).
     try:
-        with request.app.state.session_factory() as session:
-            repository.ping(session)
+        await anyio.to_thread.run_sync(_ping_session, request)
+        await request.app.state.inference_store.ping()
     except Exception as exc:
-        log.warning("readiness_database_down", error=type(exc).__name__)
+        cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+        log.warning("readiness_database_down", error=type(cause).__name__)
         return {"status": "unavailable"}
     return {"status": "ok", "dialect": request.app.state.db_engine.dialect.name}
 
@@ -51,7 +60,7 @@ def _public_model_status(status: dict[str, Any]) -> dict[str, Any]:
     response_model=ReadinessResponse,
     responses={503: {"model": ReadinessResponse, "description": "Not ready: the database is down"}},
 )
-def readyz(request: Request) -> Any:
+async def readyz(request: Request) -> Any:
     state = request.app.state
     engine = getattr(state, "model_engine", None)
     model: dict[str, Any]
@@ -60,7 +69,7 @@ def readyz(request: Request) -> Any:
     else:
         model = _public_model_status(engine.status())
     auth = {"mode": state.settings.auth_mode, "jwks": state.verifier.jwks.status()}
-    database = _database_status(request)
+    database = await _database_status(request)
     # Readiness answers with its own document even when not ready (503), like the forecast service's
     # /health/ready: load balancers read the status code, operators read the components.
     if database["status"] != "ok":

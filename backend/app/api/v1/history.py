@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import CurrentUser, StoreDep
 from app.db.schemas import HistoryPage, error_responses
 from app.services import predictions
 
@@ -15,11 +15,11 @@ router = APIRouter(tags=["predictions"])
 
 
 @router.get("/history", response_model=HistoryPage, responses=error_responses(401, 422, 503))
-def history(
+async def history(
     user: CurrentUser,
-    session: SessionDep,
+    store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Response:
     # The service renders the HistoryPage JSON itself (response_model still documents it).
-    return predictions.history(session, user, limit=limit, offset=offset)
+    return await predictions.history(store, user, limit=limit, offset=offset)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter
 
-from app.api.deps import CurrentUser, InferenceQuota, ModelDep, SessionDep
+from app.api.deps import CurrentUser, InferenceQuota, ModelDep, StoreDep
 from app.db.schemas import PredictRequest, PredictResponse, error_responses
 from app.services import predictions
 
@@ -19,9 +18,7 @@ async def predict(
     body: PredictRequest,
     user: CurrentUser,
     quota: InferenceQuota,
-    session: SessionDep,
+    store: StoreDep,
     engine: ModelDep,
 ) -> PredictResponse:
-    # Inference and the write run in one worker thread; the response is validated back on the
-    # loop (a sync endpoint would cost a second threadpool hop for that).
-    return await anyio.to_thread.run_sync(predictions.predict, session, engine, user, body, quota)
+    return await predictions.predict(store, engine, user, body, quota)

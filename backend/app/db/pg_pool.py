@@ -1,0 +1,262 @@
+"""An asyncpg pool for the statements on the request's hot path (PostgreSQL only).
+
+Why a second driver next to SQLAlchemy + psycopg2: a psycopg2 call blocks, so every /predict had
+to hand its write to a worker thread, and on a 2-core machine that hand-off cost more CPU than the
+statement itself (bench/unitrack/README.md). asyncpg runs the statement on the event loop. This
+pool serves only app/db/inference_store.py: the one-statement write of /predict and /whatif, the
+one-statement read of /history, and readiness's ping. Everything else (migrations, the CLI,
+/auth/me, /courses, readiness's other ping) stays on SQLAlchemy.
+
+The guarantees of the psycopg2 engine (app/db/base.py, app/db/guard.py) hold here too:
+- ``DB_CONNECT_TIMEOUT_SECONDS`` bounds the handshake, ``DB_QUERY_TIMEOUT_SECONDS`` every
+  statement on the client (asyncpg's ``command_timeout``), ``DB_STATEMENT_TIMEOUT_MS`` the server,
+  and ``DB_POOL_TIMEOUT_SECONDS`` the wait for a connection;
+- any failure to get a connection, and any connection lost or timed out mid-statement, is
+  :class:`DatabaseUnavailableError` (503); a connection that failed or was interrupted is closed,
+  never reused;
+- instead of ``pool_pre_ping``'s round trip before every checkout: a connection the server closed
+  while idle is replaced on checkout once the event loop has read the close, and a statement that
+  finds the server's goodbye first is sent again on a new connection (see ``_run``).
+
+Nothing else runs on these connections, and each statement is a single autocommit statement that
+changes no session state, so the pool skips asyncpg's per-release ``RESET ALL`` round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from app.db.guard import DatabaseUnavailableError
+
+log = structlog.get_logger("unitrack.db")
+
+# The Supabase transaction pooler (Supavisor, port 6543) hands each transaction to any server
+# connection, so a statement prepared on one is unknown on the next.
+TRANSACTION_POOLER_PORT = 6543
+# Tells this pool's sessions from SQLAlchemy's in pg_stat_activity (a URL application_name wins).
+APPLICATION_NAME = "unitrack-api-asyncpg"
+DEFAULT_STATEMENT_CACHE_SIZE = 256
+
+# Server-side and network failures that mean "the database cannot serve this now".
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # statement timeout, shutdown, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+)
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+class PgStatement:
+    """SQL written with ``%(name)s`` parameters, run with asyncpg's ``$n``, arguments by name."""
+
+    def __init__(self, sql: str):
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        self.sql = _NAMED_PARAMETER.sub(number, sql)
+        self.names = tuple(names)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[name] for name in self.names]
+
+
+def connect_kwargs(settings: Settings) -> dict[str, Any]:
+    """asyncpg arguments for ``DATABASE_URL``.
+
+    asyncpg reads libpq's ssl options, ``target_session_attrs`` and the like from the URL itself;
+    ``options`` (``-c name=value``) and ``application_name`` become server settings, with
+    ``DB_STATEMENT_TIMEOUT_MS`` on top, as the psycopg2 engine does. libpq-only options that
+    asyncpg would send to the server as settings are dropped, with a warning naming them.
+    """
+    url = make_url(settings.sqlalchemy_url)
+    query = {key: (value[-1] if isinstance(value, tuple) else value) for key, value in url.query.items()}
+    server_settings = {"application_name": query.pop("application_name", APPLICATION_NAME)}
+    server_settings.update(_options_settings(query.pop("options", "")))
+    if settings.db_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    dropped = sorted(key for key in query if key in _LIBPQ_ONLY)
+    if dropped:
+        log.warning("database_url_options_ignored", options=dropped)
+    dsn = url.set(
+        drivername="postgresql", query={k: v for k, v in query.items() if k not in _LIBPQ_ONLY}
+    ).render_as_string(hide_password=False)
+    return {
+        "dsn": dsn,
+        "server_settings": server_settings,
+        "timeout": settings.db_connect_timeout_seconds,
+        "command_timeout": settings.db_query_timeout_seconds,
+        "statement_cache_size": statement_cache_size(settings, url.port),
+    }
+
+
+# libpq connection options asyncpg does not know (it would pass them to the server as settings,
+# which refuses them). connect_timeout: DB_CONNECT_TIMEOUT_SECONDS is the one that counts.
+_LIBPQ_ONLY = frozenset({
+    "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout", "fallback_application_name", "gssencmode", "channel_binding",
+    "require_auth", "sslcompression", "sslsni", "requirepeer", "sslcertmode", "load_balance_hosts",
+    "hostaddr",
+})
+
+
+def statement_cache_size(settings: Settings, port: int | None) -> int:
+    if settings.db_statement_cache_size != "auto":
+        return settings.db_statement_cache_size
+    return 0 if port == TRANSACTION_POOLER_PORT else DEFAULT_STATEMENT_CACHE_SIZE
+
+
+def _options_settings(options: str) -> dict[str, str]:
+    """``-c name=value`` pairs of a libpq ``options`` string."""
+    found = re.findall(r"-c\s*([\w.]+)=(\S+)", options)
+    return {name: value for name, value in found}
+
+
+def _is_lost(connection: asyncpg.Connection) -> bool:
+    try:
+        return connection.is_closed()
+    except asyncpg.InterfaceError:  # asyncpg already gave a connection that died back to the pool
+        return True
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """Release hook: nothing to reset (single statements, no session state; see module doc)."""
+
+
+class PgPool:
+    """The app's asyncpg pool: created on first use (or by the app's lifespan), closed by the lifespan."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._pool: asyncpg.Pool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._opening = asyncio.Lock()
+
+    async def open(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._closed:
+                    raise DatabaseUnavailableError("the pool is closed (shutting down)")
+                if self._pool is None:
+                    settings = self._settings
+                    # min_size=0: no connection at start-up, so the API starts (and /healthz
+                    # answers) while the database is down, as with SQLAlchemy's lazy pool.
+                    self._pool = await asyncpg.create_pool(
+                        min_size=0,
+                        max_size=settings.db_pool_size + settings.db_max_overflow,
+                        max_inactive_connection_lifetime=300,
+                        reset=_keep_session,
+                        **connect_kwargs(settings),
+                    )
+                    self._loop = asyncio.get_running_loop()
+        return self._pool
+
+    async def close(self, timeout: float = 10) -> None:
+        async with self._opening:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        try:
+            await asyncio.wait_for(pool.close(), timeout)
+        except Exception:  # noqa: BLE001 - whatever stopped the graceful close, drop the rest
+            pool.terminate()
+
+    def terminate(self) -> None:
+        """Drop every connection now, from any thread (teardown code with no loop to await on)."""
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is None or self._loop is None:
+            return
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(pool.terminate)
+        else:
+            pool.terminate()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; failures that mean "no database" become :class:`DatabaseUnavailableError`."""
+        try:
+            pool = await self.open()
+            connection = await pool.acquire(timeout=self._settings.db_pool_timeout_seconds)
+        except DatabaseUnavailableError:
+            raise
+        except Exception as exc:
+            # Nothing has been sent yet, so whatever the cause (refused, timed out, bad password,
+            # missing database, a pooler's "max clients reached"), the database cannot serve us.
+            raise DatabaseUnavailableError(type(exc).__name__) from exc
+        try:
+            yield connection
+        except BaseException as exc:
+            # Interrupted or failed mid-statement (cancellation included): the connection's state
+            # is unknown, so it is closed rather than handed to the next request.
+            lost = _is_lost(connection)
+            if not lost:
+                connection.terminate()
+            if isinstance(exc, Exception) and (lost or isinstance(exc, _UNAVAILABLE)):
+                raise DatabaseUnavailableError(type(exc).__name__) from exc
+            raise
+        finally:
+            await pool.release(connection)
+
+    async def fetchval(self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool) -> Any:
+        return await self._run("fetchval", statement, params, idempotent)
+
+    async def fetch(
+        self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool
+    ) -> list[asyncpg.Record]:
+        return await self._run("fetch", statement, params, idempotent)
+
+    async def _run(self, method: str, statement: PgStatement, params: Mapping[str, Any], idempotent: bool) -> Any:
+        """Runs the statement; once more on a new connection when the pooled one turns out to
+        have been dropped by the server before the statement could run (a database restart or
+        ``pg_terminate_backend`` leaves that goodbye on every idle connection, and the event loop
+        may not have read it yet). A statement that may have run is retried only when
+        ``idempotent``; a write carries its primary key, so even a wrong guess could not store
+        it twice."""
+        for attempt in (1, 2):
+            try:
+                async with self.connection() as connection:
+                    return await getattr(connection, method)(statement.sql, *statement.args(params))
+            except DatabaseUnavailableError as exc:
+                if attempt == 2 or not _did_not_run(exc.__cause__, idempotent):
+                    raise
+                log.warning("database_connection_replaced", error=type(exc.__cause__).__name__)
+                if self._pool is not None:
+                    # The server went away for every idle connection, not only this one.
+                    await self._pool.expire_connections()
+        raise AssertionError("unreachable")
+
+
+def _did_not_run(error: BaseException | None, idempotent: bool) -> bool:
+    if error is None:
+        return False
+    # asyncpg reports the server's goodbye as ConnectionDoesNotExistError caused by it.
+    if isinstance(error, _DROPPED_BEFORE_RUNNING) or isinstance(error.__cause__, _DROPPED_BEFORE_RUNNING):
+        return True
+    # Closed mid-round-trip for another reason: the statement may or may not have committed.
+    return idempotent and isinstance(error, asyncpg.ConnectionDoesNotExistError)
+
+
+# The server ended the session instead of running the statement (a backend that is exiting rolls
+# back whatever it had begun), or asyncpg found the connection closed before sending anything.
+_DROPPED_BEFORE_RUNNING = (
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.IdleSessionTimeoutError,
+    asyncpg.InterfaceError,
+)

@@ -1,0 +1,178 @@
+"""The inference store behind /predict, /whatif and /history: asyncpg on PostgreSQL, where the
+model runs, and how DATABASE_URL options reach the asyncpg pool."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from students import STUDENT
+
+from app.core.config import Settings
+from app.db.inference_store import PgInferenceStore, SqlInferenceStore
+from app.db.pg_pool import _did_not_run, connect_kwargs
+
+PREDICT = {"cod_persona": 7, "cod_curso": "CS2H1", "features": STUDENT}
+
+
+def _settings(url: str, **overrides: Any) -> Settings:
+    return Settings(_env_file=None, app_env="test", auth_mode="local", database_url=url, **overrides)
+
+
+def test_database_url_options_reach_the_asyncpg_pool():
+    url = (
+        "postgres://app:s3cret@db.example.com:5432/unitrack?sslmode=verify-full&sslrootcert=/certs/ca.pem"
+        "&options=-c%20search_path%3Dapp&application_name=web&connect_timeout=3"
+    )
+    kwargs = connect_kwargs(_settings(url, db_statement_timeout_ms=9000, db_query_timeout_seconds=12))
+    dsn = make_url(kwargs["dsn"])
+    assert (dsn.drivername, dsn.host, dsn.port, dsn.username, dsn.password, dsn.database) == (
+        "postgresql", "db.example.com", 5432, "app", "s3cret", "unitrack",
+    )
+    # asyncpg reads the ssl options from the DSN; the rest are translated or dropped.
+    assert dict(dsn.query) == {"sslmode": "verify-full", "sslrootcert": "/certs/ca.pem"}
+    assert kwargs["server_settings"] == {
+        "application_name": "web",
+        "search_path": "app",
+        "statement_timeout": "9000",
+    }
+    assert kwargs["timeout"] == 5 and kwargs["command_timeout"] == 12  # DB_CONNECT_TIMEOUT_SECONDS wins
+    assert kwargs["statement_cache_size"] > 0
+
+
+def test_the_psycopg2_engine_keeps_the_url_options_beside_the_statement_timeout():
+    settings = _settings("postgresql://u@127.0.0.1/db?options=-c%20search_path%3Dapp", db_statement_timeout_ms=9000)
+    captured: dict[str, Any] = {}
+
+    def capture(url: str, **kwargs: Any) -> None:
+        captured.update(kwargs["connect_args"])
+
+    import app.db.base as base
+
+    original = base.create_engine
+    base.create_engine = capture  # type: ignore[assignment]
+    try:
+        base.create_db_engine(settings)
+    finally:
+        base.create_engine = original
+    assert captured["options"] == "-c search_path=app -c statement_timeout=9000"
+
+
+def test_the_transaction_pooler_gets_no_prepared_statements_unless_told_otherwise():
+    pooler = "postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres"
+    assert connect_kwargs(_settings(pooler))["statement_cache_size"] == 0
+    assert connect_kwargs(_settings(pooler, db_statement_cache_size=64))["statement_cache_size"] == 64
+    direct = "postgresql://postgres:pw@db.ref.supabase.co:5432/postgres"
+    assert connect_kwargs(_settings(direct, db_statement_cache_size=0))["statement_cache_size"] == 0
+
+
+def test_libpq_only_url_options_are_dropped_and_logged_by_name_only(monkeypatch):
+    from app.db import pg_pool
+
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(pg_pool, "log", SimpleNamespace(warning=lambda event, **kw: warnings.append((event, kw))))
+    kwargs = connect_kwargs(_settings("postgresql://u:pw@h/db?keepalives_idle=30&target_session_attrs=read-write"))
+    assert dict(make_url(kwargs["dsn"]).query) == {"target_session_attrs": "read-write"}
+    assert warnings == [("database_url_options_ignored", {"options": ["keepalives_idle"]})]
+
+
+def test_only_a_goodbye_before_running_makes_a_write_go_again():
+    goodbye = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    goodbye.__cause__ = asyncpg.exceptions.AdminShutdownError("terminating connection")
+    cut = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    assert _did_not_run(goodbye, idempotent=False) and _did_not_run(goodbye, idempotent=True)
+    assert not _did_not_run(cut, idempotent=False)  # may have committed
+    assert _did_not_run(cut, idempotent=True)  # a read can simply go again
+    assert not _did_not_run(TimeoutError(), idempotent=True)  # a black hole: no second wait
+
+
+def test_the_store_follows_the_database_url():
+    from app.db.inference_store import build_inference_store
+
+    store = build_inference_store(_settings("postgresql://u@h/db"), session_factory=None)  # type: ignore[arg-type]
+    assert isinstance(store, PgInferenceStore)
+    assert isinstance(build_inference_store(_settings("sqlite:///x.db"), session_factory=None), SqlInferenceStore)  # type: ignore[arg-type]
+
+
+class RecordingEngine:
+    """The real engine, noting which thread each call ran on."""
+
+    def __init__(self, engine: Any, *, inline: bool):
+        self._engine = engine
+        self.scores_inline = inline
+        self.threads: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def predict(self, features: Any) -> Any:
+        self.threads.append(threading.get_ident())
+        return self._engine.predict(features)
+
+    def whatif(self, features: Any, deltas: Any) -> Any:
+        self.threads.append(threading.get_ident())
+        return self._engine.whatif(features, deltas)
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["fast_path_on_the_loop", "slow_model_in_a_thread"])
+async def test_the_model_runs_on_the_event_loop_only_when_the_engine_says_it_is_cheap(
+    make_client, real_engine, auth_headers, inline
+):
+    engine = RecordingEngine(real_engine, inline=inline)
+    loop_thread = threading.get_ident()  # httpx's ASGI transport runs the app on this loop
+    async with make_client(engine=engine) as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
+        whatif = {**PREDICT, "deltas": {"AVG_NG": 1}}
+        assert (await client.post("/api/v1/whatif", json=whatif, headers=auth_headers)).status_code == 200
+    assert len(engine.threads) == 2
+    assert all((thread == loop_thread) is inline for thread in engine.threads), engine.threads
+
+
+async def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_503(
+    make_client, db_target, clean_db, auth_headers, count_rows, capsys
+):
+    if db_target.kind != "postgresql":
+        pytest.skip("needs PostgreSQL (CI=true always has it)")
+    async with make_client(log_level="INFO") as client:
+        assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
+        with clean_db.begin() as conn:  # what a database restart or an idle timeout does
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'unitrack-api-asyncpg' AND datname = current_database()"
+                )
+            ).scalar_one()
+        assert dropped >= 1
+        # At once, before the event loop has read the server's goodbye on the idle connection:
+        # the write finds out when it is sent, and is sent again on a new connection.
+        capsys.readouterr()
+        predict = await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)
+        assert predict.status_code == 200, predict.text
+        [replaced] = [line for line in capsys.readouterr().out.splitlines() if "database_connection_replaced" in line]
+        assert "ConnectionDoesNotExistError" in replaced
+        history = await client.get("/api/v1/history", headers=auth_headers)
+        assert history.status_code == 200 and history.json()["total"] == 2
+    assert count_rows() == 2
+
+
+async def test_a_database_that_refuses_the_login_is_a_503_not_a_500(
+    make_client, db_target, database_url, auth_headers, count_rows
+):
+    if db_target.kind != "postgresql":
+        pytest.skip("needs PostgreSQL (CI=true always has it)")
+    missing = make_url(database_url).set(database="no_such_database").render_as_string(hide_password=False)
+    async with make_client(database_url=missing) as client:
+        for method, path, body in (
+            ("POST", "/api/v1/predict", PREDICT),
+            ("GET", "/api/v1/history", None),
+        ):
+            response = await client.request(method, path, json=body, headers=auth_headers)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"] == "database_unavailable"
+            assert "no_such_database" not in response.text
+    assert count_rows() == 0
