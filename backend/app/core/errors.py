@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import structlog
 
-from app.db.guard import DatabaseUnavailableError, is_database_unavailable
+from app.db.guard import DatabaseUnavailableError, driver_error_name, is_database_unavailable
 from app.services.inference import FeatureValidationError, InferenceError
 
 log = structlog.get_logger(__name__)
@@ -179,8 +179,7 @@ DB_RETRY_AFTER_SECONDS = 5
 async def _database_error_handler(_: Request, exc: Exception) -> JSONResponse:
     # The request's transaction was rolled back (or died with its connection): nothing was stored.
     if is_database_unavailable(exc):
-        cause = getattr(exc, "orig", None) or exc.__cause__ or exc  # the driver's error, not ours
-        log.warning("database_unavailable", error=type(cause).__name__)
+        log.warning("database_unavailable", error=driver_error_name(exc))
         return error_response(
             503,
             "The database is temporarily unavailable",

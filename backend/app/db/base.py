@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
@@ -34,8 +34,7 @@ def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
     }
     if settings.db_statement_timeout_ms:
         # connect_args replace the URL's own options, so keep those (a search_path, say) in front.
-        url_options = make_url(url).query.get("options") or ""
-        url_options = url_options[-1] if isinstance(url_options, tuple) else url_options
+        url_options = url_query(make_url(url)).get("options", "")
         connect_args["options"] = f"{url_options} -c statement_timeout={settings.db_statement_timeout_ms}".strip()
     # Client-side deadlines for a database that accepts but never answers (app/db/guard.py).
     connect_args["connection_factory"] = guarded_connection_class(
@@ -50,6 +49,11 @@ def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
         pool_recycle=1800,
         connect_args=connect_args,
     )
+
+
+def url_query(url: URL) -> dict[str, str]:
+    """The URL's query options, one value each (the last, as libpq takes a repeated option)."""
+    return {key: (value[-1] if isinstance(value, tuple) else value) for key, value in url.query.items()}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -88,6 +88,11 @@ class DatabaseUnavailableError(Exception):
     """
 
 
+def driver_error_name(exc: BaseException) -> str:
+    """The class name of the driver's own error behind ``exc`` (for logs: no message, no DSN)."""
+    return type(getattr(exc, "orig", None) or exc.__cause__ or exc).__name__
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "cannot reach / no answer from the database", not bad SQL."""
     if isinstance(exc, DatabaseUnavailableError):

@@ -35,6 +35,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
+from app.db.base import url_query
 from app.db.guard import DatabaseUnavailableError
 
 log = structlog.get_logger("unitrack.db")
@@ -84,7 +85,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     asyncpg would send to the server as settings are dropped, with a warning naming them.
     """
     url = make_url(settings.sqlalchemy_url)
-    query = {key: (value[-1] if isinstance(value, tuple) else value) for key, value in url.query.items()}
+    query = url_query(url)
     server_settings = {"application_name": query.pop("application_name", APPLICATION_NAME)}
     server_settings.update(_options_settings(query.pop("options", "")))
     if settings.db_statement_timeout_ms:
@@ -122,8 +123,7 @@ def statement_cache_size(settings: Settings, port: int | None) -> int:
 
 def _options_settings(options: str) -> dict[str, str]:
     """``-c name=value`` pairs of a libpq ``options`` string."""
-    found = re.findall(r"-c\s*([\w.]+)=(\S+)", options)
-    return {name: value for name, value in found}
+    return dict(re.findall(r"-c\s*([\w.]+)=(\S+)", options))
 
 
 def _is_lost(connection: asyncpg.Connection) -> bool:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.db import repository
+from app.db.guard import driver_error_name
 from app.db.schemas import HealthResponse, ReadinessResponse
 
 router = APIRouter(tags=["health"])
@@ -40,8 +41,7 @@ async def _database_status(request: Request) -> dict[str, Any]:
         await anyio.to_thread.run_sync(_ping_session, request)
         await request.app.state.inference_store.ping()
     except Exception as exc:
-        cause = getattr(exc, "orig", None) or exc.__cause__ or exc
-        log.warning("readiness_database_down", error=type(cause).__name__)
+        log.warning("readiness_database_down", error=driver_error_name(exc))
         return {"status": "unavailable"}
     return {"status": "ok", "dialect": request.app.state.db_engine.dialect.name}
 
