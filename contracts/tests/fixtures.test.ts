@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 import { APIS, ci, generatedSchemas, loadFixtures, specSchemas, type Api, type Fixture } from './support';
 
+// Responses of endpoints the service added to the spec's (the contract grows, it never shrinks).
+const ADDED_TO_THE_SPEC = ['MethodologyResponse'];
+
 const spec = specSchemas();
 
 function describeIssues(error: z.ZodError): string {
@@ -53,7 +56,7 @@ for (const api of APIS) {
       test(`${f.file}: ${f.declared} validates against the generated schema`, () => {
         check(generated.get(f.component!)!, f, true);
       });
-      if (api === 'forecast') {
+      if (api === 'forecast' && !ADDED_TO_THE_SPEC.includes(f.component!)) {
         test(`${f.file}: ${f.declared} validates against the spec's hand-written schema`, () => {
           const schema = spec.get(f.component!);
           assert.ok(schema, `the spec has no schema for ${f.component}`);

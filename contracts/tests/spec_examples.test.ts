@@ -99,6 +99,37 @@ const examples: Record<string, unknown> = {
   ErrorResponse: { error: 'validation_error', message: 'Invalid request', details: [errorDetail], status_code: 422, timestamp: '2026-01-15T10:30:00Z' },
 };
 
+// What the service adds to each spec object (the contract may grow, never shrink or retype). Our generated
+// schemas require these; the spec's schemas ignore them.
+const consensusAdds = {
+  signal: 'skill', consensus_holdout_da: 57.1, holdout_always_up_da: 54.2, holdout_da_ci_low: 52.3,
+  holdout_da_ci_high: 61.9, n_holdout: 400,
+};
+const metricsAdds = {
+  always_up_da: 53.9, last_sign_da: 48.4, edge_vs_always_up: -2.5, da_ci_low: 48.9, da_ci_high: 53.9,
+  p_value_vs_always_up: 0.93, p_value_adjusted: 1.0, buy_hold_sharpe: 0.63, sharpe_after_costs: null,
+};
+const summaryAdds = { avg_always_up_da: 62.9, avg_edge_vs_always_up: -2.5, best_horizon_edge: 4.6 };
+const verdictAdds = { beats_baseline: false, verdict: 'No model beats always-up at any horizon on this data.' };
+const horizonSkill = {
+  horizon: 1, baseline_da: 53.9, best_model: 'huber', best_edge: -3.3, best_holdout_da: 51.4,
+  baseline_holdout_da: 54.7, spa_p_value: 0.62, spa_p_value_adjusted: 1.0, beats_baseline: false,
+  n_test: 1988, n_holdout: 398,
+};
+const additions: Record<string, Record<string, unknown>> = {
+  ConsensusResponse: consensusAdds,
+  ForecastDashboard: {
+    consensus: { ...consensus, ...consensusAdds }, baseline_da: 62.9, best_model_edge: -2.9, ...verdictAdds,
+  },
+  ModelMetrics: metricsAdds,
+  ModelSummary: summaryAdds,
+  ModelComparison: {
+    models: [{ ...summary, ...summaryAdds }], metrics_by_horizon: { '1': [{ ...metrics, ...metricsAdds }] },
+    best_model_overall_edge: -2.9, skill_by_horizon: { '1': horizonSkill }, ...verdictAdds,
+  },
+};
+const extended = (name: string) => ({ ...(examples[name] as object), ...(additions[name] ?? {}) });
+
 const SPEC_NAMES = Object.keys(examples);
 
 function oursFor(name: string): z.ZodType {
@@ -109,13 +140,15 @@ function oursFor(name: string): z.ZodType {
 
 describe('spec examples pass', () => {
   for (const name of SPEC_NAMES) {
-    test(`${name}: generated schema`, () => {
-      const r = oursFor(name).safeParse(examples[name]);
+    test(`${name}: generated schema (with the service's added fields)`, () => {
+      const r = oursFor(name).safeParse(extended(name));
       assert.ok(r.success, r.success ? '' : JSON.stringify(r.error.issues));
     });
-    test(`${name}: spec schema`, () => {
-      const r = spec.get(name)!.safeParse(examples[name]);
-      assert.ok(r.success, r.success ? '' : JSON.stringify(r.error.issues));
+    test(`${name}: spec schema, as the spec writes it and with the added fields`, () => {
+      for (const value of [examples[name], extended(name)]) {
+        const r = spec.get(name)!.safeParse(value);
+        assert.ok(r.success, r.success ? '' : JSON.stringify(r.error.issues));
+      }
     });
   }
   test('optional + nullable fields may be omitted or null (spec: .optional().nullable())', () => {
@@ -134,7 +167,8 @@ describe('spec examples pass', () => {
   });
 });
 
-type Broken = { name: string; schema: string; value: unknown; spec?: false; why?: string };
+// complete: the value already holds every added field it should (do not fill them in).
+type Broken = { name: string; schema: string; value: unknown; spec?: false; why?: string; complete?: true };
 const without = (o: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
 
 const broken: Broken[] = [
@@ -168,12 +202,21 @@ const broken: Broken[] = [
   { name: 'empty username', schema: 'LoginRequest', value: { username: '', password: 'x' } },
   { name: 'status_code missing', schema: 'ErrorResponse', value: without(examples.ErrorResponse as Record<string, unknown>, 'status_code') },
   { name: 'details entry without code', schema: 'ErrorResponse', value: { ...(examples.ErrorResponse as object), details: [{ message: 'x' }] } },
+  // The service's added fields (the spec's schemas do not know them).
+  { name: 'signal "maybe"', schema: 'ConsensusResponse', value: { ...consensus, signal: 'maybe' }, spec: false },
+  { name: 'n_holdout missing', schema: 'ConsensusResponse', value: without({ ...consensus, ...consensusAdds }, 'n_holdout'), spec: false, complete: true },
+  { name: 'p_value_vs_always_up 1.5', schema: 'ModelMetrics', value: { ...metrics, p_value_vs_always_up: 1.5 }, spec: false },
+  { name: 'always_up_da missing', schema: 'ModelMetrics', value: without({ ...metrics, ...metricsAdds }, 'always_up_da'), spec: false, complete: true },
+  { name: 'skill_by_horizon entry without spa_p_value', schema: 'ModelComparison', value: { ...(examples.ModelComparison as object), skill_by_horizon: { '1': without(horizonSkill, 'spa_p_value') } }, spec: false },
+  { name: 'verdict missing', schema: 'ForecastDashboard', value: without(extended('ForecastDashboard'), 'verdict'), spec: false, complete: true },
 ];
 
 describe('broken objects fail', () => {
   for (const b of broken) {
     test(`${b.schema}: ${b.name} -> generated schema rejects`, () => {
-      assert.equal(oursFor(b.schema).safeParse(b.value).success, false);
+      // With the added fields filled in, so the rejection is for the breakage named, not a missing addition.
+      const value = b.complete ? b.value : { ...(additions[b.schema] ?? {}), ...(b.value as object) };
+      assert.equal(oursFor(b.schema).safeParse(value).success, false);
     });
     if (b.spec !== false) {
       test(`${b.schema}: ${b.name} -> spec schema rejects`, () => {

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import ApiError
 from api.services.results import RunStore
 
-CACHEABLE_PREFIXES = ("/api/v1/forecasts", "/api/v1/models", "/api/v1/images")
+CACHEABLE_PREFIXES = ("/api/v1/forecasts", "/api/v1/models", "/api/v1/images", "/api/v1/methodology")
 _MAX_ENTRIES = 4096
 
 

@@ -18,7 +18,7 @@ from api.errors import install_error_handlers
 from api.fastpath import FastReadMiddleware
 from api.logging import configure_logging, get_logger
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from api.routers import auth, forecasts, health, images, models
+from api.routers import auth, forecasts, health, images, methodology, models
 from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.results import RunStore
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_inflight = {}
 
     install_error_handlers(app)
-    for router in (auth.router, forecasts.router, models.router, images.router, health.router):
+    for router in (auth.router, forecasts.router, models.router, images.router, methodology.router, health.router):
         app.include_router(router, prefix=API_PREFIX)
 
     app.add_middleware(FastReadMiddleware)  # innermost: just outside FastAPI's router

@@ -37,6 +37,14 @@ def strategy_returns(pred: np.ndarray, daily_simple_returns: np.ndarray, h: int)
     return pos * np.asarray(daily_simple_returns, float)
 
 
+def after_costs(returns: np.ndarray, positions: np.ndarray, cost_per_turnover: float) -> np.ndarray:
+    """Daily returns net of ``cost_per_turnover`` times each day's change of position (|delta|, entering
+    from a flat book on the first day)."""
+    pos = np.asarray(positions, float)
+    turnover = np.abs(np.diff(np.concatenate([[0.0], pos])))
+    return np.asarray(returns, float) - cost_per_turnover * turnover
+
+
 def sharpe_ratio(returns: np.ndarray) -> float | None:
     r = np.asarray(returns, float)
     sd = float(np.std(r, ddof=1)) if len(r) > 1 else 0.0

@@ -35,32 +35,45 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
-def model_ranking(path: Path, avg_da: dict[str, float], baseline_da: float | None) -> None:
-    names = sorted(avg_da, key=avg_da.get)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.barh(names, [avg_da[n] for n in names], color="#4C72B0")
-    ax.axvline(50, color="k", lw=1, ls="--", label="chance (50%)")
-    if baseline_da is not None:
-        ax.axvline(baseline_da, color="#C44E52", lw=1, label=f"always-up baseline ({baseline_da:.1f}%)")
-    lo = min([*avg_da.values(), 50.0, baseline_da or 50.0])
-    ax.set_xlim(lo - 3, max([*avg_da.values(), 50.0, baseline_da or 50.0]) + 3)
-    ax.set_xlabel("Mean out-of-sample directional accuracy over horizons (%)")
-    ax.set_title("Model ranking (walk-forward)")
-    ax.legend(loc="lower right", fontsize=8)
+def model_ranking(path: Path, horizons: list[int], da: dict[str, list[float]], always_up: list[float]) -> None:
+    """DA by horizon for every model, ranked by mean DA in the legend, against always-up at each horizon."""
+    mean_up = float(np.mean(always_up))
+    ranked = sorted(da, key=lambda m: -float(np.mean(da[m])))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    colors = plt.cm.tab10(np.linspace(0, 1, 10))
+    for k, m in enumerate(ranked):
+        mean = float(np.mean(da[m]))
+        ax.plot(horizons, da[m], marker="o", ms=3, lw=1, color=colors[k % 10],
+                label=f"{m}: {mean:.1f}% ({mean - mean_up:+.1f} pp vs always-up)")
+    ax.plot(horizons, always_up, color="#C44E52", lw=2.5, ls="--", marker="s", ms=5,
+            label=f"always up (baseline): {mean_up:.1f}%")
+    ax.axhline(50, color="k", lw=0.8, ls=":", label="chance (50%)")
+    ax.set_xticks(horizons, [f"h={h}" for h in horizons])
+    ax.set_ylabel("Out-of-sample directional accuracy (%)")
+    ax.set_title("Model ranking: DA by horizon against always-up (walk-forward)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     _save(fig, path)
 
 
-def metrics_heatmap(path: Path, models: list[str], horizons: list[int], da: np.ndarray) -> None:
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(horizons), 1.2 + 0.45 * len(models)))
-    span = max(float(np.nanmax(np.abs(da - 50))), 1.0)
-    im = ax.imshow(da, cmap="RdBu", vmin=50 - span, vmax=50 + span, aspect="auto")
+def metrics_heatmap(path: Path, models: list[str], horizons: list[int], da: np.ndarray,
+                    always_up: list[float]) -> None:
+    """DA per model and horizon, coloured by its edge over always-up at that horizon (last row)."""
+    rows = [*models, "always up"]
+    values = np.vstack([da, always_up])
+    edge = values - np.asarray(always_up)[None, :]
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(horizons), 1.2 + 0.45 * len(rows)))
+    span = max(float(np.nanmax(np.abs(edge))), 1.0)
+    im = ax.imshow(edge, cmap="RdBu", vmin=-span, vmax=span, aspect="auto")
     ax.set_xticks(range(len(horizons)), [f"h={h}" for h in horizons])
-    ax.set_yticks(range(len(models)), models)
-    for i in range(len(models)):
+    ax.set_yticks(range(len(rows)), rows)
+    ax.axhline(len(models) - 0.5, color="k", lw=1.5)
+    for i in range(len(rows)):
         for j in range(len(horizons)):
-            ax.text(j, i, f"{da[i, j]:.1f}", ha="center", va="center", fontsize=8)
-    fig.colorbar(im, ax=ax, label="DA test (%)")
-    ax.set_title("Out-of-sample directional accuracy")
+            ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(edge[i, j]) > 0.6 * span else "black",
+                    fontweight="bold" if i == len(models) else "normal")
+    fig.colorbar(im, ax=ax, label="DA minus always-up (pp)")
+    ax.set_title("Out-of-sample DA (%) by horizon; colour: edge over always-up")
     _save(fig, path)
 
 

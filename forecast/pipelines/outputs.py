@@ -62,9 +62,10 @@ def write_tables(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex
     rows = []
     for c in a.consensus:
         d = c.model_dump(mode="json")
-        rows.append({"date": last_date, "horizon": d["horizon"], "consensus_prediction": d["consensus_prediction"],
-                     "consensus_direction": d["consensus_direction"], "confidence": d["confidence"],
-                     "models_used": ";".join(d["models_used"]), "weights": json.dumps(d["weights"])})
+        rows.append({"date": last_date, "horizon": d.pop("horizon"),
+                     "consensus_prediction": d.pop("consensus_prediction"),
+                     "consensus_direction": d.pop("consensus_direction"), "confidence": d.pop("confidence"),
+                     "models_used": ";".join(d.pop("models_used")), "weights": json.dumps(d.pop("weights"))} | d)
     _write_csv(out / "consensus.csv", rows)
     _write_csv(out / "feature_importance.csv",
                [{"model": fi.model_name, "horizon": fi.horizon, "rank": i + 1, "feature": k, "importance": v}
@@ -100,14 +101,16 @@ def write_charts(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex
     img_dir = out / IMAGES_DIR
     img_dir.mkdir(exist_ok=True)
     made = []
+    da_of = {(x.model_name, x.horizon): x.da_test for x in a.metrics}
+    da = np.array([[da_of[(m, h)] for h in horizons] for m in models])
+    base = {b.horizon: b.always_up_da for b in a.baselines}
+    always_up = [base[h] for h in horizons]
     i = charts.image_id("model_ranking")
-    mean_up = float(np.mean([b.always_up_da for b in a.baselines]))
-    charts.model_ranking(img_dir / f"{i}.png", a.avg_da_by_model, mean_up)
+    charts.model_ranking(img_dir / f"{i}.png", horizons, {m: list(row) for m, row in zip(models, da, strict=True)},
+                         always_up)
     made.append((i, "model_ranking", None, None))
     i = charts.image_id("metrics_heatmap")
-    da = np.array([[next(x.da_test for x in a.metrics if x.model_name == m and x.horizon == h) for h in horizons]
-                   for m in models])
-    charts.metrics_heatmap(img_dir / f"{i}.png", models, horizons, da)
+    charts.metrics_heatmap(img_dir / f"{i}.png", models, horizons, da, always_up)
     made.append((i, "metrics_heatmap", None, None))
 
     i = charts.image_id("forecast_fan_chart")

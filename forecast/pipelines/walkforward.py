@@ -59,7 +59,8 @@ class TaskResult:
 
 
 def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: int = 0,
-             n_folds: int = N_FOLDS, test_fraction: float = TEST_FRACTION) -> TaskResult:
+             n_folds: int = N_FOLDS, test_fraction: float = TEST_FRACTION,
+             cost_per_turnover: float = 0.0005) -> TaskResult:
     # Keep BLAS single-threaded inside worker processes (joblib's loky also sets this); two workers on two
     # cores each spawning BLAS threads would oversubscribe.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -91,6 +92,7 @@ def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: in
     simple = np.exp(np.diff(logp)) - 1.0  # simple[d] = return over day d -> d+1
     days = np.arange(test_rows[0], test_rows[-1] + h)
     strat = backtest.strategy_returns(pred, simple[days], h)
+    positions = backtest.overlapping_positions(backtest.signals(pred), h)
     equity = backtest.equity_curve(strat)
     m = {
         "da_train": da_train,
@@ -98,6 +100,8 @@ def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: in
         "variance_ratio": metrics.variance_ratio(y_test, pred),
         **metrics.regression_metrics(y_test, pred),
         "sharpe": backtest.sharpe_ratio(strat),
+        "sharpe_after_costs": backtest.sharpe_ratio(backtest.after_costs(strat, positions, cost_per_turnover)),
+        "buy_hold_sharpe": backtest.sharpe_ratio(simple[days]),
         "max_drawdown": backtest.max_drawdown(equity),
         "overfitting_gap": da_train - da_test,
     }
@@ -108,7 +112,7 @@ def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: in
     return TaskResult(
         model_name=model_name, horizon=h, test_rows=test_rows, y_test=y_test, pred_test=pred,
         da_train=da_train, metrics=m, significance=metrics.pesaran_timmermann(y_test, pred, h),
-        strategy_returns=strat, positions=backtest.overlapping_positions(backtest.signals(pred), h),
+        strategy_returns=strat, positions=positions,
         live_prediction=live_pred, importance=live.importance(), seconds=time.perf_counter() - t0,
         folds=folds, best_iterations=best_its,
     )

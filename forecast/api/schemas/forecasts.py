@@ -1,11 +1,12 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import UtcDatetime
 
 Direction = Literal["up", "down"]
+Signal = Literal["skill", "no_edge"]
 
 
 class ForecastResponse(BaseModel):
@@ -29,15 +30,31 @@ class ForecastListResponse(BaseModel):
 
 
 class ConsensusResponse(BaseModel):
-    """Skill-weighted mean of the models' forecasts for one horizon."""
+    """Skill-weighted mean of the models that beat always-up, or the drift forecast when none does."""
 
     consensus_prediction: float
-    consensus_direction: Direction
-    confidence: float = Field(..., ge=0, le=1)
+    consensus_direction: Direction = Field(..., description="The direction its calibrated probability favours")
+    confidence: float = Field(..., ge=0, le=1, description="Calibrated probability of consensus_direction (>= 0.5)")
     models_used: list[str]
     weights: dict[str, float]
     horizon: int = Field(..., ge=1, le=30)
     generated_at: UtcDatetime
+    signal: Signal = Field(..., description="skill: weighted models; no_edge: no model beat always-up, drift forecast")
+    consensus_holdout_da: float = Field(..., description="The consensus' DA (%) on the hold-out block alone")
+    holdout_always_up_da: float = Field(..., description="Always-up DA (%) on the same hold-out points")
+    holdout_da_ci_low: float = Field(..., description="95% interval for consensus_holdout_da (Newey-West)")
+    holdout_da_ci_high: float = Field(..., description="Upper end of that interval")
+    n_holdout: int = Field(..., ge=0)
+
+    @model_validator(mode="after")
+    def _direction_is_the_likelier_one(self) -> "ConsensusResponse":
+        # The consensus calls the direction its calibrated probability favours, so its confidence is never
+        # below one half; the bounds of the wire type stay those of the contract.
+        if self.confidence < 0.5:
+            raise ValueError("consensus confidence must be >= 0.5 (it names the likelier direction)")
+        if (self.signal == "no_edge") != (not self.weights):
+            raise ValueError("signal is no_edge exactly when no model is weighted")
+        return self
 
 
 class ForecastDashboard(BaseModel):
@@ -49,3 +66,8 @@ class ForecastDashboard(BaseModel):
     last_actual_price: float
     last_actual_date: date
     generated_at: UtcDatetime
+    baseline_da: float = Field(..., description="Always-up DA (%) averaged over horizons, same points as best_model_da")
+    best_model_edge: float = Field(
+        ..., description="best_model's DA minus always-up's on the hold-out block, averaged over horizons (pp)")
+    beats_baseline: bool = Field(..., description="A model beats always-up at one horizon or more")
+    verdict: str

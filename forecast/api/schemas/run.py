@@ -19,12 +19,13 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.common import UtcDatetime
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.images import ImageMetadata
-from api.schemas.models import FeatureImportance, ModelMetrics, ModelSummary
+from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
 
 RUNS_DIRNAME = "runs"
 LATEST_POINTER = "LATEST"
 RUN_BUNDLE_FILE = "run.json"
-BUNDLE_SCHEMA_VERSION = 1
+# 2: baselines, intervals and p-values on every metrics row, the skill verdict, the hold-out consensus.
+BUNDLE_SCHEMA_VERSION = 2
 
 
 class DataInfo(BaseModel):
@@ -52,7 +53,7 @@ class DirectionalSignificance(BaseModel):
     horizon: int = Field(..., ge=1, le=30)
     da_test: float
     n_test: int = Field(..., ge=0)
-    test: str = Field(..., description="e.g. pesaran_timmermann")
+    test: str = Field(..., description="e.g. pesaran_timmermann_hac")
     statistic: float | None = None
     p_value: float | None = Field(None, ge=0, le=1, description="None when the test is undefined")
     note: str | None = None
@@ -69,6 +70,11 @@ class RunSummary(BaseModel):
     n_models: int
     data: DataInfo
     feature_names: list[str]
+    best_model_edge: float = Field(
+        ..., description="best_model_overall's hold-out DA minus always-up's, averaged over horizons (pp)")
+    beats_baseline: bool
+    verdict: str
+    skill_by_horizon: list[HorizonSkill]
     baselines: list[HorizonBaseline] = []
     significance: list[DirectionalSignificance] = []
     parameters: dict[str, Any] = {}
@@ -111,4 +117,6 @@ class RunBundle(BaseModel):
             raise ValueError("image ids must be unique within a run")
         if self.summary.best_model_overall not in model_names:
             raise ValueError("best_model_overall is not one of the run's models")
+        if sorted(s.horizon for s in self.summary.skill_by_horizon) != sorted(horizons):
+            raise ValueError("there must be exactly one skill verdict per horizon")
         return self

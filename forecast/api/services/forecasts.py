@@ -96,18 +96,22 @@ def by_horizon(snapshot: Snapshot, horizon: int) -> bytes:
 
 def dashboard(snapshot: Snapshot, *, preferred: int) -> bytes:
     def build() -> ForecastDashboard:
-        bundle = snapshot.bundle
+        bundle, summary = snapshot.bundle, snapshot.bundle.summary
         h = default_horizon(snapshot, preferred)
-        best = max(bundle.models, key=lambda m: (m.avg_da_test, m.model_name == bundle.summary.best_model_overall))
+        best = next(m for m in bundle.models if m.model_name == summary.best_model_overall)
         return ForecastDashboard(
             latest_forecasts=_sorted([f for f in bundle.forecasts if f.horizon == h]),
             consensus=_consensus(snapshot, h),
             best_model=best.model_name,
             best_model_da=best.avg_da_test,
             avg_da_all_models=sum(m.avg_da_test for m in bundle.models) / len(bundle.models),
-            last_actual_price=bundle.summary.data.last_price,
-            last_actual_date=bundle.summary.data.last_date,
-            generated_at=bundle.summary.generated_at,
+            last_actual_price=summary.data.last_price,
+            last_actual_date=summary.data.last_date,
+            generated_at=summary.generated_at,
+            baseline_da=best.avg_always_up_da,
+            best_model_edge=summary.best_model_edge,
+            beats_baseline=summary.beats_baseline,
+            verdict=summary.verdict,
         )
 
     return snapshot.json_bytes(("dashboard", preferred), build)

@@ -36,20 +36,21 @@ def model_metrics(snapshot: Snapshot, model_name: str) -> bytes:
 
 def comparison(snapshot: Snapshot) -> bytes:
     def build() -> ModelComparison:
-        bundle = snapshot.bundle
+        bundle, summary = snapshot.bundle, snapshot.bundle.summary
         by_horizon: dict[int, list[ModelMetrics]] = {}
         for row in sorted(bundle.metrics, key=lambda m: (m.horizon, m.model_name)):
             by_horizon.setdefault(row.horizon, []).append(row)
-        best_by_horizon = {
-            h: max(rows, key=lambda m: (m.da_test, m.model_name == bundle.summary.best_model_overall)).model_name
-            for h, rows in by_horizon.items()
-        }
+        skills = {s.horizon: s for s in sorted(summary.skill_by_horizon, key=lambda s: s.horizon)}
         return ModelComparison(
             models=bundle.models,
             metrics_by_horizon=by_horizon,
-            best_model_overall=bundle.summary.best_model_overall,
-            best_model_by_horizon=best_by_horizon,
-            generated_at=bundle.summary.generated_at,
+            best_model_overall=summary.best_model_overall,
+            best_model_by_horizon={h: s.best_model for h, s in skills.items()},
+            generated_at=summary.generated_at,
+            best_model_overall_edge=summary.best_model_edge,
+            skill_by_horizon=skills,
+            beats_baseline=summary.beats_baseline,
+            verdict=summary.verdict,
         )
 
     return snapshot.json_bytes(("comparison",), build)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import threading
 import time
@@ -22,7 +23,14 @@ from pydantic import BaseModel, ValidationError
 from api.errors import ApiError
 from api.logging import get_logger
 from api.schemas.common import utc_now
-from api.schemas.run import LATEST_POINTER, RUN_BUNDLE_FILE, RUNS_DIRNAME, RunBundle, RunImage
+from api.schemas.run import (
+    BUNDLE_SCHEMA_VERSION,
+    LATEST_POINTER,
+    RUN_BUNDLE_FILE,
+    RUNS_DIRNAME,
+    RunBundle,
+    RunImage,
+)
 
 log = get_logger(__name__)
 
@@ -72,6 +80,15 @@ def _png_dimensions(content: bytes) -> tuple[int, int]:
     return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
 
 
+def _schema_version(raw: bytes) -> object:
+    """The bundle's schema_version, or None when the document is not a JSON object (validation says why)."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    return document.get("schema_version") if isinstance(document, dict) else None
+
+
 def load_run(results_dir: Path, run_id: str) -> Snapshot:
     """Reads and validates one run directory; raises RunLoadError with a readable reason."""
     if not _RUN_ID.match(run_id):
@@ -82,6 +99,12 @@ def load_run(results_dir: Path, run_id: str) -> Snapshot:
         raw = bundle_path.read_bytes()
     except OSError as exc:
         raise RunLoadError(f"run {run_id}: cannot read {RUN_BUNDLE_FILE} ({exc.strerror or exc})") from exc
+    version = _schema_version(raw)
+    if version is not None and version != BUNDLE_SCHEMA_VERSION:
+        raise RunLoadError(
+            f"run {run_id}: {RUN_BUNDLE_FILE} has bundle schema {version}, this API reads {BUNDLE_SCHEMA_VERSION}; "
+            "run the pipeline again to publish a run it can serve"
+        )
     try:
         bundle = RunBundle.model_validate_json(raw)
     except ValidationError as exc:

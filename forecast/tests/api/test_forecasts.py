@@ -39,8 +39,12 @@ async def test_latest_respects_limit_and_dates_are_iso(client, auth, published):
 async def test_consensus_defaults_to_the_configured_horizon(client, auth, published):
     body = (await client.get("/api/v1/forecasts/consensus", headers=auth)).json()
     assert body["horizon"] == 5
-    assert set(body["models_used"]) == {"ridge", "lightgbm", "hybrid_xgboost"}
-    assert abs(sum(body["weights"].values()) - 1) < 1e-3
+    # The fixture run has no edge at h=5: the consensus says so instead of averaging chance models.
+    assert body["signal"] == "no_edge" and body["models_used"] == [] and body["weights"] == {}
+    assert body["confidence"] >= 0.5 and body["n_holdout"] == 400
+    skilled = (await client.get("/api/v1/forecasts/consensus", params={"horizon": 1}, headers=auth)).json()
+    assert skilled["signal"] == "skill" and skilled["models_used"] == ["hybrid_xgboost"]
+    assert abs(sum(skilled["weights"].values()) - 1) < 1e-3
     assert (await client.get("/api/v1/forecasts/consensus", params={"horizon": 10}, headers=auth)).json()["horizon"] == 10
 
 
@@ -65,8 +69,14 @@ async def test_dashboard_numbers_agree_with_the_models_and_the_consensus(client,
     dash = (await client.get("/api/v1/forecasts/dashboard", headers=auth)).json()
     models = (await client.get("/api/v1/models/", headers=auth)).json()
     consensus = (await client.get("/api/v1/forecasts/consensus", headers=auth)).json()
-    best = max(models, key=lambda m: m["avg_da_test"])
+    comparison = (await client.get("/api/v1/models/comparison", headers=auth)).json()
+    best = next(m for m in models if m["model_name"] == comparison["best_model_overall"])
     assert dash["best_model"] == best["model_name"] and dash["best_model_da"] == best["avg_da_test"]
+    # The best model never stands without its edge over always-up and the verdict.
+    assert dash["baseline_da"] == best["avg_always_up_da"]
+    assert dash["best_model_edge"] == comparison["best_model_overall_edge"] == 1.4
+    assert dash["beats_baseline"] is comparison["beats_baseline"] is True
+    assert dash["verdict"] == comparison["verdict"] and "hybrid_xgboost beats always-up at h=1" in dash["verdict"]
     assert abs(dash["avg_da_all_models"] - sum(m["avg_da_test"] for m in models) / len(models)) < 1e-9
     assert dash["consensus"] == consensus
     assert {f["horizon"] for f in dash["latest_forecasts"]} == {5}

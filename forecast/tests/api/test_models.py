@@ -1,3 +1,6 @@
+import pytest
+
+
 async def test_models_list_with_and_without_trailing_slash(client, auth, published):
     a = await client.get("/api/v1/models/", headers=auth)
     b = await client.get("/api/v1/models", headers=auth)
@@ -12,11 +15,27 @@ async def test_comparison_is_not_swallowed_by_the_model_name_route(client, auth,
     body = response.json()
     assert set(body["metrics_by_horizon"]) == {"1", "5", "10"}
     assert set(body["best_model_by_horizon"]) == {"1", "5", "10"}
+    assert set(body["skill_by_horizon"]) == {"1", "5", "10"}
     for h, rows in body["metrics_by_horizon"].items():
-        best = max(rows, key=lambda r: r["da_test"])["model_name"]
-        assert body["best_model_by_horizon"][h] == best
-    assert body["best_model_overall"] == "hybrid_xgboost"
+        skill = body["skill_by_horizon"][h]
+        assert body["best_model_by_horizon"][h] == skill["best_model"]
+        assert skill["beats_baseline"] is (h == "1")
+        for row in rows:
+            assert row["always_up_da"] == skill["baseline_da"]
+            assert row["edge_vs_always_up"] == pytest.approx(row["da_test"] - row["always_up_da"])
+            assert row["da_ci_low"] < row["da_test"] < row["da_ci_high"]
+    assert body["best_model_overall"] == "hybrid_xgboost" and body["best_model_overall_edge"] == 1.4
+    assert body["beats_baseline"] is True and body["verdict"].startswith("hybrid_xgboost beats always-up at h=1")
     assert body["generated_at"].endswith("Z")
+
+
+async def test_methodology_serves_the_published_runs_definitions(client, auth, published):
+    response = await client.get("/api/v1/methodology", headers=auth)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["methodology"]["verdict"].startswith("Hansen's SPA test")
+    assert body["parameters"] == {"cost_bps": 5.0} and body["generated_at"].endswith("Z")
+    assert (await client.get("/api/v1/methodology")).status_code == 401
 
 
 async def test_model_summary_and_metrics(client, auth, published):

@@ -91,8 +91,21 @@ def png_replaced_by_text(results_dir: Path) -> tuple[str, str]:
     return "run-png", "not a PNG"
 
 
+def older_pipeline(results_dir: Path) -> tuple[str, str]:
+    """A run from the pipeline before baselines and the verdict: served, it would show bare accuracies."""
+
+    def edit(d: dict) -> None:
+        d["schema_version"] = 1
+        for row in d["metrics"]:
+            del row["always_up_da"], row["edge_vs_always_up"]
+        del d["summary"]["verdict"]
+
+    publish_fixture_run(results_dir, "run-v1", raw_bundle=_edited("run-v1", edit))
+    return "run-v1", "bundle schema 1, this API reads 2; run the pipeline again"
+
+
 CASES = [truncated, empty_file, missing_section, wrong_type, other_runs_bundle, bundle_missing,
-         latest_names_missing_dir, latest_names_invalid_id, png_replaced_by_text]
+         latest_names_missing_dir, latest_names_invalid_id, png_replaced_by_text, older_pipeline]
 
 
 async def _health_when(client, predicate, timeout: float = 5.0) -> dict:

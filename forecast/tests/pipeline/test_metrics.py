@@ -51,15 +51,27 @@ def test_strategy_sharpe_and_drawdown_by_hand():
     assert backtest.sharpe_ratio(np.zeros(5)) is None
 
 
-def test_pt_undefined_for_constant_sign_and_uses_non_overlapping_points():
+def test_pt_is_undefined_for_constant_sign_and_uses_every_test_point():
     rng = np.random.default_rng(0)
     y = rng.normal(size=300)
     res = metrics.pesaran_timmermann(y, np.ones(300), h=1)
     assert res["p_value"] is None and "never changes sign" in res["note"]
+    # No every-h-th subsample, so no arbitrary offset: all 300 points count at h=5.
     res = metrics.pesaran_timmermann(y, y + rng.normal(scale=0.5, size=300), h=5)
-    assert res["n_used"] == 60 and res["p_value"] < 0.01
+    assert res["n_used"] == 300 and res["p_value"] < 0.01 and "4 lags" in res["note"]
     noise = metrics.pesaran_timmermann(y, rng.normal(size=300), h=1)
     assert noise["p_value"] > 0.01
+
+
+def test_pt_regression_form_matches_the_classic_statistic_at_h1():
+    from statsmodels.stats.diagnostic import pesaran_timmermann
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=2000)
+    pred = 0.3 * y + rng.normal(size=2000)
+    ours = metrics.pesaran_timmermann(y, pred, h=1)
+    classic = pesaran_timmermann(y > 0, pred > 0, alternative="larger")
+    assert ours["statistic"] == pytest.approx(classic.statistic, rel=0.05)
 
 
 def test_baselines():

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.images import ImageMetadata
-from api.schemas.models import FeatureImportance, ModelMetrics, ModelSummary
+from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
 from api.schemas.run import RUN_BUNDLE_FILE, DataInfo, RunBundle, RunImage, RunSummary
 from pipelines.publish import publish_run, staging_dir
 
@@ -39,6 +39,19 @@ def _da(model_index: int, horizon: int) -> float:
     return round(52.0 + 2.5 * model_index + horizon * 0.4, 2)
 
 
+def _always_up(horizon: int) -> float:
+    return round(53.0 + horizon * 0.5, 2)
+
+
+def _skill(horizon: int, names: list[str]) -> HorizonSkill:
+    """The last model beats always-up at the shortest horizons only (h < 5)."""
+    beats = horizon < 5
+    return HorizonSkill(horizon=horizon, baseline_da=_always_up(horizon), best_model=names[-1],
+                        best_edge=3.1 if beats else -1.2, best_holdout_da=58.0, baseline_holdout_da=54.9 if beats else 59.2,
+                        spa_p_value=0.004 if beats else 0.41, spa_p_value_adjusted=0.012 if beats else 0.82,
+                        beats_baseline=beats, n_test=2000, n_holdout=400)
+
+
 def build_bundle(
     run_id: str,
     *,
@@ -55,11 +68,16 @@ def build_bundle(
     importances: list[FeatureImportance] = []
     for i, (name, kind) in enumerate(models.items()):
         for h in horizons:
-            da_test = _da(i, h)
+            da_test, up = _da(i, h), _always_up(h)
+            p_value = 0.004 if da_test > up else 0.7
             metrics.append(
                 ModelMetrics(model_name=name, model_type=kind, horizon=h, da_train=da_test + 4.0, da_test=da_test,
                              variance_ratio=0.8 + 0.1 * i, rmse=0.01 * h, mae=0.008 * h, r2=0.01, sharpe=0.5 + i / 10,
-                             max_drawdown=-0.12, overfitting_gap=4.0)
+                             max_drawdown=-0.12, overfitting_gap=4.0, always_up_da=up, last_sign_da=50.5,
+                             edge_vs_always_up=round(da_test - up, 4), da_ci_low=da_test - 2.5 - h / 5,
+                             da_ci_high=da_test + 2.5 + h / 5, p_value_vs_always_up=p_value,
+                             p_value_adjusted=min(1.0, p_value * 9), buy_hold_sharpe=0.61,
+                             sharpe_after_costs=0.4 + i / 10)
             )
             prediction = (0.002 if (i + h) % 2 == 0 else -0.0015) * math.sqrt(h)
             forecasts.append(
@@ -77,20 +95,28 @@ def build_bundle(
     for i, (name, kind) in enumerate(models.items()):
         das = {h: _da(i, h) for h in horizons}
         best_h = max(das, key=lambda h: das[h])
+        avg, avg_up = sum(das.values()) / len(das), sum(_always_up(h) for h in horizons) / len(horizons)
         summaries.append(
-            ModelSummary(model_name=name, model_type=kind, avg_da_test=round(sum(das.values()) / len(das), 4),
+            ModelSummary(model_name=name, model_type=kind, avg_da_test=round(avg, 4),
                          best_horizon=best_h, best_da=das[best_h], requires_scaling=kind == "linear",
-                         supports_early_stopping=kind != "linear")
+                         supports_early_stopping=kind != "linear", avg_always_up_da=round(avg_up, 4),
+                         avg_edge_vs_always_up=round(avg - avg_up, 4),
+                         best_horizon_edge=round(das[best_h] - _always_up(best_h), 4))
         )
+    skills = [_skill(h, names) for h in horizons]
     consensus = []
-    for h in horizons:
-        rows = [f for f in forecasts if f.horizon == h]
-        weights = {f.model: round(1 / len(rows), 6) for f in rows}
-        value = sum(f.prediction * weights[f.model] for f in rows)
+    for h, verdict in zip(horizons, skills, strict=True):
+        if verdict.beats_baseline:
+            rows = [f for f in forecasts if f.horizon == h and f.model == verdict.best_model]
+            weights, value, signal = {rows[0].model: 1.0}, rows[0].prediction, "skill"
+        else:
+            weights, value, signal = {}, 0.0004 * h, "no_edge"
         consensus.append(
             ConsensusResponse(consensus_prediction=value, consensus_direction="up" if value > 0 else "down",
-                              confidence=0.6, models_used=[f.model for f in rows], weights=weights, horizon=h,
-                              generated_at=generated_at)
+                              confidence=0.6, models_used=list(weights), weights=weights, horizon=h,
+                              generated_at=generated_at, signal=signal, consensus_holdout_da=57.5,
+                              holdout_always_up_da=verdict.baseline_holdout_da, holdout_da_ci_low=52.1,
+                              holdout_da_ci_high=62.9, n_holdout=400)
         )
     files: dict[str, bytes] = {}
     images: list[RunImage] = []
@@ -113,13 +139,17 @@ def build_bundle(
     add_image(f"feature_importance_{names[0]}_h{horizons[0]}", "feature_importance", 200, 120, names[0], horizons[0])
 
     best = max(summaries, key=lambda s: s.avg_da_test)
+    beats = [s for s in skills if s.beats_baseline]
     summary = RunSummary(
         run_id=run_id, generated_at=generated_at, best_model_overall=best.model_name,
         avg_da_by_model={s.model_name: s.avg_da_test for s in summaries}, horizons=list(horizons),
         n_models=len(models),
         data=DataInfo(source="fixture", price_column="close", start_date=date(2020, 1, 1), end_date=LAST_DATE,
                       n_rows=1500, last_price=last_price, last_date=LAST_DATE),
-        feature_names=list(FEATURES),
+        feature_names=list(FEATURES), best_model_edge=1.4, beats_baseline=bool(beats), skill_by_horizon=skills,
+        verdict=(f"{names[-1]} beats always-up at h={beats[0].horizon} by +3.1 pp on the hold-out (SPA p = 0.004)."
+                 if beats else "No model beats always-up at any horizon on this data."),
+        methodology={"verdict": "Hansen's SPA test per horizon against always-up."}, parameters={"cost_bps": 5.0},
     )
     bundle = RunBundle(summary=summary, models=summaries, metrics=metrics, forecasts=forecasts,
                        consensus=consensus, feature_importance=importances, images=images)

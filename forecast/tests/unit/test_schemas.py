@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.schemas.errors import ErrorResponse
-from api.schemas.forecasts import ForecastResponse
+from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.models import ModelComparison
 from api.schemas.run import RunBundle
 from tests.support.runs import build_bundle
@@ -56,11 +56,26 @@ def test_prediction_price_is_optional_and_nullable():
 
 def test_model_comparison_serialises_horizon_keys_as_strings():
     bundle, _ = build_bundle("r")
+    skill = bundle.summary.skill_by_horizon[1]
     comparison = ModelComparison(models=bundle.models, metrics_by_horizon={5: bundle.metrics[:1]},
                                  best_model_overall="ridge", best_model_by_horizon={5: "ridge"},
-                                 generated_at=datetime.now(UTC))
+                                 generated_at=datetime.now(UTC), best_model_overall_edge=-1.0,
+                                 skill_by_horizon={5: skill}, beats_baseline=False, verdict="none")
     body = json.loads(comparison.model_dump_json())
     assert list(body["metrics_by_horizon"]) == ["5"] and body["best_model_by_horizon"] == {"5": "ridge"}
+    assert list(body["skill_by_horizon"]) == ["5"]
+
+
+def test_consensus_must_name_the_likelier_direction_and_say_when_it_has_no_edge():
+    bundle, _ = build_bundle("r")
+    skilled = next(c for c in bundle.consensus if c.signal == "skill")
+    data = skilled.model_dump()
+    with pytest.raises(ValidationError, match=">= 0.5"):
+        ConsensusResponse(**(data | {"confidence": 0.45}))
+    with pytest.raises(ValidationError, match="no_edge exactly when"):
+        ConsensusResponse(**(data | {"signal": "no_edge"}))
+    with pytest.raises(ValidationError, match="no_edge exactly when"):
+        ConsensusResponse(**(data | {"weights": {}, "models_used": []}))
 
 
 def test_error_response_timestamp_ends_with_z():

@@ -7,17 +7,27 @@ export type ClientOptions = {
 /**
  * ConsensusResponse
  *
- * Skill-weighted mean of the models' forecasts for one horizon.
+ * Skill-weighted mean of the models that beat always-up, or the drift forecast when none does.
  */
 export type ConsensusResponse = {
     /**
      * Confidence
+     *
+     * Calibrated probability of consensus_direction (>= 0.5)
      */
     confidence: number;
     /**
      * Consensus Direction
+     *
+     * The direction its calibrated probability favours
      */
     consensus_direction: 'up' | 'down';
+    /**
+     * Consensus Holdout Da
+     *
+     * The consensus' DA (%) on the hold-out block alone
+     */
+    consensus_holdout_da: number;
     /**
      * Consensus Prediction
      */
@@ -27,6 +37,24 @@ export type ConsensusResponse = {
      */
     generated_at: string;
     /**
+     * Holdout Always Up Da
+     *
+     * Always-up DA (%) on the same hold-out points
+     */
+    holdout_always_up_da: number;
+    /**
+     * Holdout Da Ci High
+     *
+     * Upper end of that interval
+     */
+    holdout_da_ci_high: number;
+    /**
+     * Holdout Da Ci Low
+     *
+     * 95% interval for consensus_holdout_da (Newey-West)
+     */
+    holdout_da_ci_low: number;
+    /**
      * Horizon
      */
     horizon: number;
@@ -34,6 +62,16 @@ export type ConsensusResponse = {
      * Models Used
      */
     models_used: Array<string>;
+    /**
+     * N Holdout
+     */
+    n_holdout: number;
+    /**
+     * Signal
+     *
+     * skill: weighted models; no_edge: no model beat always-up, drift forecast
+     */
+    signal: 'skill' | 'no_edge';
     /**
      * Weights
      */
@@ -121,6 +159,18 @@ export type ForecastDashboard = {
      */
     avg_da_all_models: number;
     /**
+     * Baseline Da
+     *
+     * Always-up DA (%) averaged over horizons, same points as best_model_da
+     */
+    baseline_da: number;
+    /**
+     * Beats Baseline
+     *
+     * A model beats always-up at one horizon or more
+     */
+    beats_baseline: boolean;
+    /**
      * Best Model
      */
     best_model: string;
@@ -128,6 +178,12 @@ export type ForecastDashboard = {
      * Best Model Da
      */
     best_model_da: number;
+    /**
+     * Best Model Edge
+     *
+     * best_model's DA minus always-up's on the hold-out block, averaged over horizons (pp)
+     */
+    best_model_edge: number;
     consensus: ConsensusResponse;
     /**
      * Generated At
@@ -145,6 +201,10 @@ export type ForecastDashboard = {
      * Latest Forecasts
      */
     latest_forecasts: Array<ForecastResponse>;
+    /**
+     * Verdict
+     */
+    verdict: string;
 };
 
 /**
@@ -254,6 +314,74 @@ export type HealthResponse = {
 };
 
 /**
+ * HorizonSkill
+ *
+ * Does any model beat always-up at this horizon? Chosen on the selection block, scored on the hold-out.
+ */
+export type HorizonSkill = {
+    /**
+     * Baseline Da
+     *
+     * Always-up DA (%) over all test points
+     */
+    baseline_da: number;
+    /**
+     * Baseline Holdout Da
+     *
+     * Always-up DA (%) on the hold-out block
+     */
+    baseline_holdout_da: number;
+    /**
+     * Beats Baseline
+     *
+     * spa_p_value_adjusted < alpha and best_edge > 0: a model beats always-up here
+     */
+    beats_baseline: boolean;
+    /**
+     * Best Edge
+     *
+     * best_model's DA minus always-up's on the hold-out block (pp)
+     */
+    best_edge: number;
+    /**
+     * Best Holdout Da
+     *
+     * best_model's DA (%) on the hold-out block
+     */
+    best_holdout_da: number;
+    /**
+     * Best Model
+     *
+     * Highest DA on the selection block (before the hold-out)
+     */
+    best_model: string;
+    /**
+     * Horizon
+     */
+    horizon: number;
+    /**
+     * N Holdout
+     */
+    n_holdout: number;
+    /**
+     * N Test
+     */
+    n_test: number;
+    /**
+     * Spa P Value
+     *
+     * Hansen's SPA p (consistent): does any model beat always-up? All test points
+     */
+    spa_p_value: number;
+    /**
+     * Spa P Value Adjusted
+     *
+     * spa_p_value, Holm-adjusted over horizons
+     */
+    spa_p_value_adjusted: number;
+};
+
+/**
  * ImageListResponse
  */
 export type ImageListResponse = {
@@ -339,9 +467,47 @@ export type MessageResponse = {
 };
 
 /**
+ * MethodologyResponse
+ *
+ * How every number of the published run is defined, in that run's own words and settings.
+ */
+export type MethodologyResponse = {
+    /**
+     * Generated At
+     */
+    generated_at: string;
+    /**
+     * Methodology
+     *
+     * Definition of each published quantity, by topic
+     */
+    methodology: {
+        [key: string]: string;
+    };
+    /**
+     * Parameters
+     *
+     * The run's settings (cost_bps, holdout_fraction, ...)
+     */
+    parameters: {
+        [key: string]: unknown;
+    };
+    /**
+     * Run Id
+     */
+    run_id: string;
+};
+
+/**
  * ModelComparison
  */
 export type ModelComparison = {
+    /**
+     * Beats Baseline
+     *
+     * A model beats always-up at one horizon or more
+     */
+    beats_baseline: boolean;
     /**
      * Best Model By Horizon
      */
@@ -352,6 +518,12 @@ export type ModelComparison = {
      * Best Model Overall
      */
     best_model_overall: string;
+    /**
+     * Best Model Overall Edge
+     *
+     * best_model_overall's hold-out edge over always-up, averaged over horizons (pp)
+     */
+    best_model_overall_edge: number;
     /**
      * Generated At
      */
@@ -366,6 +538,18 @@ export type ModelComparison = {
      * Models
      */
     models: Array<ModelSummary>;
+    /**
+     * Skill By Horizon
+     */
+    skill_by_horizon: {
+        [key: string]: HorizonSkill;
+    };
+    /**
+     * Verdict
+     *
+     * One sentence: which model, if any, beats always-up, and where
+     */
+    verdict: string;
 };
 
 /**
@@ -374,6 +558,30 @@ export type ModelComparison = {
  * Walk-forward metrics of one model at one horizon.
  */
 export type ModelMetrics = {
+    /**
+     * Always Up Da
+     *
+     * DA (%) of always predicting up, on the same test points
+     */
+    always_up_da: number;
+    /**
+     * Buy Hold Sharpe
+     *
+     * Sharpe of holding the asset over the same days
+     */
+    buy_hold_sharpe?: number | null;
+    /**
+     * Da Ci High
+     *
+     * Upper end of the 95% interval for da_test (Newey-West, h-1 lags)
+     */
+    da_ci_high: number;
+    /**
+     * Da Ci Low
+     *
+     * Lower end of the 95% interval for da_test (Newey-West, h-1 lags)
+     */
+    da_ci_low: number;
     /**
      * Da Test
      *
@@ -387,9 +595,21 @@ export type ModelMetrics = {
      */
     da_train: number;
     /**
+     * Edge Vs Always Up
+     *
+     * da_test - always_up_da, in percentage points
+     */
+    edge_vs_always_up: number;
+    /**
      * Horizon
      */
     horizon: number;
+    /**
+     * Last Sign Da
+     *
+     * DA (%) of predicting the sign of the last h-day return, same points
+     */
+    last_sign_da: number;
     /**
      * Mae
      */
@@ -413,6 +633,18 @@ export type ModelMetrics = {
      */
     overfitting_gap: number;
     /**
+     * P Value Adjusted
+     *
+     * p_value_vs_always_up, Holm-adjusted over every model x horizon of the run
+     */
+    p_value_adjusted: number;
+    /**
+     * P Value Vs Always Up
+     *
+     * One-sided p: the hit rate beats always-up's (Diebold-Mariano, HAC)
+     */
+    p_value_vs_always_up: number;
+    /**
      * R2
      */
     r2?: number | null;
@@ -424,6 +656,12 @@ export type ModelMetrics = {
      * Sharpe
      */
     sharpe?: number | null;
+    /**
+     * Sharpe After Costs
+     *
+     * sharpe after a cost per unit of turnover (the run's cost_bps, see /methodology)
+     */
+    sharpe_after_costs?: number | null;
     /**
      * Variance Ratio
      *
@@ -437,9 +675,21 @@ export type ModelMetrics = {
  */
 export type ModelSummary = {
     /**
+     * Avg Always Up Da
+     *
+     * Always-up DA (%) averaged over the same horizons as avg_da_test
+     */
+    avg_always_up_da: number;
+    /**
      * Avg Da Test
      */
     avg_da_test: number;
+    /**
+     * Avg Edge Vs Always Up
+     *
+     * avg_da_test - avg_always_up_da (percentage points)
+     */
+    avg_edge_vs_always_up: number;
     /**
      * Best Da
      */
@@ -448,6 +698,12 @@ export type ModelSummary = {
      * Best Horizon
      */
     best_horizon: number;
+    /**
+     * Best Horizon Edge
+     *
+     * best_da minus always-up's DA at best_horizon (pp)
+     */
+    best_horizon_edge: number;
     /**
      * Model Name
      */
@@ -1140,6 +1396,39 @@ export type GetImageApiV1ImagesImageIdGetResponses = {
      */
     200: unknown;
 };
+
+export type GetMethodologyApiV1MethodologyGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/methodology';
+};
+
+export type GetMethodologyApiV1MethodologyGetErrors = {
+    /**
+     * Missing, invalid, expired or revoked token
+     */
+    401: ErrorResponse;
+    /**
+     * User account disabled
+     */
+    403: ErrorResponse;
+    /**
+     * No forecast run is published yet
+     */
+    503: ErrorResponse;
+};
+
+export type GetMethodologyApiV1MethodologyGetError = GetMethodologyApiV1MethodologyGetErrors[keyof GetMethodologyApiV1MethodologyGetErrors];
+
+export type GetMethodologyApiV1MethodologyGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: MethodologyResponse;
+};
+
+export type GetMethodologyApiV1MethodologyGetResponse = GetMethodologyApiV1MethodologyGetResponses[keyof GetMethodologyApiV1MethodologyGetResponses];
 
 export type ListModelsApiV1ModelsGetData = {
     body?: never;

@@ -5,15 +5,21 @@ import * as z from 'zod';
 /**
  * ConsensusResponse
  *
- * Skill-weighted mean of the models' forecasts for one horizon.
+ * Skill-weighted mean of the models that beat always-up, or the drift forecast when none does.
  */
 export const zConsensusResponse = z.object({
     confidence: z.number().gte(0).lte(1),
     consensus_direction: z.enum(['up', 'down']),
+    consensus_holdout_da: z.number(),
     consensus_prediction: z.number(),
     generated_at: z.iso.datetime(),
+    holdout_always_up_da: z.number(),
+    holdout_da_ci_high: z.number(),
+    holdout_da_ci_low: z.number(),
     horizon: z.int().gte(1).lte(30),
     models_used: z.array(z.string()),
+    n_holdout: z.int().gte(0),
+    signal: z.enum(['skill', 'no_edge']),
     weights: z.record(z.string(), z.number())
 });
 
@@ -70,13 +76,17 @@ export const zForecastResponse = z.object({
  */
 export const zForecastDashboard = z.object({
     avg_da_all_models: z.number(),
+    baseline_da: z.number(),
+    beats_baseline: z.boolean(),
     best_model: z.string(),
     best_model_da: z.number(),
+    best_model_edge: z.number(),
     consensus: zConsensusResponse,
     generated_at: z.iso.datetime(),
     last_actual_date: z.iso.date(),
     last_actual_price: z.number(),
-    latest_forecasts: z.array(zForecastResponse)
+    latest_forecasts: z.array(zForecastResponse),
+    verdict: z.string()
 });
 
 /**
@@ -87,6 +97,25 @@ export const zForecastListResponse = z.object({
     page: z.int().optional().default(1),
     page_size: z.int().optional().default(50),
     total: z.int()
+});
+
+/**
+ * HorizonSkill
+ *
+ * Does any model beat always-up at this horizon? Chosen on the selection block, scored on the hold-out.
+ */
+export const zHorizonSkill = z.object({
+    baseline_da: z.number(),
+    baseline_holdout_da: z.number(),
+    beats_baseline: z.boolean(),
+    best_edge: z.number(),
+    best_holdout_da: z.number(),
+    best_model: z.string(),
+    horizon: z.int().gte(1).lte(30),
+    n_holdout: z.int().gte(0),
+    n_test: z.int().gte(0),
+    spa_p_value: z.number().gte(0).lte(1),
+    spa_p_value_adjusted: z.number().gte(0).lte(1)
 });
 
 /**
@@ -140,14 +169,32 @@ export const zMessageResponse = z.object({
 });
 
 /**
+ * MethodologyResponse
+ *
+ * How every number of the published run is defined, in that run's own words and settings.
+ */
+export const zMethodologyResponse = z.object({
+    generated_at: z.iso.datetime(),
+    methodology: z.record(z.string(), z.string()),
+    parameters: z.record(z.string(), z.unknown()),
+    run_id: z.string()
+});
+
+/**
  * ModelMetrics
  *
  * Walk-forward metrics of one model at one horizon.
  */
 export const zModelMetrics = z.object({
+    always_up_da: z.number(),
+    buy_hold_sharpe: z.number().nullish(),
+    da_ci_high: z.number(),
+    da_ci_low: z.number(),
     da_test: z.number(),
     da_train: z.number(),
+    edge_vs_always_up: z.number(),
     horizon: z.int().gte(1).lte(30),
+    last_sign_da: z.number(),
     mae: z.number().nullish(),
     max_drawdown: z.number().nullish(),
     model_name: z.string(),
@@ -157,9 +204,12 @@ export const zModelMetrics = z.object({
         'hybrid'
     ]),
     overfitting_gap: z.number(),
+    p_value_adjusted: z.number().gte(0).lte(1),
+    p_value_vs_always_up: z.number().gte(0).lte(1),
     r2: z.number().nullish(),
     rmse: z.number().nullish(),
     sharpe: z.number().nullish(),
+    sharpe_after_costs: z.number().nullish(),
     variance_ratio: z.number()
 });
 
@@ -167,9 +217,12 @@ export const zModelMetrics = z.object({
  * ModelSummary
  */
 export const zModelSummary = z.object({
+    avg_always_up_da: z.number(),
     avg_da_test: z.number(),
+    avg_edge_vs_always_up: z.number(),
     best_da: z.number(),
     best_horizon: z.int(),
+    best_horizon_edge: z.number(),
     model_name: z.string(),
     model_type: z.string(),
     requires_scaling: z.boolean(),
@@ -180,11 +233,15 @@ export const zModelSummary = z.object({
  * ModelComparison
  */
 export const zModelComparison = z.object({
+    beats_baseline: z.boolean(),
     best_model_by_horizon: z.record(z.string(), z.string()),
     best_model_overall: z.string(),
+    best_model_overall_edge: z.number(),
     generated_at: z.iso.datetime(),
     metrics_by_horizon: z.record(z.string(), z.array(zModelMetrics)),
-    models: z.array(zModelSummary)
+    models: z.array(zModelSummary),
+    skill_by_horizon: z.record(z.string(), zHorizonSkill),
+    verdict: z.string()
 });
 
 /**
@@ -343,6 +400,11 @@ export const zListModelImagesApiV1ImagesModelsGetResponse = zImageListResponse;
 export const zGetImageApiV1ImagesImageIdGetPath = z.object({
     image_id: z.string().max(200)
 });
+
+/**
+ * Successful Response
+ */
+export const zGetMethodologyApiV1MethodologyGetResponse = zMethodologyResponse;
 
 /**
  * Response List Models Api V1 Models  Get

@@ -1,0 +1,50 @@
+"""The pipeline's typed configuration: the CLI builds one, the tests and the bench build their own."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines import data, models, walkforward
+
+DEFAULT_HORIZONS = (1, 5, 10, 15, 20, 25, 30)
+DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    data: str = data.DEFAULT_DATA
+    price_column: str | None = None
+    models: tuple[str, ...] = models.MODEL_NAMES
+    horizons: tuple[int, ...] = DEFAULT_HORIZONS
+    results_dir: Path = field(default_factory=lambda: Path(os.environ.get("RESULTS_DIR", str(DEFAULT_RESULTS))))
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    seed: int = 0
+    keep: int = 5
+    folds: int = walkforward.N_FOLDS
+    progress: bool = True
+    # Cost of trading one unit of capital (in basis points), charged on every change of the book's
+    # position; it turns `sharpe` into `sharpe_after_costs`.
+    cost_bps: float = 5.0
+    # Share of the pooled walk-forward test points, at the end, kept out of every choice (consensus
+    # weights, calibration, best model) and used only to score those choices.
+    holdout_fraction: float = 0.2
+    # Significance level for "beats the baseline" (consensus membership and the verdict).
+    alpha: float = 0.05
+    # Bootstrap replications of Hansen's SPA test, per horizon.
+    spa_reps: int = 1000
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.holdout_fraction < 0.5:
+            raise ValueError("holdout_fraction must be between 0 and 0.5")
+        if self.cost_bps < 0:
+            raise ValueError("cost_bps must be >= 0")
+        if not 0.0 < self.alpha < 1.0:
+            raise ValueError("alpha must be between 0 and 1")
+        if self.spa_reps < 100:
+            raise ValueError("spa_reps must be at least 100")
+
+    @property
+    def cost_per_turnover(self) -> float:
+        return self.cost_bps / 10_000.0
