@@ -119,13 +119,15 @@ const horizonSkill = {
 const additions: Record<string, Record<string, unknown>> = {
   ConsensusResponse: consensusAdds,
   ForecastDashboard: {
-    consensus: { ...consensus, ...consensusAdds }, baseline_da: 62.9, best_model_edge: -2.9, ...verdictAdds,
+    consensus: { ...consensus, ...consensusAdds }, baseline_da: 62.9, best_model_edge: -2.5, best_model_holdout_edge: -2.9,
+    ...verdictAdds,
   },
   ModelMetrics: metricsAdds,
   ModelSummary: summaryAdds,
   ModelComparison: {
     models: [{ ...summary, ...summaryAdds }], metrics_by_horizon: { '1': [{ ...metrics, ...metricsAdds }] },
-    best_model_overall_edge: -2.9, skill_by_horizon: { '1': horizonSkill }, ...verdictAdds,
+    best_model_overall_edge: -2.5, best_model_overall_holdout_edge: -2.9, skill_by_horizon: { '1': horizonSkill },
+    ...verdictAdds,
   },
 };
 const extended = (name: string) => ({ ...(examples[name] as object), ...(additions[name] ?? {}) });

@@ -15,7 +15,7 @@ from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, Mo
 from api.schemas.run import DirectionalSignificance, HorizonBaseline
 from pipelines import consensus as cons
 from pipelines import forecast as fc
-from pipelines import skill, verdict
+from pipelines import metrics, skill, verdict
 from pipelines.config import PipelineConfig
 from pipelines.importance import TOP_N, top_features
 from pipelines.metrics import is_up
@@ -34,8 +34,7 @@ def _f(x: float | None, nd: int = 6) -> float | None:
 
 def _interval(hit: np.ndarray, h: int) -> tuple[float, float]:
     low, high = skill.da_interval(hit, h)
-    # Too few points for a standard error: the honest interval is all of [0, 100].
-    return (round(low, 4) if np.isfinite(low) else 0.0), (round(high, 4) if np.isfinite(high) else 100.0)
+    return round(low, 4), round(high, 4)
 
 
 @dataclass
@@ -50,7 +49,8 @@ class Assembled:
     skill_by_horizon: list[HorizonSkill]
     avg_da_by_model: dict[str, float]
     best_model_overall: str
-    best_model_edge: float
+    best_model_edge: float  # same points as avg_da_test
+    best_model_holdout_edge: float
     beats_baseline: bool
     verdict: str
     fan: dict  # per-horizon consensus prediction and OOS error quantiles, for the fan chart
@@ -69,8 +69,8 @@ def horizon_data(results: dict[tuple[str, int], TaskResult], models: list[str], 
 
 def _metrics_rows(d: HorizonData, results: dict, logp: np.ndarray) -> tuple[list[ModelMetrics], list[float]]:
     h, rows = d.h, d.test_rows
-    always_up = d.da(None)
-    last_sign = skill.hits(d.y_test, logp[rows] - logp[rows - h]).mean() * 100.0
+    naive = metrics.baselines(d.y_test, logp[rows] - logp[rows - h])
+    always_up, last_sign = naive["always_up_da"], naive["last_sign_da"]
     out, p_values = [], []
     for m in d.preds:
         mm, hit = results[(m, h)].metrics, d.model_hits[m]
@@ -146,10 +146,12 @@ def assemble(results: dict[tuple[str, int], TaskResult], config: PipelineConfig,
     out_metrics = [row.model_copy(update={"p_value_adjusted": round(p, 6)})
                    for row, p in zip(out_metrics, skill.holm(p_values), strict=True)]
     skills = verdict.horizon_skills(data, config.alpha, config.spa_reps, config.seed)
-    best, best_edge = verdict.best_model_overall(data)
+    best, holdout_edge = verdict.best_model_overall(data)
     avg = {m: float(np.mean([x.da_test for x in out_metrics if x.model_name == m])) for m in models}
-    return Assembled(out_metrics, _summaries(out_metrics, models, avg), out_fc, out_cons, out_imp, out_base,
-                     out_sig, skills, {m: round(v, 4) for m, v in avg.items()}, best, round(best_edge, 4),
+    summaries = _summaries(out_metrics, models, avg)
+    best_edge = next(s.avg_edge_vs_always_up for s in summaries if s.model_name == best)
+    return Assembled(out_metrics, summaries, out_fc, out_cons, out_imp, out_base, out_sig, skills,
+                     {m: round(v, 4) for m, v in avg.items()}, best, best_edge, round(holdout_edge, 4),
                      any(s.beats_baseline for s in skills), verdict.sentence(skills), fan)
 
 
@@ -158,11 +160,12 @@ def _summaries(rows: list[ModelMetrics], models: list[str], avg: dict[str, float
     for m in models:
         rows_m = [x for x in rows if x.model_name == m]
         best = max(rows_m, key=lambda x: x.da_test)
-        avg_up = float(np.mean([x.always_up_da for x in rows_m]))
+        avg_up = round(float(np.mean([x.always_up_da for x in rows_m])), 4)
         info = model_info(m)
         out.append(ModelSummary(
             model_name=m, model_type=info.model_type, avg_da_test=round(avg[m], 4), best_horizon=best.horizon,
             best_da=best.da_test, requires_scaling=info.requires_scaling,
-            supports_early_stopping=info.supports_early_stopping, avg_always_up_da=round(avg_up, 4),
-            avg_edge_vs_always_up=round(avg[m] - avg_up, 4), best_horizon_edge=best.edge_vs_always_up))
+            supports_early_stopping=info.supports_early_stopping, avg_always_up_da=avg_up,
+            # From the published (rounded) averages, so the two fields reconcile to the last digit.
+            avg_edge_vs_always_up=round(round(avg[m], 4) - avg_up, 4), best_horizon_edge=best.edge_vs_always_up))
     return out

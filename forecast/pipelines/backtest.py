@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 TRADING_DAYS = 252
+# Cost of trading one unit of capital, in basis points: the pipeline's default (PipelineConfig.cost_bps).
+DEFAULT_COST_BPS = 5.0
 
 
 def signals(pred: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import data, models, walkforward
+from pipelines import backtest, data, models, walkforward
 
 DEFAULT_HORIZONS = (1, 5, 10, 15, 20, 25, 30)
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
@@ -26,7 +26,7 @@ class PipelineConfig:
     progress: bool = True
     # Cost of trading one unit of capital (in basis points), charged on every change of the book's
     # position; it turns `sharpe` into `sharpe_after_costs`.
-    cost_bps: float = 5.0
+    cost_bps: float = backtest.DEFAULT_COST_BPS
     # Share of the pooled walk-forward test points, at the end, kept out of every choice (consensus
     # weights, calibration, best model) and used only to score those choices.
     holdout_fraction: float = 0.2

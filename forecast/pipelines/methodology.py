@@ -33,7 +33,9 @@ def methodology(config: PipelineConfig) -> dict[str, str]:
                      "percentage points. A DA only means something beside these.",
         "uncertainty": "da_ci_low/da_ci_high: 95% interval for da_test from the mean of the 0/1 hit series with a "
                        "Newey-West (HAC, Bartlett) standard error with h-1 lags, because overlapping h-day targets "
-                       "make the hits MA(h-1)-correlated; every test point is used (no every-h-th subsample).",
+                       "make the hits MA(h-1)-correlated; every test point is used (no every-h-th subsample). "
+                       "With fewer than 10 points per lag (10h) there is no meaningful error: the interval is "
+                       "[0, 100] and every p-value 1.",
         "p_value_vs_always_up": "One-sided Diebold-Mariano test on the directional loss (1 - hit): H1 is that the "
                                 "model's hit rate is above always-up's. The mean hit difference over a Newey-West "
                                 "standard error with h-1 lags, normal reference. A model behind always-up gets "
@@ -49,17 +51,22 @@ def methodology(config: PipelineConfig) -> dict[str, str]:
                    f"membership and weights, the calibration behind confidence, the best model) is made on the "
                    f"selection block: the test points before it, less the last h (their targets would overlap "
                    f"the hold-out's). Those choices are scored on the hold-out alone.",
-        "verdict": f"Per horizon, Hansen's SPA test (arch, {config.spa_reps} stationary-bootstrap replications, mean "
-                   f"block 2h, directional loss, benchmark always-up) asks whether any model beats always-up on "
-                   f"all test points, pricing in the search over models; spa_p_value is its consistent p-value, "
+        "verdict": f"Per horizon, Hansen's SPA test as arch 8 implements it (unstudentised statistic, "
+                   f"{config.spa_reps} stationary-bootstrap replications, mean block 2h, directional loss, "
+                   f"benchmark always-up) asks whether any model beats always-up on all test points, pricing in "
+                   f"the search over models; models that never beat always-up at any point are left out (they "
+                   f"cannot, and arch would count a model identical to always-up as a tie it cannot price); "
+                   f"when every model trails always-up the p-value sits near 0.5, not 1. spa_p_value is its "
+                   f"consistent p-value, "
                    f"spa_p_value_adjusted the Holm adjustment across the run's horizons. best_model: highest DA on "
                    f"the selection block; best_edge: its DA minus always-up's on the hold-out. beats_baseline: "
                    f"spa_p_value_adjusted < {alpha} and best_edge > 0. The verdict sentence names a model only "
                    f"where it beats always-up.",
-        "best_model_overall": "Highest mean DA over horizons on the selection block. best_model_edge (and the "
-                              "dashboard's): its hold-out DA minus always-up's, averaged over horizons. The "
-                              "dashboard's best_model_da is its avg_da_test over all test points and baseline_da "
-                              "always-up's average on the same points.",
+        "best_model_overall": "Highest mean DA over horizons on the selection block. best_model_edge (the "
+                              "comparison's best_model_overall_edge, the dashboard's best_model_edge): its "
+                              "avg_da_test minus always-up's average on the same points, so best_model_da - "
+                              "baseline_da. best_model_holdout_edge: its DA minus always-up's on the hold-out "
+                              "block, which played no part in choosing it, averaged over horizons.",
         "backtest": "Hold sign(prediction) for h days. Each daily signal gets 1/h of capital, so each day's position "
                     "is the average of the h live signals (the book ramps up over the first h days). Daily simple "
                     "returns of that book.",

@@ -7,13 +7,14 @@ from pathlib import Path
 from pipelines.assemble import Assembled
 
 
-def closing_summary(a: Assembled, models: list[str], horizons: list[int], final: Path, seconds: float) -> str:
+def closing_summary(a: Assembled, models: list[str], horizons: list[int], alpha: float, final: Path,
+                    seconds: float) -> str:
     row = {(m.model_name, m.horizon): m for m in a.metrics}
     head = f"{'model':<17}" + "".join(f"{'h=' + str(h):>8}" for h in horizons) + f"{'mean':>8}"
-    lines = ["", "Out-of-sample directional accuracy (%); * = beats always-up, Holm-adjusted p < 0.05",
+    lines = ["", f"Out-of-sample directional accuracy (%); * = beats always-up, Holm-adjusted p < {alpha:g}",
              head, "-" * len(head)]
     for m in sorted(models, key=lambda m: -a.avg_da_by_model[m]):
-        cells = "".join(f"{row[(m, h)].da_test:>7.1f}{'*' if row[(m, h)].p_value_adjusted < 0.05 else ' '}"
+        cells = "".join(f"{row[(m, h)].da_test:>7.1f}{'*' if row[(m, h)].p_value_adjusted < alpha else ' '}"
                         for h in horizons)
         lines.append(f"{m:<17}{cells}{a.avg_da_by_model[m]:>8.1f}")
     base = {b.horizon: b for b in a.baselines}
@@ -30,7 +31,7 @@ def closing_summary(a: Assembled, models: list[str], horizons: list[int], final:
                      f"{s.best_edge:+5.1f} pp  SPA p {s.spa_p_value:.3f} ({s.spa_p_value_adjusted:.3f})  "
                      f"{'BEATS BASELINE' if s.beats_baseline else 'no edge'}")
     lines += ["", f"verdict: {a.verdict}",
-              f"best model overall: {a.best_model_overall} (edge over always-up on the hold-out: "
-              f"{a.best_model_edge:+.1f} pp)",
+              f"best model overall: {a.best_model_overall} (edge over always-up: {a.best_model_edge:+.1f} pp "
+              f"over all test points, {a.best_model_holdout_edge:+.1f} pp on the hold-out)",
               f"published: {final}   wall time: {seconds:.1f}s"]
     return "\n".join(lines)

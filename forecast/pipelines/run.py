@@ -138,7 +138,8 @@ def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
             feature_names=list(feats.columns), baselines=a.baselines, significance=a.significance,
             parameters=_parameters(config, jobs, len(price), dates, first, results),
             timings={k: round(v, 3) for k, v in timings.items()}, methodology=methodology(config),
-            best_model_edge=a.best_model_edge, beats_baseline=a.beats_baseline, verdict=a.verdict,
+            best_model_edge=a.best_model_edge, best_model_holdout_edge=a.best_model_holdout_edge,
+            beats_baseline=a.beats_baseline, verdict=a.verdict,
             skill_by_horizon=a.skill_by_horizon)
         outputs.write_bundle(staged, summary, a, images)
         final = publish.publish_run(config.results_dir, staged, run_id, keep=config.keep)
@@ -146,7 +147,7 @@ def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
         # The previous run stays published; don't leave our half-written staging dir behind.
         publish.discard_staging(staged)
         raise
-    print(report.closing_summary(a, list(config.models), list(config.horizons), final,
+    print(report.closing_summary(a, list(config.models), list(config.horizons), config.alpha, final,
                                  time.perf_counter() - t_start))
     return run_id, final
 

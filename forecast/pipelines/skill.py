@@ -18,6 +18,13 @@ import numpy as np
 from pipelines.metrics import is_up
 
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
+# A Newey-West error with h-1 lags needs many more points than lags to mean anything: below this many
+# points per lag a test answers p = 1 and an interval is all of [0, 100].
+MIN_POINTS_PER_LAG = 10
+
+
+def enough_points(n: int, h: int) -> bool:
+    return n >= MIN_POINTS_PER_LAG * max(h, 1)
 
 
 def hits(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -51,8 +58,8 @@ def hac_mean(x: np.ndarray, h: int) -> tuple[float, float]:
 def da_interval(hit: np.ndarray, h: int) -> tuple[float, float]:
     """95% interval (%) for a hit rate under the MA(h-1) overlap, clipped to [0, 100]."""
     mean, se = hac_mean(hit, h)
-    if not np.isfinite(se):
-        return float("nan"), float("nan")
+    if not np.isfinite(se) or not enough_points(len(hit), h):
+        return 0.0, 100.0
     return max(0.0, 100 * (mean - Z_95 * se)), min(100.0, 100 * (mean + Z_95 * se))
 
 
@@ -68,15 +75,15 @@ def p_value_vs_baseline(hit_model: np.ndarray, hit_baseline: np.ndarray, h: int)
     directional loss 1 - hit, HAC with h-1 lags, normal reference).
 
     A model behind the baseline gets p > 0.5. A model whose hits equal the baseline's at every point
-    (e.g. one that always says up) is a tie: p = 0.5.
+    (e.g. one that always says up) is a tie: p = 0.5. Too few points for the lags: p = 1.
     """
     from scipy.stats import norm
 
     d = np.asarray(hit_model, float) - np.asarray(hit_baseline, float)
     mean, se = hac_mean(d, h)
-    if not np.isfinite(mean):
+    if not enough_points(len(d), h) or not np.isfinite(se):
         return 1.0
-    if not np.isfinite(se) or se == 0.0:
+    if se == 0.0:
         return 0.5 if mean == 0 else (0.0 if mean > 0 else 1.0)
     return float(norm.sf(mean / se))
 
@@ -91,15 +98,23 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def spa_p_value(hit_baseline: np.ndarray, hit_models: np.ndarray, h: int, reps: int, seed: int) -> float:
-    """Hansen's SPA test (arch): is any model's expected directional loss below the baseline's?
+    """Hansen's SPA test as arch implements it: is any model's expected directional loss below the
+    baseline's?
 
     ``hit_models`` is (T, k). Losses are 1 - hit; stationary bootstrap with mean block length 2h, which
     covers the h-1 overlap. Returns the consistent p-value, which prices in the search over k models.
+    A model that never beats the baseline at any point cannot have a lower expected loss and is left
+    out: arch counts only bootstrap maxima strictly above the observed one, so a model identical to the
+    baseline (a zero loss difference everywhere) would otherwise drive the p-value to 0. With no model
+    left, or too few points for the lags, p = 1.
     """
     from arch.bootstrap import SPA
 
     bench = 1.0 - np.asarray(hit_baseline, float)
     losses = 1.0 - np.asarray(hit_models, float).reshape(len(bench), -1)
+    losses = losses[:, np.any(losses < bench[:, None], axis=0)]
+    if losses.shape[1] == 0 or not enough_points(len(bench), h):
+        return 1.0
     spa = SPA(bench, losses, block_size=max(2 * h, 2), reps=reps, bootstrap="stationary", seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -122,6 +137,8 @@ class Split:
 
 def selection_holdout(test_rows: np.ndarray, h: int, holdout_fraction: float) -> Split:
     n = len(test_rows)
+    if n < 3:
+        raise ValueError(f"too few test points for a hold-out at h={h}")
     n_hold = min(max(int(round(n * holdout_fraction)), 1), n - 1)
     first_holdout_row = test_rows[n - n_hold]
     selection = np.flatnonzero(test_rows <= first_holdout_row - h)

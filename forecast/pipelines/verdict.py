@@ -80,7 +80,8 @@ def sentence(skills: list[HorizonSkill]) -> str:
         where = f"h={skills[0].horizon}" if len(skills) == 1 else "any horizon"
         return f"No model beats always-up at {where} on this data."
     claims = [f"{s.best_model} beats always-up at h={s.horizon} by {s.best_edge:+.1f} pp on the hold-out "
-              f"(SPA p = {s.spa_p_value:.3f})" for s in winners]
+              f"(SPA p = {s.spa_p_value:.3f}, {s.spa_p_value_adjusted:.3f} adjusted across horizons)"
+              for s in winners]
     rest = [f"h={s.horizon}" for s in skills if not s.beats_baseline]
     tail = f"; no model does at {', '.join(rest)}" if rest else ""
     return "; ".join(claims) + tail + "."

@@ -60,7 +60,7 @@ class TaskResult:
 
 def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: int = 0,
              n_folds: int = N_FOLDS, test_fraction: float = TEST_FRACTION,
-             cost_per_turnover: float = 0.0005) -> TaskResult:
+             cost_per_turnover: float = backtest.DEFAULT_COST_BPS / 10_000) -> TaskResult:
     # Keep BLAS single-threaded inside worker processes (joblib's loky also sets this); two workers on two
     # cores each spawning BLAS threads would oversubscribe.
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -74,7 +74,10 @@ class ModelComparison(BaseModel):
     best_model_by_horizon: dict[int, str]
     generated_at: UtcDatetime
     best_model_overall_edge: float = Field(
-        ..., description="best_model_overall's hold-out edge over always-up, averaged over horizons (pp)")
+        ..., description="best_model_overall's avg_da_test minus always-up's average, same test points (pp)")
+    best_model_overall_holdout_edge: float = Field(
+        ..., description="best_model_overall's edge over always-up on the hold-out block (chosen before it), "
+                         "averaged over horizons (pp)")
     skill_by_horizon: dict[int, HorizonSkill]
     beats_baseline: bool = Field(..., description="A model beats always-up at one horizon or more")
     verdict: str = Field(..., description="One sentence: which model, if any, beats always-up, and where")

@@ -109,7 +109,8 @@ def dashboard(snapshot: Snapshot, *, preferred: int) -> bytes:
             last_actual_date=summary.data.last_date,
             generated_at=summary.generated_at,
             baseline_da=best.avg_always_up_da,
-            best_model_edge=summary.best_model_edge,
+            best_model_edge=best.avg_edge_vs_always_up,
+            best_model_holdout_edge=summary.best_model_holdout_edge,
             beats_baseline=summary.beats_baseline,
             verdict=summary.verdict,
         )

@@ -48,6 +48,7 @@ def comparison(snapshot: Snapshot) -> bytes:
             best_model_by_horizon={h: s.best_model for h, s in skills.items()},
             generated_at=summary.generated_at,
             best_model_overall_edge=summary.best_model_edge,
+            best_model_overall_holdout_edge=summary.best_model_holdout_edge,
             skill_by_horizon=skills,
             beats_baseline=summary.beats_baseline,
             verdict=summary.verdict,

@@ -1,3 +1,5 @@
+import pytest
+
 LATEST = "/api/v1/forecasts/latest"
 
 
@@ -74,7 +76,9 @@ async def test_dashboard_numbers_agree_with_the_models_and_the_consensus(client,
     assert dash["best_model"] == best["model_name"] and dash["best_model_da"] == best["avg_da_test"]
     # The best model never stands without its edge over always-up and the verdict.
     assert dash["baseline_da"] == best["avg_always_up_da"]
-    assert dash["best_model_edge"] == comparison["best_model_overall_edge"] == 1.4
+    assert dash["best_model_edge"] == comparison["best_model_overall_edge"] == best["avg_edge_vs_always_up"]
+    assert dash["best_model_edge"] == pytest.approx(dash["best_model_da"] - dash["baseline_da"], abs=1e-9)
+    assert dash["best_model_holdout_edge"] == comparison["best_model_overall_holdout_edge"] == 1.4
     assert dash["beats_baseline"] is comparison["beats_baseline"] is True
     assert dash["verdict"] == comparison["verdict"] and "hybrid_xgboost beats always-up at h=1" in dash["verdict"]
     assert abs(dash["avg_da_all_models"] - sum(m["avg_da_test"] for m in models) / len(models)) < 1e-9

@@ -24,7 +24,9 @@ async def test_comparison_is_not_swallowed_by_the_model_name_route(client, auth,
             assert row["always_up_da"] == skill["baseline_da"]
             assert row["edge_vs_always_up"] == pytest.approx(row["da_test"] - row["always_up_da"])
             assert row["da_ci_low"] < row["da_test"] < row["da_ci_high"]
-    assert body["best_model_overall"] == "hybrid_xgboost" and body["best_model_overall_edge"] == 1.4
+    assert body["best_model_overall"] == "hybrid_xgboost" and body["best_model_overall_holdout_edge"] == 1.4
+    best = next(m for m in body["models"] if m["model_name"] == "hybrid_xgboost")
+    assert body["best_model_overall_edge"] == best["avg_edge_vs_always_up"]
     assert body["beats_baseline"] is True and body["verdict"].startswith("hybrid_xgboost beats always-up at h=1")
     assert body["generated_at"].endswith("Z")
 

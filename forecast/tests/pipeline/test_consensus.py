@@ -80,3 +80,10 @@ def test_a_skilled_consensus_calls_the_direction_its_calibration_favours():
     assert (c.direction == "up") == (c.p_up > 0.5)
     # The hold-out calls come from the calibration fitted on the selection block.
     assert len(c.holdout_up) == len(split.holdout)
+
+
+def test_too_short_a_selection_block_weights_nobody():
+    y, rows, preds = _case(n=120, seed=4)
+    split = skill.selection_holdout(rows, 10, 0.2)  # ~86 selection points for 9 lags: under 10 per lag
+    assert len(split.selection) < 10 * 10
+    assert consensus.skilled_weights(y, preds, split, 10, 0.05) == {}

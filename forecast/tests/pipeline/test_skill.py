@@ -68,3 +68,23 @@ def test_the_selection_block_ends_h_rows_before_the_hold_out():
         first_holdout_row = rows[split.holdout[0]]
         assert rows[split.selection].max() + h <= first_holdout_row  # no shared daily return
         assert rows[split.selection].max() + h + 1 > first_holdout_row  # and nothing more is dropped
+
+
+def test_a_model_identical_to_always_up_cannot_make_the_spa_look_significant():
+    rng = np.random.default_rng(11)
+    n = 1500
+    up = (rng.random(n) < 0.6).astype(float)
+    noise = np.column_stack([(rng.random(n) < 0.5).astype(float) for _ in range(3)])
+    with_clone = np.column_stack([noise, up])  # a model that always says "up"
+    p_noise = skill.spa_p_value(up, noise, h=5, reps=500, seed=2)
+    assert skill.spa_p_value(up, with_clone, h=5, reps=500, seed=2) == pytest.approx(p_noise)
+    assert skill.spa_p_value(up, up[:, None], h=5, reps=500, seed=2) == 1.0  # nobody ever beats it
+
+
+def test_too_few_points_for_the_lags_give_no_evidence():
+    lead = np.array([1.0] * 12 + [0.0] * 8)
+    base = np.array([0.0] * 2 + [1.0] * 10 + [0.0] * 8)  # the model leads on 2 of 20 points
+    assert skill.p_value_vs_baseline(lead, base, h=30) == 1.0
+    assert skill.da_interval(lead, 30) == (0.0, 100.0)
+    assert skill.spa_p_value(base, lead[:, None], h=30, reps=200, seed=0) == 1.0
+    assert skill.p_value_vs_baseline(lead, base, h=1) < 0.5  # the same lead, with enough points per lag

@@ -95,7 +95,8 @@ def build_bundle(
     for i, (name, kind) in enumerate(models.items()):
         das = {h: _da(i, h) for h in horizons}
         best_h = max(das, key=lambda h: das[h])
-        avg, avg_up = sum(das.values()) / len(das), sum(_always_up(h) for h in horizons) / len(horizons)
+        avg = round(sum(das.values()) / len(das), 4)
+        avg_up = round(sum(_always_up(h) for h in horizons) / len(horizons), 4)
         summaries.append(
             ModelSummary(model_name=name, model_type=kind, avg_da_test=round(avg, 4),
                          best_horizon=best_h, best_da=das[best_h], requires_scaling=kind == "linear",
@@ -146,7 +147,8 @@ def build_bundle(
         n_models=len(models),
         data=DataInfo(source="fixture", price_column="close", start_date=date(2020, 1, 1), end_date=LAST_DATE,
                       n_rows=1500, last_price=last_price, last_date=LAST_DATE),
-        feature_names=list(FEATURES), best_model_edge=1.4, beats_baseline=bool(beats), skill_by_horizon=skills,
+        feature_names=list(FEATURES), best_model_edge=best.avg_edge_vs_always_up, best_model_holdout_edge=1.4,
+        beats_baseline=bool(beats), skill_by_horizon=skills,
         verdict=(f"{names[-1]} beats always-up at h={beats[0].horizon} by +3.1 pp on the hold-out (SPA p = 0.004)."
                  if beats else "No model beats always-up at any horizon on this data."),
         methodology={"verdict": "Hansen's SPA test per horizon against always-up."}, parameters={"cost_bps": 5.0},

@@ -60,6 +60,7 @@ def test_model_comparison_serialises_horizon_keys_as_strings():
     comparison = ModelComparison(models=bundle.models, metrics_by_horizon={5: bundle.metrics[:1]},
                                  best_model_overall="ridge", best_model_by_horizon={5: "ridge"},
                                  generated_at=datetime.now(UTC), best_model_overall_edge=-1.0,
+                                 best_model_overall_holdout_edge=-0.5,
                                  skill_by_horizon={5: skill}, beats_baseline=False, verdict="none")
     body = json.loads(comparison.model_dump_json())
     assert list(body["metrics_by_horizon"]) == ["5"] and body["best_model_by_horizon"] == {"5": "ridge"}

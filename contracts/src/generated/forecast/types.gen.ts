@@ -30,6 +30,8 @@ export type ConsensusResponse = {
     consensus_holdout_da: number;
     /**
      * Consensus Prediction
+     *
+     * Weighted mean log-return (or the drift). Its sign can differ from consensus_direction, which follows the calibrated probability
      */
     consensus_prediction: number;
     /**
@@ -181,9 +183,15 @@ export type ForecastDashboard = {
     /**
      * Best Model Edge
      *
-     * best_model's DA minus always-up's on the hold-out block, averaged over horizons (pp)
+     * best_model_da - baseline_da (percentage points)
      */
     best_model_edge: number;
+    /**
+     * Best Model Holdout Edge
+     *
+     * best_model's DA minus always-up's on the hold-out block (chosen before it), averaged over horizons (pp)
+     */
+    best_model_holdout_edge: number;
     consensus: ConsensusResponse;
     /**
      * Generated At
@@ -521,9 +529,15 @@ export type ModelComparison = {
     /**
      * Best Model Overall Edge
      *
-     * best_model_overall's hold-out edge over always-up, averaged over horizons (pp)
+     * best_model_overall's avg_da_test minus always-up's average, same test points (pp)
      */
     best_model_overall_edge: number;
+    /**
+     * Best Model Overall Holdout Edge
+     *
+     * best_model_overall's edge over always-up on the hold-out block (chosen before it), averaged over horizons (pp)
+     */
+    best_model_overall_holdout_edge: number;
     /**
      * Generated At
      */
