@@ -25,6 +25,7 @@ from app.core.middleware import GuardMiddleware, RequestContextMiddleware
 from app.core.security import build_auth
 from app.db.base import create_db_engine, make_session_factory
 from app.db.inference_store import build_inference_store
+from app.ml.runtime.runtime import CompileOptions
 from app.services.inference import load_engine
 
 log = structlog.get_logger("unitrack")
@@ -42,7 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Tests may install an engine before startup; otherwise load the configured model once.
         if getattr(app.state, "model_engine", None) is None:
-            app.state.model_engine = await run_in_threadpool(load_engine, settings.model_path)
+            options = CompileOptions(
+                enabled=settings.model_compile, timeout_s=settings.model_compile_timeout_seconds,
+                max_bytes=settings.model_compile_max_mb * 2**20,
+                max_memory_bytes=settings.model_compile_max_memory_mb * 2**20,
+            )
+            app.state.model_engine = await run_in_threadpool(
+                load_engine, settings.model_path, options, settings.mock_model_allowed
+            )
+        # The reference scorer serves at once; a compiled, verified graph takes over when ready.
+        app.state.model_engine.start()
         status = app.state.model_engine.status()
         if status.get("mode") != "real":
             log.warning("model_mock_mode", reason=status.get("reason"), path=status.get("path"))

@@ -38,6 +38,7 @@ from contract_fixtures import FixtureRecorder  # noqa: E402
 from app.core.config import Settings, normalize_database_url  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.services.inference import ModelEngine, load_engine  # noqa: E402
+from app.ml.runtime.runtime import CompileOptions  # noqa: E402
 
 from students import make_students  # noqa: E402
 ORIGINS = "https://app.example.com,https://preview.example.com"
@@ -170,6 +171,7 @@ def settings_factory(database_url, jwks_server, tmp_path) -> Callable[..., Setti
             # Off unless a test turns it on: the shared counters would leak between tests.
             "rate_limit_predict": "0",
             "redis_url": None,
+            "model_compile": False,
         }
         values.update(overrides)
         return Settings(**values)
@@ -231,6 +233,8 @@ def model_file(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def real_engine(model_file) -> ModelEngine:
-    engine = load_engine(model_file)
+    # Served by the reference scorer, so recorded responses never depend on when a background compile
+    # finishes; the compiled path has its own tests (tests/ml/test_model_runtime.py).
+    engine = load_engine(model_file, CompileOptions(enabled=False))
     assert not engine.is_mock, engine.status()
     return engine

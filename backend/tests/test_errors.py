@@ -106,7 +106,10 @@ async def test_an_unexpected_failure_is_a_500_that_reveals_nothing_and_stores_no
         def status(self):
             return {"mode": "real", "version": "boom", "path": "-", "reason": None, "features": []}
 
-        def predict(self, features):
+        def start(self):
+            pass
+
+        async def apredict(self, features):
             raise RuntimeError("secret internals: password=hunter2")
 
     async with make_client(engine=ExplodingEngine()) as client:
@@ -115,6 +118,37 @@ async def test_an_unexpected_failure_is_a_500_that_reveals_nothing_and_stores_no
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
     assert body["details"] is None
     assert count_rows() == 0
+
+
+async def test_production_with_an_unusable_model_answers_503_not_a_mock_score(
+    make_client, auth_headers, count_rows, tmp_path
+):
+    from app.services.inference import build_engine
+
+    broken = tmp_path / "model.pkl"
+    broken.write_bytes(b"not a pickle")
+    engine = build_engine(broken, allow_mock=False)  # what APP_ENV=prod without ALLOW_MOCK_MODEL builds
+    assert engine.status()["mode"] == "unavailable"
+    async with make_client(engine=engine) as client:
+        for path, body in (("/api/v1/predict", PAYLOAD), ("/api/v1/whatif", {**PAYLOAD, "deltas": {"EDAD": 1}})):
+            response = await client.post(path, json=body, headers=auth_headers)
+            assert_error_shape(response, 503, "model_unavailable")
+            assert "0.5" not in response.text
+        ready = await client.get("/api/v1/readyz")
+        assert ready.status_code == 503 and ready.json()["model"]["mode"] == "unavailable"
+        assert "cannot unpickle" in ready.json()["model"]["reason"]
+    assert count_rows() == 0
+    # The same broken file outside production, or with ALLOW_MOCK_MODEL=true, is the documented mock.
+    assert build_engine(broken).status()["mode"] == "mock"
+
+
+def test_only_production_refuses_the_mock_unless_allowed(settings_factory):
+    assert settings_factory().mock_model_allowed
+    prod = dict(app_env="prod", frontend_origin="https://app.example.com",
+                database_url="postgresql://u:p@db.example.com/unitrack",
+                supabase_jwks_url="https://x.supabase.co/auth/v1/.well-known/jwks.json")
+    assert not settings_factory(**prod).mock_model_allowed
+    assert settings_factory(**prod, allow_mock_model=True).mock_model_allowed
 
 
 async def test_a_write_the_database_rejects_stores_neither_the_user_nor_the_inference(
@@ -147,7 +181,10 @@ async def test_a_model_that_fails_on_valid_input_is_a_500_with_a_stable_code_and
         def status(self):
             return {"mode": "real", "version": "refuses", "path": "-", "reason": None, "features": []}
 
-        def predict(self, features):
+        def start(self):
+            pass
+
+        async def apredict(self, features):
             raise InferenceError("model refuses failed to score: ValueError: boom")
 
     async with make_client(engine=RefusingEngine()) as client:

@@ -61,3 +61,28 @@ async def test_readiness_is_503_and_names_the_database_when_it_is_down(make_clie
     assert body["status"] == "unavailable"
     assert body["database"] == {"status": "unavailable"}
     assert "127.0.0.1:9" not in response.text
+
+
+async def test_readiness_and_the_model_endpoint_say_which_path_serves_and_why(make_client, model_file):
+    from app.ml.runtime.runtime import CompileOptions
+    from app.services.inference import build_engine
+
+    engine = build_engine(model_file, CompileOptions())
+    async with make_client(engine=engine) as client:
+        token = bearer(make_token())
+        assert (await client.get("/api/v1/model")).status_code == 401
+        engine.runtime.compile_now()  # what the background thread does after start-up
+        ready = (await client.get("/api/v1/readyz")).json()
+        info = (await client.get("/api/v1/model", headers=token)).json()
+    engine.runtime.close()
+    assert ready["model"]["serving"]["path"] == "onnx" == info["serving"]["path"]
+    assert info["mode"] == "real" and info["estimator"] == "Pipeline" and info["version"] == engine.version
+    verification = info["serving"]["verification"]
+    assert verification["rows"] >= 2000 and verification["max_abs_diff"] <= verification["tolerance"] == 1e-5
+    assert verification["label_flips"] == 0 and "verified" in info["serving"]["reason"]
+
+
+async def test_the_model_endpoint_in_mock_mode_says_why(client):
+    body = (await client.get("/api/v1/model", headers=bearer(make_token()))).json()
+    assert body["mode"] == "mock" and body["serving"] is None and "not found" in body["reason"]
+    assert "/" not in body["reason"]

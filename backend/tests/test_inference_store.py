@@ -3,6 +3,7 @@ model runs, and how DATABASE_URL options reach the asyncpg pool."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from types import SimpleNamespace
 from typing import Any
@@ -99,38 +100,39 @@ def test_the_store_follows_the_database_url():
     assert isinstance(build_inference_store(_settings("sqlite:///x.db"), session_factory=None), SqlInferenceStore)  # type: ignore[arg-type]
 
 
-class RecordingEngine:
-    """The real engine, noting which thread each call ran on."""
-
-    def __init__(self, engine: Any, *, inline: bool):
-        self._engine = engine
-        self.scores_inline = inline
-        self.threads: list[int] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    def predict(self, features: Any) -> Any:
-        self.threads.append(threading.get_ident())
-        return self._engine.predict(features)
-
-    def whatif(self, features: Any, deltas: Any) -> Any:
-        self.threads.append(threading.get_ident())
-        return self._engine.whatif(features, deltas)
-
-
-@pytest.mark.parametrize("inline", [True, False], ids=["fast_path_on_the_loop", "slow_model_in_a_thread"])
-async def test_the_model_runs_on_the_event_loop_only_when_the_engine_says_it_is_cheap(
-    make_client, real_engine, auth_headers, inline
+@pytest.mark.parametrize("compiled", [False, True], ids=["reference_in_its_own_thread", "compiled_on_the_loop"])
+async def test_the_reference_model_runs_in_one_thread_and_the_compiled_one_on_the_loop(
+    make_client, model_file, auth_headers, compiled
 ):
-    engine = RecordingEngine(real_engine, inline=inline)
+    from app.ml.runtime.runtime import CompileOptions
+    from app.services.inference import build_engine
+
+    engine = build_engine(model_file, CompileOptions(enabled=compiled))
+    if compiled:
+        assert engine.runtime.compile_now().kind == "onnx"
+    threads: list[int] = []
+    scorer = engine.runtime._compiled if compiled else engine.runtime.reference
+    original = scorer.scores
+
+    def recording(rows):
+        threads.append(threading.get_ident())
+        return original(rows)
+
+    scorer.scores = recording
     loop_thread = threading.get_ident()  # httpx's ASGI transport runs the app on this loop
     async with make_client(engine=engine) as client:
-        assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
+        bodies = [PREDICT, {**PREDICT, "features": {**PREDICT["features"], "AVG_NG": 3}}]
+        answers = await asyncio.gather(*(client.post("/api/v1/predict", json=b, headers=auth_headers) for b in bodies))
+        assert [a.status_code for a in answers] == [200, 200]
         whatif = {**PREDICT, "deltas": {"AVG_NG": 1}}
         assert (await client.post("/api/v1/whatif", json=whatif, headers=auth_headers)).status_code == 200
-    assert len(engine.threads) == 2
-    assert all((thread == loop_thread) is inline for thread in engine.threads), engine.threads
+    engine.runtime.close()
+    served = threads[:3] if not compiled else [t for t in threads if t == loop_thread]
+    assert len(served) == 3
+    if compiled:
+        assert all(thread == loop_thread for thread in served)
+    else:  # one dedicated thread for every request, never the loop
+        assert len(set(served)) == 1 and served[0] != loop_thread
 
 
 async def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_503(

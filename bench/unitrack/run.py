@@ -205,6 +205,20 @@ UVICORN_FLAGS = ["--host", "127.0.0.1", "--workers", "1", "--loop", "uvloop", "-
                  "--no-access-log", "--log-level", "warning"]
 
 
+def wait_serving(url: str, model_of: Any, timeout: float = 180) -> dict[str, Any]:
+    """Waits until the model's background compile has settled (served compiled, or kept on the
+    reference scorer with a reason), so no phase measures the switch-over."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(url) as response:  # noqa: S310 - loopback
+            doc = json.load(response)
+        serving = (model_of(doc) or {}).get("serving") or {}
+        if not str(serving.get("reason", "")).startswith("compiling") or time.monotonic() > deadline:
+            print(f"==> {url}: serving {serving.get('path')} ({serving.get('reason')})", flush=True)
+            return doc
+        time.sleep(0.5)
+
+
 def start_server(app: str, port: int, env: dict[str, str], log_path: Path, extra: list[str]) -> subprocess.Popen[bytes]:
     log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the server
     return subprocess.Popen(
@@ -360,8 +374,8 @@ def main() -> int:
     try:
         wait_up(f"http://127.0.0.1:{args.port}/api/v1/readyz", api)
         wait_up(f"http://127.0.0.1:{args.ref_port}/healthz", ref)
-        with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/api/v1/readyz") as response:  # noqa: S310
-            ready = json.load(response)
+        ready = wait_serving(f"http://127.0.0.1:{args.port}/api/v1/readyz", lambda doc: doc["model"])
+        wait_serving(f"http://127.0.0.1:{args.ref_port}/healthz", lambda doc: doc)
         print(f"==> API ready: {json.dumps(ready.get('model', ready))[:160]}", flush=True)
         print(f"==> {args.runs} runs x (history, reference, predict), {args.duration:.0f}s each, "
               f"{args.users} connections/users, client={client}", flush=True)

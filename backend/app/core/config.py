@@ -150,6 +150,15 @@ class Settings(BaseSettings):
 
     # Model
     model_path: Path = Path("../ml_models/models/model.pkl")
+    # Compile the model to ONNX in the background at load and serve it once verified (app/ml/runtime).
+    model_compile: bool = True
+    # Limits of the child process that converts the model: wall time, graph size, address space.
+    model_compile_timeout_seconds: float = Field(default=120, gt=0, le=3600)
+    model_compile_max_mb: int = Field(default=512, ge=1, le=16384)
+    model_compile_max_memory_mb: int = Field(default=4096, ge=256, le=65536)
+    # In prod a model that cannot be served makes /predict and /whatif answer 503 model_unavailable;
+    # true serves the fixed 0.5 mock instead (never for real students).
+    allow_mock_model: bool = False
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> Settings:
@@ -196,6 +205,10 @@ class Settings(BaseSettings):
             if jwks.scheme != "https" and not _is_loopback_host(jwks.hostname):
                 raise ValueError("SUPABASE_JWKS_URL must use https in prod (plain http only on loopback)")
         return self
+
+    @property
+    def mock_model_allowed(self) -> bool:
+        return self.app_env != "prod" or self.allow_mock_model
 
     @property
     def cors_origins(self) -> list[str]:

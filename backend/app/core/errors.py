@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import structlog
 
 from app.db.guard import DatabaseUnavailableError, driver_error_name, is_database_unavailable
-from app.services.inference import FeatureValidationError, InferenceError
+from app.services.inference import FeatureValidationError, InferenceError, ModelUnavailableError
 
 log = structlog.get_logger(__name__)
 
@@ -172,6 +172,12 @@ async def _inference_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "The model could not score this request", error="inference_failed")
 
 
+async def _model_unavailable_handler(_: Request, exc: Exception) -> JSONResponse:
+    # Production with no servable model: a clear 503, never a made-up score. Nothing was stored.
+    log.error("model_unavailable", reason=str(exc))
+    return error_response(503, "No model can be served right now", error="model_unavailable")
+
+
 # Clients may retry after this long; the pool re-connects on its own once the database is back.
 DB_RETRY_AFTER_SECONDS = 5
 
@@ -196,5 +202,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(FeatureValidationError, _feature_error_handler)
     app.add_exception_handler(InferenceError, _inference_error_handler)
+    app.add_exception_handler(ModelUnavailableError, _model_unavailable_handler)
     for database_error in (SQLAlchemyError, PostgresError, DatabaseUnavailableError):
         app.add_exception_handler(database_error, _database_error_handler)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ import sklearn
 
 from app.ml.card import CardError, ModelCard, find_card, load_card
 from app.ml.explain import perturbation_rows, resolve_baselines
-from app.ml.fastpath import verified_fast_scorer
 from app.ml.featurizer import FeatureSchema, FeatureSpec, build_model_input
 from app.ml.scoring import Scorer, available_methods, build_scorer, resolve_positive_index
 
@@ -56,16 +54,6 @@ class LoadedModel:
     positive_class_source: str
     card: ModelCard | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
-    # Raw float rows -> scores, proven equal to the model's own output (see app.ml.fastpath).
-    fast_scores: Callable[[np.ndarray], np.ndarray] | None = None
-
-    def score_rows(self, rows: np.ndarray) -> np.ndarray:
-        """Positive-class scores for a 2-D block of raw feature rows, in one model call."""
-        if self.fast_scores is not None:
-            return self.fast_scores(rows)
-        # Inputs are validated finite already; skipping sklearn's own scan saves time per call.
-        with sklearn.config_context(assume_finite=True):
-            return self.scorer.scores(build_model_input(rows, self.schema))
 
 
 def file_sha256(path: Path) -> str:
@@ -142,25 +130,6 @@ def _smoke_scores(scorer: Scorer, schema: FeatureSchema, baselines: np.ndarray) 
     return scores
 
 
-def _probe_rows(baselines: np.ndarray) -> np.ndarray:
-    """Deterministic rows around the baselines, wide enough to exercise every coefficient."""
-    rng = np.random.default_rng(0)
-    spread = np.maximum(np.abs(baselines), 1.0)
-    return baselines + rng.normal(0.0, 1.0, size=(64, baselines.shape[0])) * spread
-
-
-def _fast_scorer(scorer: Scorer, schema: FeatureSchema, baselines: np.ndarray,
-                 notes: list[str]) -> Callable[[np.ndarray], np.ndarray] | None:
-    probe = _probe_rows(baselines)
-    try:
-        with sklearn.config_context(assume_finite=True):
-            reference = np.asarray(scorer.scores(build_model_input(probe, schema)), dtype=np.float64)
-        return verified_fast_scorer(scorer, len(schema.specs), probe, reference)
-    except Exception as exc:  # noqa: BLE001 - the fast path is optional; never fail a load over it
-        notes.append(f"fast path disabled: {type(exc).__name__}: {exc}")
-        return None
-
-
 def _choose_scorer(estimator: Any, classes: np.ndarray, positive_index: int, schema: FeatureSchema,
                    baselines: np.ndarray, notes: list[str]) -> Scorer:
     """First scoring method that survives a smoke prediction; failures are noted, not fatal."""
@@ -224,7 +193,6 @@ def _inspect_model(path: Path, notes: list[str]) -> LoadedModel:
         notes.append(f"card positive_class {card.positive_class!r} is not one of {classes.tolist()}")
     baselines, baseline_sources = resolve_baselines(estimator, schema)
     scorer = _choose_scorer(estimator, classes, positive_index, schema, baselines, notes)
-    fast_scores = _fast_scorer(scorer, schema, baselines, notes)
     return LoadedModel(
         path=path,
         estimator=estimator,
@@ -239,5 +207,4 @@ def _inspect_model(path: Path, notes: list[str]) -> LoadedModel:
         positive_class_source=positive_source,
         card=card,
         warnings=tuple(notes),
-        fast_scores=fast_scores,
     )

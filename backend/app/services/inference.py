@@ -2,8 +2,10 @@
 
 ``load_engine(MODEL_PATH)`` is called once at start-up and never raises: a missing, unreadable or
 unusable model file gives a *mock* engine (score 0.5, version "mock") and a logged warning, so the
-API stays up and readiness can report "degraded". Engines are immutable after loading and safe to
-call from many threads at once.
+API stays up and readiness can report "degraded". In production (``allow_mock=False``) such an engine
+is *unavailable* instead: predict and what-if raise ``ModelUnavailableError`` (503), never a fixed 0.5.
+A served model is scored through its runtime (app/ml/runtime): the estimator in one dedicated thread
+until a compiled, verified ONNX graph takes over.
 
 Result contract: ``score`` is the probability of passing, rounded to 6 decimals, and ``label`` is
 the card's positive label ("Aprobar" by default) exactly when that rounded score is >= 0.5. The
@@ -37,6 +39,7 @@ from app.ml.featurizer import (
     validate_features,
 )
 from app.ml.model_loader import LoadedModel, ModelLoadError, file_sha256, load_model, read_card_for
+from app.ml.runtime.runtime import CompileOptions, ModelRuntime
 
 __all__ = [
     "FeatureImpact",
@@ -44,6 +47,7 @@ __all__ = [
     "FieldError",
     "InferenceError",
     "ModelEngine",
+    "ModelUnavailableError",
     "PredictionResult",
     "WhatIfResult",
     "clear_engine_cache",
@@ -61,6 +65,10 @@ SCORE_DECIMALS = 6
 
 class InferenceError(RuntimeError):
     """The loaded model failed on valid input (a server-side fault, not the client's)."""
+
+
+class ModelUnavailableError(RuntimeError):
+    """No model can be served and a mock is not allowed (production): the API answers 503."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,15 @@ class ModelEngine:
     """Serves one model file, or a mock when that file cannot be served."""
 
     def __init__(self, path: Path, loaded: LoadedModel | None, reason: str | None = None,
-                 mock_card: ModelCard | None = None):
+                 mock_card: ModelCard | None = None, options: CompileOptions | None = None,
+                 allow_mock: bool = True):
         self.path = path
         self._loaded = loaded
         self.reason = reason
         self.is_mock = loaded is None
+        # Production refuses to answer students with a fixed 0.5: no model means 503.
+        self.unavailable = loaded is None and not allow_mock
+        self.runtime = ModelRuntime(loaded, options) if loaded is not None else None
         if loaded is not None:
             self.version = loaded.version
             self.schema = loaded.schema
@@ -108,16 +120,23 @@ class ModelEngine:
             self._positive_label = mock_card.positive_label if mock_card else DEFAULT_POSITIVE_LABEL
             self._negative_label = mock_card.negative_label if mock_card else DEFAULT_NEGATIVE_LABEL
         self.feature_names: list[str] = self.schema.names
-        # A call costs tens of microseconds (mock, or the verified numpy fast path): cheaper to run
-        # on the event loop than to hand to a worker thread (app/services/predictions.py).
-        self.scores_inline = loaded is None or loaded.fast_scores is not None
 
     # -- public API ---------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
-        """What readiness and the logs show; cheap enough to call per request."""
+    def status(self, public: bool = False) -> dict[str, Any]:
+        """What readiness and the logs show; cheap enough to call per request. ``public`` leaves file
+        system paths out (readiness and GET /model are served to clients)."""
+        if public:
+            status = self.status()
+            path = status.pop("path")
+            for key in ("reason", "card"):
+                if isinstance(status.get(key), str):
+                    status[key] = status[key].replace(path, Path(path).name)
+            if status.get("card"):
+                status["card"] = Path(status["card"]).name
+            return status
         status: dict[str, Any] = {
-            "mode": "mock" if self.is_mock else "real",
+            "mode": "unavailable" if self.unavailable else "mock" if self.is_mock else "real",
             "version": self.version,
             "path": str(self.path),
             "reason": self.reason,
@@ -129,7 +148,7 @@ class ModelEngine:
             status.update(
                 estimator=type(loaded.estimator).__name__,
                 scoring_method=loaded.scorer.method,
-                scoring_path="numpy fast path (verified)" if loaded.fast_scores else "scikit-learn",
+                serving=self.runtime.path.as_dict() if self.runtime else None,
                 positive_class=_jsonable(loaded.scorer.positive_class),
                 positive_class_source=loaded.positive_class_source,
                 card=str(loaded.card.path) if loaded.card else None,
@@ -141,47 +160,94 @@ class ModelEngine:
             )
         return status
 
+    def start(self) -> None:
+        """Starts compiling the model in the background (the reference scorer serves meanwhile)."""
+        if self.runtime is not None:
+            self.runtime.start()
+
     def predict(self, features: Mapping[str, Any]) -> PredictionResult:
-        resolved = validate_features(features, self.schema)
-        if self._loaded is None:
+        """Synchronous: scores in the calling thread (CLI, tests). The API awaits :meth:`apredict`."""
+        resolved, block = self._predict_block(features)
+        if block is None:
             return self._mock_result(resolved, MOCK_SCORE)
-        scores = self._score_block(self._explanation_block(resolved))
-        return self._result(resolved, scores)
+        return self._result(resolved, self._checked(self._score(block)))
+
+    async def apredict(self, features: Mapping[str, Any]) -> PredictionResult:
+        resolved, block = self._predict_block(features)
+        if block is None:
+            return self._mock_result(resolved, MOCK_SCORE)
+        return self._result(resolved, self._checked(await self._ascore(block)))
 
     def whatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
+        resolved, shifted, applied, block = self._whatif_block(features, deltas)
+        if block is None:
+            return self._mock_whatif(resolved, shifted, applied)
+        return self._whatif_result(resolved, shifted, applied, self._checked(self._score(block)))
+
+    async def awhatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
+        resolved, shifted, applied, block = self._whatif_block(features, deltas)
+        if block is None:
+            return self._mock_whatif(resolved, shifted, applied)
+        return self._whatif_result(resolved, shifted, applied, self._checked(await self._ascore(block)))
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _require_model(self) -> None:
+        if self.unavailable:
+            raise ModelUnavailableError(f"no model can be served: {self.reason}")
+
+    def _predict_block(self, features: Mapping[str, Any]) -> tuple[dict[str, float], np.ndarray | None]:
+        self._require_model()
+        resolved = validate_features(features, self.schema)
+        return resolved, (self._explanation_block(resolved) if self._loaded is not None else None)
+
+    def _whatif_block(self, features: Mapping[str, Any], deltas: Mapping[str, Any]):
+        self._require_model()
         resolved = validate_features(features, self.schema)
         applied = validate_deltas(deltas, resolved, self.schema)
         shifted = apply_deltas(resolved, applied)
         if self._loaded is None:
-            direction = float(np.sign(sum(applied.values()))) if applied else 0.0
-            scenario_score = min(1.0, max(0.0, MOCK_SCORE + MOCK_WHATIF_STEP * direction))
-            return WhatIfResult(
-                prediction=self._mock_result(shifted, scenario_score),
-                baseline=self._mock_result(resolved, MOCK_SCORE),
-                applied_deltas=applied,
-            )
+            return resolved, shifted, applied, None
         # Baseline and scenario, each with its explanation rows, in a single model call.
-        baseline_block = self._explanation_block(resolved)
-        scenario_block = self._explanation_block(shifted)
-        scores = self._score_block(np.vstack([baseline_block, scenario_block]))
-        split = baseline_block.shape[0]
+        return resolved, shifted, applied, np.vstack([self._explanation_block(resolved),
+                                                      self._explanation_block(shifted)])
+
+    def _whatif_result(self, resolved: dict[str, float], shifted: dict[str, float], applied: dict[str, float],
+                       scores: np.ndarray) -> WhatIfResult:
+        split = len(resolved) + 1
         return WhatIfResult(
             prediction=self._result(shifted, scores[split:]),
             baseline=self._result(resolved, scores[:split]),
             applied_deltas=applied,
         )
 
-    # -- internals ----------------------------------------------------------------------------
+    def _mock_whatif(self, resolved: dict[str, float], shifted: dict[str, float],
+                     applied: dict[str, float]) -> WhatIfResult:
+        direction = float(np.sign(sum(applied.values()))) if applied else 0.0
+        scenario_score = min(1.0, max(0.0, MOCK_SCORE + MOCK_WHATIF_STEP * direction))
+        return WhatIfResult(
+            prediction=self._mock_result(shifted, scenario_score),
+            baseline=self._mock_result(resolved, MOCK_SCORE),
+            applied_deltas=applied,
+        )
 
     def _explanation_block(self, resolved: dict[str, float]) -> np.ndarray:
         row = np.fromiter(resolved.values(), dtype=np.float64, count=len(resolved))
         return perturbation_rows(row, self._loaded.baselines)
 
-    def _score_block(self, block: np.ndarray) -> np.ndarray:
+    def _score(self, block: np.ndarray) -> np.ndarray:
         try:
-            scores = self._loaded.score_rows(block)
+            return self.runtime.scores(block)
         except Exception as exc:  # noqa: BLE001 - surface any model failure as one error type
             raise InferenceError(f"model {self.version} failed to score: {type(exc).__name__}: {exc}") from exc
+
+    async def _ascore(self, block: np.ndarray) -> np.ndarray:
+        try:
+            return await self.runtime.ascores(block)
+        except Exception as exc:  # noqa: BLE001 - surface any model failure as one error type
+            raise InferenceError(f"model {self.version} failed to score: {type(exc).__name__}: {exc}") from exc
+
+    def _checked(self, scores: np.ndarray) -> np.ndarray:
         scores = np.asarray(scores, dtype=np.float64)
         if not np.all(np.isfinite(scores)):
             raise InferenceError(f"model {self.version} returned a non-finite score")
@@ -217,45 +283,51 @@ def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _mock_engine(path: Path, reason: str) -> ModelEngine:
+def _mock_engine(path: Path, reason: str, allow_mock: bool = True) -> ModelEngine:
     notes: list[str] = []
     try:
         sha = file_sha256(path) if path.is_file() else None
     except OSError:
         sha = None
     card = read_card_for(path, sha, notes)
-    logger.warning("model serving in MOCK mode (score fixed at %.1f): %s", MOCK_SCORE, reason)
+    if allow_mock:
+        logger.warning("model serving in MOCK mode (score fixed at %.1f): %s", MOCK_SCORE, reason)
+    else:
+        logger.error("no model can be served; predict and what-if answer 503: %s", reason)
     for note in notes:
         logger.warning("model %s: %s", path.name, note)
-    return ModelEngine(path, None, reason=reason, mock_card=card)
+    return ModelEngine(path, None, reason=reason, mock_card=card, allow_mock=allow_mock)
 
 
-def build_engine(model_path: Path) -> ModelEngine:
-    """Uncached: loads the model at ``model_path`` or falls back to a mock engine."""
+def build_engine(model_path: Path, options: CompileOptions | None = None, allow_mock: bool = True) -> ModelEngine:
+    """Uncached: loads the model at ``model_path`` or falls back to a mock (or unavailable) engine."""
     try:
         loaded = load_model(model_path)
     except ModelLoadError as exc:
-        return _mock_engine(model_path, exc.reason)
+        return _mock_engine(model_path, exc.reason, allow_mock)
     except Exception as exc:  # noqa: BLE001 - start-up must survive any broken model file
-        return _mock_engine(model_path, f"unexpected error loading the model: {type(exc).__name__}: {exc}")
+        return _mock_engine(model_path, f"unexpected error loading the model: {type(exc).__name__}: {exc}",
+                            allow_mock)
     logger.info(
         "model loaded: version=%s estimator=%s scoring=%s positive_class=%r (%s) features=%s",
         loaded.version, type(loaded.estimator).__name__, loaded.scorer.method,
         loaded.scorer.positive_class, loaded.positive_class_source, loaded.schema.names,
     )
-    return ModelEngine(model_path, loaded)
+    return ModelEngine(model_path, loaded, options=options)
 
 
-_ENGINES: dict[Path, ModelEngine] = {}
+_ENGINES: dict[tuple[Path, CompileOptions | None, bool], ModelEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def load_engine(model_path: Path | str) -> ModelEngine:
+def load_engine(model_path: Path | str, options: CompileOptions | None = None,
+                allow_mock: bool = True) -> ModelEngine:
     """The process-wide engine for ``model_path`` (loaded once per resolved path); never raises."""
     try:
-        key = Path(model_path).expanduser().resolve()
+        path = Path(model_path).expanduser().resolve()
     except (OSError, RuntimeError, TypeError, ValueError) as exc:
-        return _mock_engine(Path(str(model_path)), f"invalid model path: {exc}")
+        return _mock_engine(Path(str(model_path)), f"invalid model path: {exc}", allow_mock)
+    key = (path, options, allow_mock)
     engine = _ENGINES.get(key)
     if engine is not None:
         return engine
@@ -263,7 +335,7 @@ def load_engine(model_path: Path | str) -> ModelEngine:
         # Double-checked: another thread may have loaded it while we waited for the lock.
         engine = _ENGINES.get(key)
         if engine is None:
-            engine = build_engine(key)
+            engine = build_engine(path, options, allow_mock)
             _ENGINES[key] = engine
         return engine
 

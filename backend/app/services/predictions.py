@@ -5,9 +5,9 @@ nothing. The store (app/db/inference_store.py) writes the user, the inference an
 database rate limiter on PostgreSQL, the request's count in one atomic step; over the limit it
 stores nothing and this raises 429.
 
-The model runs on the event loop when the engine says a call costs microseconds (the verified
-numpy fast path, or mock mode) and in a worker thread otherwise, so a slow scikit-learn model
-never stalls other requests; a hand-off to a thread costs more CPU than the fast path itself.
+The engine scores a compiled, verified graph on the event loop (microseconds) and hands the
+reference scikit-learn scorer to its one dedicated thread, so a slow model never stalls other
+requests and concurrent requests queue for it instead of fighting over the GIL.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
-import anyio
 from starlette.responses import Response
 
 from app.core.ratelimit import Quota
@@ -34,15 +33,6 @@ from app.db.schemas import (
     WhatIfResponse,
 )
 from app.services.inference import ModelEngine, PredictionResult
-
-T = TypeVar("T")
-
-
-async def _run_model(engine: ModelEngine, call: Callable[..., T], *args: Any) -> T:
-    if getattr(engine, "scores_inline", False):
-        return call(*args)
-    return await anyio.to_thread.run_sync(call, *args)
-
 
 def _prediction_fields(result: PredictionResult) -> dict[str, Any]:
     return {
@@ -86,7 +76,7 @@ async def predict(
     body: PredictRequest,
     quota: Quota | None = None,
 ) -> PredictResponse:
-    result = await _run_model(engine, engine.predict, body.features)
+    result = await engine.apredict(body.features)
     response = PredictResponse(id=uuid.uuid4(), **_prediction_fields(result))
     await _persist(
         store,
@@ -107,7 +97,7 @@ async def whatif(
     body: WhatIfRequest,
     quota: Quota | None = None,
 ) -> WhatIfResponse:
-    result = await _run_model(engine, engine.whatif, body.features, body.deltas)
+    result = await engine.awhatif(body.features, body.deltas)
     baseline = result.baseline
     response = WhatIfResponse(
         id=uuid.uuid4(),

@@ -37,7 +37,7 @@ def test_train_output_loads_and_predicts(demo_dir):
     assert card["synthetic"] is True and "SYNTHETIC" in card["description"]
     engine = load_engine(demo_dir / "model.pkl")
     assert not engine.is_mock and engine.version == "demo-synthetic-v1"
-    assert engine.status()["scoring_path"] == "numpy fast path (verified)"
+    assert engine.runtime.compile_now().kind == "onnx"  # the demo model compiles and verifies
     # The spec's example body: the card's defaults fill in the other features.
     result = engine.predict({"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3})
     assert result.label == ("Aprobar" if result.score >= 0.5 else "Desaprobar")
@@ -67,7 +67,7 @@ def test_load_engine_is_a_singleton_per_path(demo_dir):
     assert load_engine(demo_dir / "." / "model.pkl") is engines[0]
 
 
-@pytest.mark.parametrize("use_sklearn_path", [False, True], ids=["fast_path", "sklearn_path"])
+@pytest.mark.parametrize("use_sklearn_path", [False, True], ids=["compiled_path", "sklearn_path"])
 def test_concurrent_predictions_are_identical(demo_dir, students, serve, use_sklearn_path):
     if use_sklearn_path:
         frame, passed = students
@@ -75,6 +75,7 @@ def test_concurrent_predictions_are_identical(demo_dir, students, serve, use_skl
         inputs = [{**STUDENT, "AVG_NG": 5.0 + i % 10} for i in range(10)]
     else:
         engine = load_engine(demo_dir / "model.pkl")
+        assert engine.runtime.compile_now().kind == "onnx"
         inputs = [{"AVG_NG": 5.0 + i % 10, "EDAD": 18 + i} for i in range(10)]
     expected = [engine.predict(features) for features in inputs]
     with ThreadPoolExecutor(max_workers=16) as pool:

@@ -4,6 +4,7 @@ export * from './courses';
 export * from './predictions';
 export * from './history';
 export * from './health';
+export * from './model';
 export * from './errors';
 
 // The generator's operation-level schemas (request bodies, query parameters, endpoint responses).

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import auth, courses, health, history, predict, whatif
+from app.api.v1 import auth, courses, health, history, model, predict, whatif
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -11,3 +11,4 @@ api_router.include_router(predict.router)
 api_router.include_router(whatif.router)
 api_router.include_router(history.router)
 api_router.include_router(courses.router)
+api_router.include_router(model.router)

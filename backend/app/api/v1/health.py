@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -47,18 +46,18 @@ async def _database_status(request: Request) -> dict[str, Any]:
 
 
 def _public_model_status(status: dict[str, Any]) -> dict[str, Any]:
-    # A public endpoint: publish what operators need, not file system paths.
+    # A public endpoint: publish what operators need (never file system paths: see engine.status).
     model = {k: status.get(k) for k in ("mode", "version", "reason", "features")}
-    path, reason = status.get("path"), model.get("reason")
-    if isinstance(path, str) and isinstance(reason, str):
-        model["reason"] = reason.replace(path, Path(path).name)
+    serving = status.get("serving")
+    if serving:
+        model["serving"] = {k: serving.get(k) for k in ("path", "reason", "verification")}
     return model
 
 
 @router.get(
     "/readyz",
     response_model=ReadinessResponse,
-    responses={503: {"model": ReadinessResponse, "description": "Not ready: the database is down"}},
+    responses={503: {"model": ReadinessResponse, "description": "Not ready: the database is down or no model can be served"}},
 )
 async def readyz(request: Request) -> Any:
     state = request.app.state
@@ -67,12 +66,12 @@ async def readyz(request: Request) -> Any:
     if engine is None:
         model = {"mode": "unloaded", "version": None}
     else:
-        model = _public_model_status(engine.status())
+        model = _public_model_status(engine.status(public=True))
     auth = {"mode": state.settings.auth_mode, "jwks": state.verifier.jwks.status()}
     database = await _database_status(request)
     # Readiness answers with its own document even when not ready (503), like the forecast service's
     # /health/ready: load balancers read the status code, operators read the components.
-    if database["status"] != "ok":
+    if database["status"] != "ok" or model.get("mode") == "unavailable":
         body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
     status = "ok" if model.get("mode") == "real" else "degraded"

@@ -177,6 +177,93 @@ export type MeResponse = {
 };
 
 /**
+ * ModelInfo
+ */
+export type ModelInfo = {
+    /**
+     * Estimator
+     */
+    estimator?: string | null;
+    /**
+     * Features
+     */
+    features: Array<string>;
+    /**
+     * Mode
+     */
+    mode: 'real' | 'mock' | 'unavailable';
+    /**
+     * Reason
+     *
+     * Why no model is served (mock or unavailable mode)
+     */
+    reason?: string | null;
+    /**
+     * None in mock or unavailable mode
+     */
+    serving?: ModelServing | null;
+    /**
+     * Version
+     */
+    version: string;
+};
+
+/**
+ * ModelServing
+ */
+export type ModelServing = {
+    /**
+     * Compile Seconds
+     */
+    compile_seconds?: number | null;
+    /**
+     * Path
+     *
+     * onnx: compiled and verified; sklearn: the estimator
+     */
+    path: 'onnx' | 'sklearn';
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Shadow Checked
+     *
+     * Live requests re-scored by the estimator and found equal
+     */
+    shadow_checked: number;
+    verification?: ModelVerification | null;
+};
+
+/**
+ * ModelVerification
+ */
+export type ModelVerification = {
+    /**
+     * Label Flips
+     *
+     * Rows on different sides of the 0.5 pass threshold
+     */
+    label_flips: number;
+    /**
+     * Max Abs Diff
+     *
+     * Largest |score difference| over those rows
+     */
+    max_abs_diff: number;
+    /**
+     * Rows
+     *
+     * Rows scored by both the compiled graph and the estimator
+     */
+    rows: number;
+    /**
+     * Tolerance
+     */
+    tolerance: number;
+};
+
+/**
  * PredictRequest
  */
 export type PredictRequest = {
@@ -431,6 +518,35 @@ export type HistoryApiV1HistoryGetResponses = {
 
 export type HistoryApiV1HistoryGetResponse = HistoryApiV1HistoryGetResponses[keyof HistoryApiV1HistoryGetResponses];
 
+export type ModelInfoApiV1ModelGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/model';
+};
+
+export type ModelInfoApiV1ModelGetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorResponse;
+};
+
+export type ModelInfoApiV1ModelGetError = ModelInfoApiV1ModelGetErrors[keyof ModelInfoApiV1ModelGetErrors];
+
+export type ModelInfoApiV1ModelGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelInfo;
+};
+
+export type ModelInfoApiV1ModelGetResponse = ModelInfoApiV1ModelGetResponses[keyof ModelInfoApiV1ModelGetResponses];
+
 export type PredictApiV1PredictPostData = {
     body: PredictRequest;
     path?: never;
@@ -481,7 +597,7 @@ export type ReadyzApiV1ReadyzGetData = {
 
 export type ReadyzApiV1ReadyzGetErrors = {
     /**
-     * Not ready: the database is down
+     * Not ready: the database is down or no model can be served
      */
     503: ReadinessResponse;
 };

@@ -81,6 +81,43 @@ export const zMeResponse = z.object({
 });
 
 /**
+ * ModelVerification
+ */
+export const zModelVerification = z.object({
+    label_flips: z.int(),
+    max_abs_diff: z.number(),
+    rows: z.int(),
+    tolerance: z.number()
+});
+
+/**
+ * ModelServing
+ */
+export const zModelServing = z.object({
+    compile_seconds: z.number().nullish(),
+    path: z.enum(['onnx', 'sklearn']),
+    reason: z.string(),
+    shadow_checked: z.int(),
+    verification: zModelVerification.nullish()
+});
+
+/**
+ * ModelInfo
+ */
+export const zModelInfo = z.object({
+    estimator: z.string().nullish(),
+    features: z.array(z.string()),
+    mode: z.enum([
+        'real',
+        'mock',
+        'unavailable'
+    ]),
+    reason: z.string().nullish(),
+    serving: zModelServing.nullish(),
+    version: z.string()
+});
+
+/**
  * PredictRequest
  */
 export const zPredictRequest = z.object({
@@ -170,6 +207,11 @@ export const zHistoryApiV1HistoryGetQuery = z.object({
  * Successful Response
  */
 export const zHistoryApiV1HistoryGetResponse = zHistoryPage;
+
+/**
+ * Successful Response
+ */
+export const zModelInfoApiV1ModelGetResponse = zModelInfo;
 
 export const zPredictApiV1PredictPostBody = zPredictRequest;
 

@@ -1,0 +1,48 @@
+"""GET /model: which model serves, on which path (onnx or sklearn), why, and its verification figures."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.api.deps import CurrentUser, ModelDep
+from app.db.schemas import error_responses
+
+router = APIRouter(tags=["model"])
+
+
+class ModelVerification(BaseModel):
+    rows: int = Field(..., description="Rows scored by both the compiled graph and the estimator")
+    max_abs_diff: float = Field(..., description="Largest |score difference| over those rows")
+    label_flips: int = Field(..., description="Rows on different sides of the 0.5 pass threshold")
+    tolerance: float
+
+
+class ModelServing(BaseModel):
+    path: Literal["onnx", "sklearn"] = Field(..., description="onnx: compiled and verified; sklearn: the estimator")
+    reason: str
+    verification: ModelVerification | None = None
+    compile_seconds: float | None = None
+    shadow_checked: int = Field(..., description="Live requests re-scored by the estimator and found equal")
+
+
+class ModelInfo(BaseModel):
+    mode: Literal["real", "mock", "unavailable"]
+    version: str
+    estimator: str | None = None
+    features: list[str]
+    serving: ModelServing | None = Field(None, description="None in mock or unavailable mode")
+    reason: str | None = Field(None, description="Why no model is served (mock or unavailable mode)")
+
+
+@router.get("/model", response_model=ModelInfo, responses=error_responses(401, 503))
+async def model_info(_: CurrentUser, engine: ModelDep) -> dict[str, Any]:
+    status = engine.status(public=True)
+    serving = status.get("serving")
+    return {
+        "mode": status["mode"], "version": status["version"], "estimator": status.get("estimator"),
+        "features": status["features"], "reason": status["reason"],
+        "serving": {k: serving[k] for k in ModelServing.model_fields if k in serving} if serving else None,
+    }

@@ -1,0 +1,49 @@
+"""Positive-class scores from a compiled ONNX graph (onnxruntime, one thread per call).
+
+A float graph is fed float32: scikit-learn's trees compare their inputs as float32 too, so a tree
+ensemble sees exactly the values it would see in scikit-learn. A double graph is fed float64, for
+models (linear, neural) whose arithmetic in float32 drifts past the tolerance. The verifier
+(app/ml/runtime/verify.py) decides which one, if any, is exact enough.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.ml.runtime.onnx_compile import CompileError, GraphInput
+
+
+class OnnxScorer:
+    def __init__(self, graph: bytes, inputs: list[GraphInput], positive_index: int, precision: str = "float"):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        # Parallelism comes from serving many requests, not from splitting a 10-row call.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - an unloadable graph just means "not compiled"
+            raise CompileError(f"onnxruntime cannot load the graph: {type(exc).__name__}: {exc}") from exc
+        outputs = [o.name for o in self._session.get_outputs()]
+        if "probabilities" not in outputs:
+            raise CompileError(f"the graph has no probabilities output (outputs: {outputs})")
+        self._output = ["probabilities"]
+        graph_names = [i.name for i in self._session.get_inputs()]
+        if len(graph_names) != len(inputs):
+            raise CompileError(f"the graph takes {len(graph_names)} inputs, expected {len(inputs)}")
+        # The converter may rename inputs (e.g. "PRCTJE-NPC-S" -> "PRCTJE_NPC_S"); their order is ours.
+        self._inputs = [(name, list(gi.columns)) for name, gi in zip(graph_names, inputs, strict=True)]
+        self._positive_index = positive_index
+        self.graph_bytes = len(graph)
+        self.precision = precision
+        self._dtype = np.float64 if precision == "double" else np.float32
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        block = np.asarray(rows, dtype=self._dtype)
+        if len(self._inputs) == 1:
+            feed = {self._inputs[0][0]: block}
+        else:
+            feed = {name: block[:, columns] for name, columns in self._inputs}
+        (probabilities,) = self._session.run(self._output, feed)
+        return np.asarray(probabilities, dtype=np.float64)[:, self._positive_index]
