@@ -29,7 +29,7 @@ def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from app.core.local_auth import LocalSigner
 
-    print(LocalSigner(settings).issue(args.email, ttl_seconds=args.ttl))
+    print(LocalSigner(settings).issue(args.email, ttl_seconds=args.ttl, admin=args.admin))
     return 0
 
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="print a dev access token (AUTH_MODE=local only)")
     token.add_argument("--email", required=True)
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+    token.add_argument("--admin", action="store_true", help="app_metadata.role = admin (may reload the model)")
     token.set_defaults(func=_cmd_token)
     mig = sub.add_parser("migrate", help="apply database migrations (alembic upgrade)")
     mig.add_argument("revision", nargs="?", default="head")

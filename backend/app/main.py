@@ -7,7 +7,9 @@ the environment or creating the local dev key.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,8 +29,20 @@ from app.db.base import create_db_engine, make_session_factory
 from app.db.inference_store import build_inference_store
 from app.ml.runtime.runtime import CompileOptions
 from app.services.inference import load_engine
+from app.services.model_reload import ModelReloader
 
 log = structlog.get_logger("unitrack")
+
+
+def _on_sighup(handler: Callable[[], object]) -> Callable[[], None]:
+    """SIGHUP reloads the model (``kill -HUP <pid>``); returns the function that removes the handler.
+    Where the loop cannot take signal handlers (another thread, Windows) there is none."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, handler)
+    except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+        return lambda: None
+    return lambda: loop.remove_signal_handler(signal.SIGHUP)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,17 +56,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Tests may install an engine before startup; otherwise load the configured model once.
+        options = CompileOptions(
+            enabled=settings.model_compile, timeout_s=settings.model_compile_timeout_seconds,
+            max_bytes=settings.model_compile_max_mb * 2**20,
+            max_memory_bytes=settings.model_compile_max_memory_mb * 2**20,
+        )
         if getattr(app.state, "model_engine", None) is None:
-            options = CompileOptions(
-                enabled=settings.model_compile, timeout_s=settings.model_compile_timeout_seconds,
-                max_bytes=settings.model_compile_max_mb * 2**20,
-                max_memory_bytes=settings.model_compile_max_memory_mb * 2**20,
-            )
             app.state.model_engine = await run_in_threadpool(
                 load_engine, settings.model_path, options, settings.mock_model_allowed
             )
         # The reference scorer serves at once; a compiled, verified graph takes over when ready.
         app.state.model_engine.start()
+        reloader = ModelReloader(app.state, settings.model_path, options, settings.mock_model_allowed)
+        app.state.model_reloader = reloader
+        watcher = (asyncio.create_task(reloader.watch(settings.model_watch_seconds), name="model-watch")
+                   if settings.model_watch_seconds > 0 else None)
+        sighup = _on_sighup(lambda: asyncio.ensure_future(reloader.areload("SIGHUP")))
         status = app.state.model_engine.status()
         if status.get("mode") != "real":
             log.warning("model_mock_mode", reason=status.get("reason"), path=status.get("path"))
@@ -68,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            sighup()
+            if watcher is not None:
+                watcher.cancel()
             await inference_store.close()
             db_engine.dispose()
 

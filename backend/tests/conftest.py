@@ -172,6 +172,7 @@ def settings_factory(database_url, jwks_server, tmp_path) -> Callable[..., Setti
             "rate_limit_predict": "0",
             "redis_url": None,
             "model_compile": False,
+            "model_watch_seconds": 0,
         }
         values.update(overrides)
         return Settings(**values)

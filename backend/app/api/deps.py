@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
+from app.core.errors import APIError
 from app.core.ratelimit import Quota, RateLimiter, build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.db.inference_store import InferenceStore
@@ -130,4 +131,16 @@ CurrentUser = Annotated[Principal, Depends(get_current_user)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 InferenceQuota = Annotated[Quota | None, Depends(get_inference_quota)]
 ModelDep = Annotated[ModelEngine, Depends(get_model_engine)]
+
+
+async def get_admin_user(user: CurrentUser) -> Principal:
+    """Admins carry ``app_metadata.role = "admin"``: Supabase's app_metadata is writable only with the
+    service role key, never by the user (unlike user_metadata)."""
+    app_metadata = user.claims.get("app_metadata")
+    if not isinstance(app_metadata, dict) or app_metadata.get("role") != "admin":
+        raise APIError(403, "This action needs an admin account", error="forbidden")
+    return user
+
+
+AdminUser = Annotated[Principal, Depends(get_admin_user)]
 StoreDep = Annotated[InferenceStore, Depends(get_inference_store)]

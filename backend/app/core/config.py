@@ -159,6 +159,8 @@ class Settings(BaseSettings):
     # In prod a model that cannot be served makes /predict and /whatif answer 503 model_unavailable;
     # true serves the fixed 0.5 mock instead (never for real students).
     allow_mock_model: bool = False
+    # Seconds between checks of MODEL_PATH for a new file (hot reload); 0 turns the watcher off.
+    model_watch_seconds: float = Field(default=5, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> Settings:

@@ -70,7 +70,7 @@ class LocalSigner:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [{**self._public_jwk, "kid": self.kid, "alg": "ES256", "use": "sig"}]}
 
-    def issue(self, email: str, *, ttl_seconds: int | None = None) -> str:
+    def issue(self, email: str, *, ttl_seconds: int | None = None, admin: bool = False) -> str:
         now = int(time.time())
         ttl = ttl_seconds or self._settings.local_token_ttl_seconds
         claims = {
@@ -84,5 +84,7 @@ class LocalSigner:
             "is_anonymous": False,
             "iat": now,
             "exp": now + ttl,
+            # Supabase's server-only metadata: where an admin role lives (see app.api.deps.get_admin_user).
+            "app_metadata": {"provider": "email", **({"role": "admin"} if admin else {})},
         }
         return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self.kid})

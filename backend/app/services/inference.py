@@ -106,6 +106,7 @@ class ModelEngine:
         # Production refuses to answer students with a fixed 0.5: no model means 503.
         self.unavailable = loaded is None and not allow_mock
         self.runtime = ModelRuntime(loaded, options) if loaded is not None else None
+        self.file_sha256 = loaded.file_sha256 if loaded is not None else None
         if loaded is not None:
             self.version = loaded.version
             self.schema = loaded.schema

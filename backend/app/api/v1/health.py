@@ -71,8 +71,14 @@ async def readyz(request: Request) -> Any:
     database = await _database_status(request)
     # Readiness answers with its own document even when not ready (503), like the forecast service's
     # /health/ready: load balancers read the status code, operators read the components.
+    reloader = getattr(state, "model_reloader", None)
+    if reloader is not None and reloader.last is not None:
+        # A refused reload means the file on disk is not what serves: degraded, with the reason.
+        model["reload"] = {k: v for k, v in reloader.status().items() if k in ("outcome", "trigger", "at", "reason")}
+        if model["reload"].get("reason"):
+            model["reload"]["reason"] = model["reload"]["reason"].replace(str(reloader.path), reloader.path.name)
     if database["status"] != "ok" or model.get("mode") == "unavailable":
         body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    status = "ok" if model.get("mode") == "real" else "degraded"
+    status = "ok" if model.get("mode") == "real" and not (reloader and reloader.refused) else "degraded"
     return ReadinessResponse(status=status, database=database, model=model, auth=auth)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.api.deps import CurrentUser, ModelDep
+from app.api.deps import AdminUser, CurrentUser, ModelDep
 from app.db.schemas import error_responses
 
 router = APIRouter(tags=["model"])
@@ -37,6 +37,30 @@ class ModelInfo(BaseModel):
     reason: str | None = Field(None, description="Why no model is served (mock or unavailable mode)")
 
 
+class ModelReloadResult(BaseModel):
+    outcome: Literal["reloaded", "unchanged", "refused"] = Field(
+        ..., description="refused: the file on disk cannot be served; the previous model keeps serving")
+    trigger: str
+    at: str = Field(..., description="When the reload ran (ISO 8601, UTC)")
+    version: str = Field(..., description="The version serving now")
+    previous_version: str | None = None
+    reason: str | None = None
+    serving: ModelServing | None = None
+
+
+@router.post("/model/reload", response_model=ModelReloadResult, responses=error_responses(401, 403))
+async def reload_model(_: AdminUser, request: Request) -> dict[str, Any]:
+    """Loads MODEL_PATH again, compiles and verifies it, then swaps it in (admins only)."""
+    outcome = await request.app.state.model_reloader.areload("POST /model/reload")
+    serving = request.app.state.model_engine.status(public=True).get("serving")
+    reason = outcome.reason.replace(str(request.app.state.settings.model_path), "model file") if outcome.reason else None
+    return {**outcome.as_dict(), "reason": reason, "serving": _serving(serving)}
+
+
+def _serving(serving: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {k: serving[k] for k in ModelServing.model_fields if k in serving} if serving else None
+
+
 @router.get("/model", response_model=ModelInfo, responses=error_responses(401, 503))
 async def model_info(_: CurrentUser, engine: ModelDep) -> dict[str, Any]:
     status = engine.status(public=True)
@@ -44,5 +68,5 @@ async def model_info(_: CurrentUser, engine: ModelDep) -> dict[str, Any]:
     return {
         "mode": status["mode"], "version": status["version"], "estimator": status.get("estimator"),
         "features": status["features"], "reason": status["reason"],
-        "serving": {k: serving[k] for k in ModelServing.model_fields if k in serving} if serving else None,
+        "serving": _serving(serving),
     }

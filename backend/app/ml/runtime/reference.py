@@ -36,4 +36,5 @@ class ReferenceScorer:
         return await asyncio.wrap_future(self.submit(rows))
 
     def close(self) -> None:
-        self._thread.shutdown(wait=False, cancel_futures=True)
+        """Stops the thread once the calls already queued (requests in flight) have run."""
+        self._thread.shutdown(wait=False, cancel_futures=False)

@@ -209,6 +209,43 @@ export type ModelInfo = {
 };
 
 /**
+ * ModelReloadResult
+ */
+export type ModelReloadResult = {
+    /**
+     * At
+     *
+     * When the reload ran (ISO 8601, UTC)
+     */
+    at: string;
+    /**
+     * Outcome
+     *
+     * refused: the file on disk cannot be served; the previous model keeps serving
+     */
+    outcome: 'reloaded' | 'unchanged' | 'refused';
+    /**
+     * Previous Version
+     */
+    previous_version?: string | null;
+    /**
+     * Reason
+     */
+    reason?: string | null;
+    serving?: ModelServing | null;
+    /**
+     * Trigger
+     */
+    trigger: string;
+    /**
+     * Version
+     *
+     * The version serving now
+     */
+    version: string;
+};
+
+/**
  * ModelServing
  */
 export type ModelServing = {
@@ -546,6 +583,35 @@ export type ModelInfoApiV1ModelGetResponses = {
 };
 
 export type ModelInfoApiV1ModelGetResponse = ModelInfoApiV1ModelGetResponses[keyof ModelInfoApiV1ModelGetResponses];
+
+export type ReloadModelApiV1ModelReloadPostData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/model/reload';
+};
+
+export type ReloadModelApiV1ModelReloadPostErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Forbidden
+     */
+    403: ErrorResponse;
+};
+
+export type ReloadModelApiV1ModelReloadPostError = ReloadModelApiV1ModelReloadPostErrors[keyof ReloadModelApiV1ModelReloadPostErrors];
+
+export type ReloadModelApiV1ModelReloadPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: ModelReloadResult;
+};
+
+export type ReloadModelApiV1ModelReloadPostResponse = ReloadModelApiV1ModelReloadPostResponses[keyof ReloadModelApiV1ModelReloadPostResponses];
 
 export type PredictApiV1PredictPostData = {
     body: PredictRequest;

@@ -118,6 +118,23 @@ export const zModelInfo = z.object({
 });
 
 /**
+ * ModelReloadResult
+ */
+export const zModelReloadResult = z.object({
+    at: z.string(),
+    outcome: z.enum([
+        'reloaded',
+        'unchanged',
+        'refused'
+    ]),
+    previous_version: z.string().nullish(),
+    reason: z.string().nullish(),
+    serving: zModelServing.nullish(),
+    trigger: z.string(),
+    version: z.string()
+});
+
+/**
  * PredictRequest
  */
 export const zPredictRequest = z.object({
@@ -212,6 +229,11 @@ export const zHistoryApiV1HistoryGetResponse = zHistoryPage;
  * Successful Response
  */
 export const zModelInfoApiV1ModelGetResponse = zModelInfo;
+
+/**
+ * Successful Response
+ */
+export const zReloadModelApiV1ModelReloadPostResponse = zModelReloadResult;
 
 export const zPredictApiV1PredictPostBody = zPredictRequest;
 

@@ -1,0 +1,122 @@
+"""Hot reload: a new ``model.pkl`` is loaded, compiled and verified in the background, then swapped in.
+
+Three triggers share one code path: the file changing on disk (polled every MODEL_WATCH_SECONDS), an
+admin's ``POST /api/v1/model/reload``, and SIGHUP. The new engine is built and compiled entirely off
+the serving path; the swap is one attribute assignment, so a request that already holds the old
+engine finishes on it and none is dropped. A file that cannot be served leaves the old model serving,
+and readiness says why until a good file arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from app.ml.model_loader import file_sha256
+from app.ml.runtime.runtime import CompileOptions
+from app.services.inference import ModelEngine, build_engine
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    outcome: str  # reloaded | unchanged | refused
+    trigger: str
+    at: str
+    version: str
+    previous_version: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+class ModelReloader:
+    def __init__(self, state: Any, path: Path, options: CompileOptions, allow_mock: bool):
+        self._state = state  # app.state: model_engine lives there, read once per request
+        self.path = path
+        self.options = options
+        self.allow_mock = allow_mock
+        self.last: ReloadOutcome | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def refused(self) -> bool:
+        return self.last is not None and self.last.outcome == "refused"
+
+    def _file_sha(self) -> str | None:
+        try:
+            return file_sha256(self.path)
+        except OSError:
+            return None
+
+    def reload(self, trigger: str) -> ReloadOutcome:
+        """Blocking (call it in a thread): load, compile and verify the file, then swap."""
+        with self._lock:  # one reload at a time; a second trigger waits and then finds it unchanged
+            current: ModelEngine = self._state.model_engine
+            sha = self._file_sha()
+            at = datetime.now(UTC).isoformat()
+            if sha is not None and sha == current.file_sha256 and not self.refused:
+                return self._record(ReloadOutcome("unchanged", trigger, at, current.version))
+            started = time.perf_counter()
+            candidate = build_engine(self.path, self.options, allow_mock=True)
+            if candidate.is_mock:
+                return self._record(ReloadOutcome("refused", trigger, at, current.version,
+                                                  reason=f"the new model file cannot be served: {candidate.reason}"))
+            if candidate.runtime is not None:
+                candidate.runtime.compile_now()  # verified before it serves anyone
+            self._state.model_engine = candidate  # the swap
+            if current.runtime is not None:
+                current.runtime.close()  # queued reference calls still finish
+            outcome = ReloadOutcome("reloaded", trigger, at, candidate.version, previous_version=current.version)
+            logger.info("model reloaded (%s): %s -> %s in %.1f s, serving %s", trigger, current.version,
+                        candidate.version, time.perf_counter() - started, candidate.status()["serving"]["path"])
+            return self._record(outcome)
+
+    def _record(self, outcome: ReloadOutcome) -> ReloadOutcome:
+        self.last = outcome
+        if outcome.outcome == "refused":
+            logger.error("model reload refused (%s): %s", outcome.trigger, outcome.reason)
+        return outcome
+
+    async def areload(self, trigger: str) -> ReloadOutcome:
+        return await anyio.to_thread.run_sync(self.reload, trigger)
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    async def watch(self, interval: float) -> None:
+        """Reloads when the file changed and then stayed the same for one more interval (a copy that
+        is still being written is not loaded half-way)."""
+        seen = self._stamp()
+        pending: tuple[int, int] | None = None
+        while True:
+            await asyncio.sleep(interval)
+            stamp = self._stamp()
+            if stamp is None or stamp == seen:
+                pending = None
+                continue
+            if stamp != pending:
+                pending = stamp
+                continue
+            seen, pending = stamp, None
+            try:
+                await self.areload("file changed")
+            except Exception:  # the watcher must never die
+                logger.exception("model reload after a file change failed")
+
+    def status(self) -> dict[str, Any] | None:
+        return self.last.as_dict() if self.last else None
