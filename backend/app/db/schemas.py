@@ -20,8 +20,14 @@ def _utc_z(value: datetime) -> str:
 UtcDatetime = Annotated[datetime, PlainSerializer(_utc_z, return_type=str, when_used="json")]
 # No control characters: PostgreSQL JSONB cannot store \u0000.
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
-# Values are checked by the featurizer (finite numbers only), so it can name every bad field in one 422.
+# Values are checked by the featurizer (finite numbers; a categorical feature's level as a string), so
+# it can name every bad field in one 422.
 FeatureMap = Annotated[
+    dict[FeatureName, Any],
+    Field(max_length=200,
+          json_schema_extra={"additionalProperties": {"anyOf": [{"type": "number"}, {"type": "string"}]}}),
+]
+DeltaMap = Annotated[
     dict[FeatureName, Any],
     Field(max_length=200, json_schema_extra={"additionalProperties": {"type": "number"}}),
 ]
@@ -64,7 +70,7 @@ class WhatIfRequest(PredictRequest):
         },
     )
 
-    deltas: FeatureMap
+    deltas: DeltaMap
 
 
 class Prediction(BaseModel):

@@ -9,7 +9,8 @@ so a positive impact means "this feature's value pushes towards passing, compare
 student". For a linear model on a logit scale this is close to the exact contribution; for any
 model it is honest about what the model actually does.
 
-Baselines, per feature, in order:
+Baselines, per feature, in order (a categorical feature's baseline is its first level: the encoders
+keep no frequencies, so the most frequent level cannot be known from the model):
 
 1. the card's ``default`` (train.py writes the training medians there);
 2. the training mean learned by the pipeline's first step, when that step is a fitted
@@ -62,10 +63,12 @@ def learned_training_centre(estimator: Any, n_features: int) -> np.ndarray | Non
 def resolve_baselines(estimator: Any, schema: FeatureSchema) -> tuple[np.ndarray, dict[str, str]]:
     """Baseline value per feature, plus where each one came from (shown in the engine status)."""
     learned = learned_training_centre(estimator, len(schema.specs))
-    values = np.zeros(len(schema.specs), dtype=np.float64)
+    values = np.zeros(len(schema.specs), dtype=schema.row_dtype)
     sources: dict[str, str] = {}
     for index, spec in enumerate(schema.specs):
-        if spec.default is not None:
+        if spec.levels:
+            values[index], sources[spec.name] = spec.levels[0], "first level of the encoder"
+        elif spec.default is not None:
             values[index], sources[spec.name] = spec.default, "card default"
         elif learned is not None:
             values[index], sources[spec.name] = learned[index], "training mean"

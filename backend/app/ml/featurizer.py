@@ -1,9 +1,11 @@
 """Turns a request's ``features`` mapping into the exact input the model expects.
 
 Validation collects *every* problem before raising, so one 422 names all bad fields at once.
-A feature value must be a real, finite number: bools, strings, None, NaN, inf and integers too
-large for a float are refused, because any silent coercion would let a typo or a broken client
-produce a confident-looking prediction.
+A numeric feature's value must be a real, finite number: bools, strings, None, NaN, inf and integers
+too large for a float are refused, because any silent coercion would let a typo or a broken client
+produce a confident-looking prediction. A categorical feature (one the model's encoder learned string
+levels for, app/ml/categorical.py) takes one of those levels as a string; an unknown level is
+accepted only where the encoder would accept it, otherwise the 422 lists the allowed levels.
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ class FeatureSpec:
     minimum: float | None = None
     maximum: float | None = None
     description: str | None = None
+    # Categorical features: the encoder's levels, and whether it takes a level it never saw.
+    levels: tuple[str, ...] | None = None
+    accepts_unknown_level: bool = False
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.levels is not None
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,15 @@ class FeatureSchema:
 
     def spec_by_name(self) -> dict[str, FeatureSpec]:
         return {spec.name: spec for spec in self.specs}
+
+    @property
+    def has_categorical(self) -> bool:
+        return any(spec.is_categorical for spec in self.specs)
+
+    @property
+    def row_dtype(self) -> type:
+        """Rows of raw feature values: float64, or object when a categorical level is a string."""
+        return object if self.has_categorical else np.float64
 
 
 def coerce_number(value: Any) -> tuple[float | None, FieldError | None]:
@@ -107,16 +125,32 @@ def _require_mapping(raw: Any, field: str) -> Mapping[str, Any]:
     return raw
 
 
-def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float]:
+def _level_error(spec: FeatureSpec, value: Any) -> FieldError | None:
+    allowed = ", ".join(spec.levels or ())
+    if not isinstance(value, str):
+        return FieldError("", f"must be one of the levels: {allowed}", "type_error")
+    if value not in (spec.levels or ()) and not spec.accepts_unknown_level:
+        return FieldError("", f"unknown level {value[:64]!r}; allowed: {allowed}", "unknown_level")
+    return None
+
+
+def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float | str]:
     """Validates a request's features; returns every model feature (defaults filled) in order."""
     raw = _require_mapping(raw, "features")
     errors: list[FieldError] = []
-    given: dict[str, float] = {}
+    given: dict[str, float | str] = {}
     known = schema.spec_by_name()
     for name, value in raw.items():
         field = f"features.{name}"
         if not isinstance(name, str) or (not schema.open_ended and name not in known):
             errors.append(FieldError(field, "unknown feature for this model", "unknown_feature"))
+            continue
+        if known.get(name) is not None and known[name].is_categorical:
+            level_error = _level_error(known[name], value)
+            if level_error is not None:
+                errors.append(FieldError(field, level_error.message, level_error.code))
+            else:
+                given[name] = value
             continue
         number, error = coerce_number(value)
         if error is not None:
@@ -129,7 +163,7 @@ def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float]:
             continue
         given[name] = number
 
-    resolved: dict[str, float] = {}
+    resolved: dict[str, float | str] = {}
     for spec in schema.specs:
         if spec.name in given:
             resolved[spec.name] = given[spec.name]
@@ -145,7 +179,7 @@ def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float]:
     return resolved
 
 
-def validate_deltas(raw: Any, features: Mapping[str, float], schema: FeatureSchema) -> dict[str, float]:
+def validate_deltas(raw: Any, features: Mapping[str, float | str], schema: FeatureSchema) -> dict[str, float]:
     """Validates what-if deltas against the resolved features; every delta must name one of them."""
     raw = _require_mapping(raw, "deltas")
     errors: list[FieldError] = []
@@ -155,6 +189,10 @@ def validate_deltas(raw: Any, features: Mapping[str, float], schema: FeatureSche
         field = f"deltas.{name}"
         if not isinstance(name, str) or name not in features:
             errors.append(FieldError(field, "unknown feature for this model", "unknown_feature"))
+            continue
+        if known.get(name) is not None and known[name].is_categorical:
+            errors.append(FieldError(field, "a categorical feature has no delta: send the other level in features",
+                                     "type_error"))
             continue
         number, error = coerce_number(value)
         if error is not None:
@@ -172,15 +210,18 @@ def validate_deltas(raw: Any, features: Mapping[str, float], schema: FeatureSche
     return deltas
 
 
-def apply_deltas(features: Mapping[str, float], deltas: Mapping[str, float]) -> dict[str, float]:
-    return {name: value + deltas.get(name, 0.0) for name, value in features.items()}
+def apply_deltas(features: Mapping[str, float | str], deltas: Mapping[str, float]) -> dict[str, float | str]:
+    return {name: value + deltas[name] if name in deltas else value for name, value in features.items()}
 
 
 def build_model_input(rows: np.ndarray, schema: FeatureSchema) -> pd.DataFrame | np.ndarray:
-    """Wraps a 2-D float array the way the model was fit (DataFrame with names, or plain array)."""
+    """Wraps a 2-D block of raw values the way the model was fit (DataFrame with names, or plain array)."""
     if schema.as_dataframe:
         # Building from one 2-D block is far cheaper than from dicts or per-column Series.
-        return pd.DataFrame(rows, columns=schema.names, copy=False)
+        frame = pd.DataFrame(rows, columns=schema.names, copy=False)
+        if schema.has_categorical:  # an object block: numeric columns back to float, levels stay strings
+            frame = frame.astype({s.name: np.float64 for s in schema.specs if not s.is_categorical})
+        return frame
     return rows
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 import sklearn
 
 from app.ml.card import CardError, ModelCard, find_card, load_card
+from app.ml.categorical import categorical_columns
 from app.ml.explain import perturbation_rows, resolve_baselines
 from app.ml.featurizer import FeatureSchema, FeatureSpec, build_model_input
 from app.ml.scoring import Scorer, available_methods, build_scorer, resolve_positive_index
@@ -102,7 +103,13 @@ def _feature_schema(estimator: Any, card: ModelCard | None, notes: list[str]) ->
         extra = sorted(set(card_specs) - set(names))
         if extra:
             notes.append(f"card features not used by the model: {extra}")
-        specs = tuple(card_specs.get(name, FeatureSpec(name=name)) for name in names)
+        levels = categorical_columns(estimator)
+        specs = tuple(
+            replace(card_specs.get(name, FeatureSpec(name=name)), levels=levels[name].levels,
+                    accepts_unknown_level=levels[name].accepts_unknown, default=None, minimum=None, maximum=None)
+            if name in levels else card_specs.get(name, FeatureSpec(name=name))
+            for name in names
+        )
         return FeatureSchema(specs=specs, as_dataframe=True)
 
     if not card_specs:

@@ -83,7 +83,7 @@ class PredictionResult:
     score: float
     explain: list[FeatureImpact]
     version: str
-    features: dict[str, float]
+    features: dict[str, float | str]
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,8 @@ class ModelEngine:
                 positive_class_source=loaded.positive_class_source,
                 card=str(loaded.card.path) if loaded.card else None,
                 baselines={
-                    name: {"value": float(value), "source": loaded.baseline_sources[name]}
+                    name: {"value": value if isinstance(value, str) else float(value),
+                           "source": loaded.baseline_sources[name]}
                     for name, value in zip(self.feature_names, loaded.baselines)
                 },
                 warnings=list(loaded.warnings),
@@ -197,7 +198,7 @@ class ModelEngine:
         if self.unavailable:
             raise ModelUnavailableError(f"no model can be served: {self.reason}")
 
-    def _predict_block(self, features: Mapping[str, Any]) -> tuple[dict[str, float], np.ndarray | None]:
+    def _predict_block(self, features: Mapping[str, Any]) -> tuple[dict[str, float | str], np.ndarray | None]:
         self._require_model()
         resolved = validate_features(features, self.schema)
         return resolved, (self._explanation_block(resolved) if self._loaded is not None else None)
@@ -213,7 +214,7 @@ class ModelEngine:
         return resolved, shifted, applied, np.vstack([self._explanation_block(resolved),
                                                       self._explanation_block(shifted)])
 
-    def _whatif_result(self, resolved: dict[str, float], shifted: dict[str, float], applied: dict[str, float],
+    def _whatif_result(self, resolved: dict[str, float | str], shifted: dict[str, float | str], applied: dict[str, float],
                        scores: np.ndarray) -> WhatIfResult:
         split = len(resolved) + 1
         return WhatIfResult(
@@ -222,7 +223,7 @@ class ModelEngine:
             applied_deltas=applied,
         )
 
-    def _mock_whatif(self, resolved: dict[str, float], shifted: dict[str, float],
+    def _mock_whatif(self, resolved: dict[str, float | str], shifted: dict[str, float | str],
                      applied: dict[str, float]) -> WhatIfResult:
         direction = float(np.sign(sum(applied.values()))) if applied else 0.0
         scenario_score = min(1.0, max(0.0, MOCK_SCORE + MOCK_WHATIF_STEP * direction))
@@ -232,8 +233,8 @@ class ModelEngine:
             applied_deltas=applied,
         )
 
-    def _explanation_block(self, resolved: dict[str, float]) -> np.ndarray:
-        row = np.fromiter(resolved.values(), dtype=np.float64, count=len(resolved))
+    def _explanation_block(self, resolved: dict[str, float | str]) -> np.ndarray:
+        row = np.array(list(resolved.values()), dtype=self.schema.row_dtype)
         return perturbation_rows(row, self._loaded.baselines)
 
     def _score(self, block: np.ndarray) -> np.ndarray:
@@ -257,7 +258,7 @@ class ModelEngine:
     def _label(self, score: float) -> str:
         return self._positive_label if score >= PASS_THRESHOLD else self._negative_label
 
-    def _result(self, resolved: dict[str, float], scores: np.ndarray) -> PredictionResult:
+    def _result(self, resolved: dict[str, float | str], scores: np.ndarray) -> PredictionResult:
         score = round(float(scores[0]), SCORE_DECIMALS)
         impacts = impacts_from_scores(scores, self.feature_names)
         return PredictionResult(
@@ -268,7 +269,7 @@ class ModelEngine:
             features=dict(resolved),
         )
 
-    def _mock_result(self, resolved: dict[str, float], score: float) -> PredictionResult:
+    def _mock_result(self, resolved: dict[str, float | str], score: float) -> PredictionResult:
         score = round(score, SCORE_DECIMALS)
         return PredictionResult(
             label=self._label(score),

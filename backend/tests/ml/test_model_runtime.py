@@ -129,6 +129,23 @@ def test_families_onnx_cannot_serve_well_stay_on_the_reference_scorer(serve, stu
     _assert_exact(model, engine)
 
 
+def test_categorical_hist_gradient_boosting_stays_on_the_reference_scorer(serve, students):
+    """ONNX scores HistGradientBoosting's categorical splits wrong (|diff| up to 0.93 in a prototype):
+    verification must refuse the graph, and the estimator serves, exactly."""
+    frame, passed = students
+    frame = frame.assign(CREDITOS=np.random.default_rng(0).integers(0, 12, len(frame)).astype(float))
+    passed = np.where(frame["CREDITOS"].isin([1, 4, 7, 9]), 1, passed)  # the category matters
+    model = HistGradientBoostingClassifier(max_iter=60, categorical_features=[2], random_state=0).fit(frame, passed)
+    engine = serve(model)
+    path = engine.runtime.compile_now()
+    assert path.kind == "sklearn" and path.reason.startswith("not compiled: float: verification failed"), path.reason
+    assert path.verification.label_flips > 0
+    rows = fresh_rows()
+    rows[:, 2] = np.random.default_rng(1).integers(0, 12, len(rows))
+    expected = model.predict_proba(pd.DataFrame(rows, columns=FEATURES))[:, 1]
+    assert np.max(np.abs(engine.runtime.scores(rows) - expected)) <= TOLERANCE
+
+
 def test_hist_gradient_boosting_is_served_exactly_whichever_path_wins(serve, students):
     """ONNX is not exact for HistGradientBoosting: verification must catch it, or it must be exact."""
     model, engine, path = _served(serve, students, lambda: HistGradientBoostingClassifier(max_iter=60,

@@ -40,16 +40,17 @@ class GraphInput:
 
     name: str
     columns: tuple[int, ...]
+    text: bool = False  # a categorical column, fed as strings
 
 
-def graph_inputs(estimator: Any, names: list[str]) -> list[GraphInput]:
-    """A ColumnTransformer selects columns by name, so it gets one input per column; anything else
-    one float matrix."""
+def graph_inputs(estimator: Any, names: list[str], categorical: frozenset[str] = frozenset()) -> list[GraphInput]:
+    """A ColumnTransformer selects columns by name, so it gets one input per column (strings for the
+    categorical ones); anything else one float matrix."""
     from sklearn.compose import ColumnTransformer
 
     first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
     if isinstance(first, ColumnTransformer):
-        return [GraphInput(name, (i,)) for i, name in enumerate(names)]
+        return [GraphInput(name, (i,), name in categorical) for i, name in enumerate(names)]
     return [GraphInput("X", tuple(range(len(names))))]
 
 
@@ -74,6 +75,25 @@ def _register_boosters() -> None:
                                     calculate_linear_classifier_output_shapes, convert_lightgbm, options=options)
     except ImportError:
         pass
+
+
+def _ints_not_bools() -> None:
+    """Newer protobuf refuses a bool in an ONNX integer-list attribute ("Expected an int, got a
+    boolean"), which skl2onnx passes for HistGradientBoosting's tree flags; ONNX reads them as 0/1.
+    Patched in this child process only."""
+    import onnx.helper as helper
+
+    original = helper.make_attribute
+    if getattr(original, "ints_not_bools", False):
+        return
+
+    def make_attribute(key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value):
+            value = [int(v) if isinstance(v, (bool, np.bool_)) else v for v in value]
+        return original(key, value, *args, **kwargs)
+
+    make_attribute.ints_not_bools = True  # type: ignore[attr-defined]
+    helper.make_attribute = make_attribute
 
 
 def _final_classifier(estimator: Any) -> Any:
@@ -112,13 +132,15 @@ def convert(model_path: Path, inputs: list[GraphInput], n_features: int, precisi
     """The ONNX bytes of the pickled model (runs in the child process)."""
     import joblib
     from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
 
     _register_boosters()
+    _ints_not_bools()
     estimator = joblib.load(model_path)
     _prepare_for_conversion(estimator)
     tensor = DoubleTensorType if precision == "double" else FloatTensorType
-    types = [(gi.name, tensor([None, len(gi.columns) if gi.name == "X" else 1])) for gi in inputs]
+    types = [(gi.name, (StringTensorType if gi.text else tensor)([None, len(gi.columns) if gi.name == "X" else 1]))
+             for gi in inputs]
     if types[0][0] == "X" and len(inputs[0].columns) != n_features:
         raise CompileError("graph input does not cover every feature")
     onx = convert_sklearn(estimator, initial_types=types, target_opset=TARGET_OPSET,
@@ -132,7 +154,7 @@ def compile_in_subprocess(model_path: Path, inputs: list[GraphInput], n_features
     graph over ``max_bytes``."""
     with tempfile.TemporaryDirectory(prefix="unitrack-onnx-") as tmp:
         out = Path(tmp) / "model.onnx"
-        spec = json.dumps({"inputs": [[gi.name, list(gi.columns)] for gi in inputs], "n_features": n_features,
+        spec = json.dumps({"inputs": [[gi.name, list(gi.columns), gi.text] for gi in inputs], "n_features": n_features,
                            "precision": precision, "max_memory_bytes": max_memory_bytes})
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         try:
@@ -163,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     # The child caps its own address space (a preexec_fn is unsafe in the API's threaded parent).
     limit = int(spec["max_memory_bytes"])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    inputs = [GraphInput(name, tuple(columns)) for name, columns in spec["inputs"]]
+    inputs = [GraphInput(name, tuple(columns), text) for name, columns, text in spec["inputs"]]
     try:
         graph = convert(args.model_path, inputs, int(spec["n_features"]), spec["precision"])
     except Exception as exc:  # noqa: BLE001 - any converter failure is one line for the parent

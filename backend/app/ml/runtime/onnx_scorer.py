@@ -33,17 +33,17 @@ class OnnxScorer:
         if len(graph_names) != len(inputs):
             raise CompileError(f"the graph takes {len(graph_names)} inputs, expected {len(inputs)}")
         # The converter may rename inputs (e.g. "PRCTJE-NPC-S" -> "PRCTJE_NPC_S"); their order is ours.
-        self._inputs = [(name, list(gi.columns)) for name, gi in zip(graph_names, inputs, strict=True)]
+        self._inputs = [(name, list(gi.columns), gi.text) for name, gi in zip(graph_names, inputs, strict=True)]
         self._positive_index = positive_index
         self.graph_bytes = len(graph)
         self.precision = precision
         self._dtype = np.float64 if precision == "double" else np.float32
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
-        block = np.asarray(rows, dtype=self._dtype)
         if len(self._inputs) == 1:
-            feed = {self._inputs[0][0]: block}
-        else:
-            feed = {name: block[:, columns] for name, columns in self._inputs}
+            feed = {self._inputs[0][0]: np.asarray(rows, dtype=self._dtype)}
+        else:  # one input per column: numbers in the graph's precision, categorical levels as strings
+            feed = {name: rows[:, columns].astype(str if text else self._dtype)
+                    for name, columns, text in self._inputs}
         (probabilities,) = self._session.run(self._output, feed)
         return np.asarray(probabilities, dtype=np.float64)[:, self._positive_index]

@@ -149,25 +149,36 @@ class ModelRuntime:
 
     def compile_now(self) -> ServingPath:
         """The whole compile -> verify -> swap line, in the calling thread; returns the new path."""
-        loaded, started = self._loaded, time.perf_counter()
+        started = time.perf_counter()
         if not self._initial_reason().startswith("compiling"):
             return self.path  # off, not predict_proba, or a family not worth compiling
+        failures: list[tuple[str, ServingPath]] = []
         for precision in PRECISIONS:
-            try:
-                inputs = graph_inputs(loaded.estimator, loaded.schema.names)
-                graph = compile_in_subprocess(loaded.path, inputs, len(loaded.schema.names), precision=precision,
-                                              timeout_s=self.options.timeout_s, max_bytes=self.options.max_bytes,
-                                              max_memory_bytes=self.options.max_memory_bytes)
-                candidate = OnnxScorer(graph, inputs, loaded.scorer.positive_index, precision)
-                path = self.install(candidate, time.perf_counter() - started)
-            except CompileError as exc:
-                path = self._keep_reference(str(exc), time.perf_counter() - started)
-            except Exception as exc:  # noqa: BLE001 - a failed compile must never take serving down
-                path = self._keep_reference(f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
-            # A double graph only helps when the float one converted but drifted.
-            if path.kind == "onnx" or not path.reason.startswith("not compiled: verification failed"):
+            path = self._attempt(precision, started)
+            if path.kind == "onnx":
                 return path
-        return path
+            failures.append((precision, path))
+            if not path.reason.startswith("not compiled: verification failed"):
+                break  # a double graph only helps when the float one converted but drifted
+        if len(failures) == 1:
+            return failures[0][1]
+        why = "; ".join(f"{precision}: {failed.reason.removeprefix('not compiled: ')}" for precision, failed in failures)
+        return self._keep_reference(why, failures[-1][1].compile_seconds, failures[0][1].verification)
+
+    def _attempt(self, precision: str, started: float) -> ServingPath:
+        loaded = self._loaded
+        try:
+            categorical = frozenset(s.name for s in loaded.schema.specs if s.is_categorical)
+            inputs = graph_inputs(loaded.estimator, loaded.schema.names, categorical)
+            graph = compile_in_subprocess(loaded.path, inputs, len(loaded.schema.names), precision=precision,
+                                          timeout_s=self.options.timeout_s, max_bytes=self.options.max_bytes,
+                                          max_memory_bytes=self.options.max_memory_bytes)
+            candidate = OnnxScorer(graph, inputs, loaded.scorer.positive_index, precision)
+            return self.install(candidate, time.perf_counter() - started)
+        except CompileError as exc:
+            return self._keep_reference(str(exc), time.perf_counter() - started)
+        except Exception as exc:  # noqa: BLE001 - a failed compile must never take serving down
+            return self._keep_reference(f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
 
     def install(self, candidate: Any, compile_seconds: float | None = None) -> ServingPath:
         """Verifies ``candidate`` (anything with ``scores(rows)``) against the reference and swaps it

@@ -98,7 +98,9 @@ def _ranges(schema: FeatureSchema, estimator: Any, baselines: np.ndarray,
             thresholds: list[np.ndarray], stats: dict[int, tuple[float, float]]) -> list[tuple[float, float]]:
     out = []
     for j, spec in enumerate(schema.specs):
-        if spec.minimum is not None and spec.maximum is not None:
+        if spec.levels:
+            out.append((0.0, 1.0))  # placeholder: the column is filled with its levels afterwards
+        elif spec.minimum is not None and spec.maximum is not None:
             out.append((spec.minimum, spec.maximum))
         elif j in stats:
             centre, spread = stats[j]
@@ -127,6 +129,12 @@ def verification_rows(schema: FeatureSchema, estimator: Any, baselines: np.ndarr
     rows[third: 2 * third] = np.round(rows[third: 2 * third], 1)  # one decimal
     for j, known in levels.items():  # an encoded column takes its known levels (and the odd unknown one)
         rows[:, j] = np.where(rng.random(n) < 0.95, rng.choice(known, n), rows[:, j])
+    if schema.has_categorical:
+        rows = rows.astype(object)
+        for j, spec in enumerate(schema.specs):
+            if spec.levels:
+                pool = list(spec.levels) + (["an unseen level"] if spec.accepts_unknown_level else [])
+                rows[:, j] = rng.choice(np.array(pool, dtype=object), n)
     edge_rows = []
     for j, values in enumerate(thresholds):
         if not len(values):
@@ -140,5 +148,5 @@ def verification_rows(schema: FeatureSchema, estimator: Any, baselines: np.ndarr
                 row[j] = candidate
                 edge_rows.append(row)
     explain = perturbation_rows(baselines.copy(), baselines)
-    blocks = [rows, explain] + ([np.array(edge_rows)] if edge_rows else [])
-    return np.vstack(blocks)
+    blocks = [rows, explain] + ([np.array(edge_rows, dtype=rows.dtype)] if edge_rows else [])
+    return np.vstack(blocks).astype(schema.row_dtype)

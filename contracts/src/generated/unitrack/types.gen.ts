@@ -316,7 +316,7 @@ export type PredictRequest = {
      * Features
      */
     features: {
-        [key: string]: number | unknown;
+        [key: string]: number | string | unknown;
     };
 };
 
@@ -403,7 +403,7 @@ export type WhatIfRequest = {
      * Features
      */
     features: {
-        [key: string]: number | unknown;
+        [key: string]: number | string | unknown;
     };
 };
 

@@ -140,7 +140,10 @@ export const zModelReloadResult = z.object({
 export const zPredictRequest = z.object({
     cod_curso: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$/),
     cod_persona: z.int().gte(0).lte(1000000000000000),
-    features: z.record(z.string(), z.number())
+    features: z.record(z.string(), z.union([
+        z.number(),
+        z.string()
+    ]))
 });
 
 /**
@@ -182,7 +185,10 @@ export const zWhatIfRequest = z.object({
     cod_curso: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$/),
     cod_persona: z.int().gte(0).lte(1000000000000000),
     deltas: z.record(z.string(), z.number()),
-    features: z.record(z.string(), z.number())
+    features: z.record(z.string(), z.union([
+        z.number(),
+        z.string()
+    ]))
 });
 
 /**
