@@ -40,6 +40,7 @@ from app.ml.featurizer import (
 )
 from app.ml.model_loader import LoadedModel, ModelLoadError, file_sha256, load_model, read_card_for
 from app.ml.runtime.runtime import CompileOptions, ModelRuntime
+from app.ml.runtime.verify import SERVED_DECIMALS
 
 __all__ = [
     "FeatureImpact",
@@ -60,7 +61,7 @@ PASS_THRESHOLD = 0.5
 MOCK_SCORE = 0.5
 MOCK_WHATIF_STEP = 0.02
 MOCK_VERSION = "mock"
-SCORE_DECIMALS = 6
+SCORE_DECIMALS = SERVED_DECIMALS
 
 
 class InferenceError(RuntimeError):

@@ -209,3 +209,13 @@ def test_the_shadow_check_switches_back_when_the_compiled_scorer_starts_to_disag
     assert runtime.path.reason.startswith("shadow check") and runtime.path.shadow_checked >= 50
     expected = model.predict_proba(pd.DataFrame(block, columns=FEATURES))[:, 1]
     assert np.max(np.abs(runtime.scores(block) - expected)) <= TOLERANCE  # the reference serves again
+
+
+def test_a_label_flip_is_counted_the_way_the_label_is_served():
+    from app.ml.runtime.verify import compare
+
+    # A forest's exact 0.5 that a float32 sum gives as 0.49999997 is served as 0.5, "Aprobar", both ways.
+    assert compare(np.array([0.5, 0.2]), np.array([0.49999997, 0.2])).label_flips == 0
+    # Rounded to six decimals these straddle 0.5: a real change of the served label.
+    result = compare(np.array([0.4999994]), np.array([0.5000006]))
+    assert result.label_flips == 1 and not result.passed

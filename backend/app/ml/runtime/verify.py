@@ -9,7 +9,7 @@ values where a float32 graph and scikit-learn are most likely to disagree. The e
 API scores for the baseline student is added too.
 
 A compiled scorer is accepted only when its largest absolute score difference is <= 1e-5 and no row
-changes side of the 0.5 pass threshold (the served label).
+changes side of the 0.5 pass threshold as served (scores rounded to six decimals, then labelled).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from app.ml.featurizer import FeatureSchema
 
 TOLERANCE = 1e-5
 PASS_THRESHOLD = 0.5
+# The API serves scores rounded to this many decimals and labels the rounded score, so a label is
+# compared the way it is served: a forest's exact 0.5 (100 of 200 trees) that a float32 sum gives as
+# 0.49999997 is the same served label, not a flip.
+SERVED_DECIMALS = 6
 N_ROWS = 2000
 
 
@@ -46,7 +50,8 @@ def compare(reference: np.ndarray, candidate: np.ndarray) -> Verification:
     reference, candidate = np.asarray(reference, np.float64), np.asarray(candidate, np.float64)
     if reference.shape != candidate.shape or not np.all(np.isfinite(candidate)):
         return Verification(len(reference), float("inf"), len(reference))
-    flips = int(np.sum((reference >= PASS_THRESHOLD) != (candidate >= PASS_THRESHOLD)))
+    served_ref, served_cand = np.round(reference, SERVED_DECIMALS), np.round(candidate, SERVED_DECIMALS)
+    flips = int(np.sum((served_ref >= PASS_THRESHOLD) != (served_cand >= PASS_THRESHOLD)))
     return Verification(len(reference), float(np.max(np.abs(reference - candidate))), flips)
 
 
