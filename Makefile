@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
 DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt
 
-.PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-forecast-api bench-forecast-pipeline soak wrk clean
+.PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ wrk:
 
 bench-unitrack: dev-deps wrk
 	$(PY) bench/unitrack/run.py
+
+## make bench-unitrack-matrix: /predict per model family vs the naive app, the bare endpoint and MLServer.
+bench-unitrack-matrix: dev-deps
+	$(PY) bench/unitrack/matrix.py
 
 bench-forecast-api: dev-deps wrk
 	$(PY) bench/forecast_api/run.py
