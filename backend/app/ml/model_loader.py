@@ -98,6 +98,11 @@ def _feature_schema(estimator: Any, card: ModelCard | None, notes: list[str]) ->
     """Model column order is the truth; the card only adds defaults, bounds and descriptions."""
     card_specs = {spec.name: spec for spec in card.features} if card else {}
     names_in = _safe_attribute(estimator, "feature_names_in_")
+    if names_in is None:
+        # CatBoost keeps the training columns in feature_names_ ("0", "1", ... when fit on an array).
+        catboost_names = _safe_attribute(estimator, "feature_names_")
+        if catboost_names and [str(n) for n in catboost_names] != [str(i) for i in range(len(catboost_names))]:
+            names_in = catboost_names
     if names_in is not None:
         names = [str(name) for name in names_in]
         extra = sorted(set(card_specs) - set(names))

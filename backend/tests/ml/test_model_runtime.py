@@ -59,6 +59,12 @@ def _lightgbm():
     return lightgbm.LGBMClassifier(n_estimators=60, num_leaves=8, n_jobs=1, random_state=0, verbose=-1)
 
 
+def _catboost():
+    catboost = pytest.importorskip("catboost")
+    return catboost.CatBoostClassifier(iterations=80, depth=4, verbose=0, thread_count=1, random_seed=0,
+                                       allow_writing_files=False)
+
+
 COMPILED = {
     "logistic_regression": lambda: make_pipeline(StandardScaler(), LogisticRegression()),
     "lr_column_transformer": _lr_column_transformer,
@@ -72,6 +78,7 @@ COMPILED = {
     "calibrated_linear_svc": lambda: make_pipeline(StandardScaler(), CalibratedClassifierCV(LinearSVC())),
     "xgboost": _xgboost,
     "lightgbm": _lightgbm,
+    "catboost": _catboost,  # CatBoost's own ONNX export
     "soft_voting": lambda: VotingClassifier(
         [("lr", make_pipeline(StandardScaler(), LogisticRegression())),
          ("rf", RandomForestClassifier(n_estimators=20, random_state=0))], voting="soft"),

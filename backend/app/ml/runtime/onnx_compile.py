@@ -96,6 +96,18 @@ def _ints_not_bools() -> None:
     helper.make_attribute = make_attribute
 
 
+def _catboost_graph(model: Any, inputs: list[GraphInput], precision: str) -> bytes:
+    """CatBoost writes its own ONNX graph (skl2onnx has no converter for it): numeric features only."""
+    if precision != "float" or len(inputs) != 1:
+        raise CompileError("CatBoost's ONNX export takes one float matrix")
+    if model.get_cat_feature_indices():
+        raise CompileError("CatBoost's ONNX export does not support categorical features")
+    with tempfile.TemporaryDirectory(prefix="unitrack-catboost-") as tmp:
+        path = Path(tmp) / "model.onnx"
+        model.save_model(str(path), format="onnx")
+        return path.read_bytes()
+
+
 def _final_classifier(estimator: Any) -> Any:
     return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
 
@@ -137,6 +149,8 @@ def convert(model_path: Path, inputs: list[GraphInput], n_features: int, precisi
     _register_boosters()
     _ints_not_bools()
     estimator = joblib.load(model_path)
+    if type(estimator).__name__ == "CatBoostClassifier":
+        return _catboost_graph(estimator, inputs, precision)
     _prepare_for_conversion(estimator)
     tensor = DoubleTensorType if precision == "double" else FloatTensorType
     types = [(gi.name, (StringTensorType if gi.text else tensor)([None, len(gi.columns) if gi.name == "X" else 1]))

@@ -25,9 +25,11 @@ class OnnxScorer:
             self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - an unloadable graph just means "not compiled"
             raise CompileError(f"onnxruntime cannot load the graph: {type(exc).__name__}: {exc}") from exc
-        outputs = [o.name for o in self._session.get_outputs()]
+        outputs = {o.name: o.type for o in self._session.get_outputs()}
         if "probabilities" not in outputs:
-            raise CompileError(f"the graph has no probabilities output (outputs: {outputs})")
+            raise CompileError(f"the graph has no probabilities output (outputs: {list(outputs)})")
+        # skl2onnx graphs (ZipMap off) give a tensor; CatBoost's own export a sequence of {class: p} maps.
+        self._as_maps = outputs["probabilities"].startswith("seq(map")
         self._output = ["probabilities"]
         graph_names = [i.name for i in self._session.get_inputs()]
         if len(graph_names) != len(inputs):
@@ -46,4 +48,6 @@ class OnnxScorer:
             feed = {name: rows[:, columns].astype(str if text else self._dtype)
                     for name, columns, text in self._inputs}
         (probabilities,) = self._session.run(self._output, feed)
+        if self._as_maps:
+            return np.array([row[self._positive_index] for row in probabilities], dtype=np.float64)
         return np.asarray(probabilities, dtype=np.float64)[:, self._positive_index]
