@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         # The reference scorer serves at once; a compiled, verified graph takes over when ready.
         app.state.model_engine.start()
-        reloader = ModelReloader(app.state, settings.model_path, options, settings.mock_model_allowed)
+        reloader = ModelReloader(app.state, settings.model_path, options)
         app.state.model_reloader = reloader
         watcher = (asyncio.create_task(reloader.watch(settings.model_watch_seconds), name="model-watch")
                    if settings.model_watch_seconds > 0 else None)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.ml.steps import column_groups
+
 ACCEPTS_UNKNOWN = {"OneHotEncoder": ("ignore", "infrequent_if_exist", "warn"), "OrdinalEncoder": ("use_encoded_value",)}
 
 
@@ -22,21 +24,10 @@ class Categorical:
     accepts_unknown: bool
 
 
-def _column_transformer(estimator: Any) -> Any:
-    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
-    return first if hasattr(first, "transformers_") else None
-
-
 def categorical_columns(estimator: Any) -> dict[str, Categorical]:
     """Column name -> its levels, for every string-encoded column of the model's ColumnTransformer."""
-    transformer = _column_transformer(estimator)
     found: dict[str, Categorical] = {}
-    if transformer is None:
-        return found
-    for _, part, columns in transformer.transformers_:
-        if isinstance(part, str) or not isinstance(columns, (list, tuple)):
-            continue
-        steps = [step for _, step in getattr(part, "steps", [])] or [part]
+    for columns, steps in column_groups(estimator):
         encoder = next((s for s in steps if type(s).__name__ in ACCEPTS_UNKNOWN), None)
         categories = getattr(encoder, "categories_", None)
         if encoder is None or categories is None or len(categories) != len(columns):

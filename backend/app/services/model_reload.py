@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,15 +37,14 @@ class ReloadOutcome:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return asdict(self)
 
 
 class ModelReloader:
-    def __init__(self, state: Any, path: Path, options: CompileOptions, allow_mock: bool):
+    def __init__(self, state: Any, path: Path, options: CompileOptions):
         self._state = state  # app.state: model_engine lives there, read once per request
         self.path = path
         self.options = options
-        self.allow_mock = allow_mock
         self.last: ReloadOutcome | None = None
         self._lock = threading.Lock()
 
@@ -68,6 +67,7 @@ class ModelReloader:
             if sha is not None and sha == current.file_sha256 and not self.refused:
                 return self._record(ReloadOutcome("unchanged", trigger, at, current.version))
             started = time.perf_counter()
+            # Probed with the mock allowed: a file that cannot be served is refused, never swapped in.
             candidate = build_engine(self.path, self.options, allow_mock=True)
             if candidate.is_mock:
                 return self._record(ReloadOutcome("refused", trigger, at, current.version,
@@ -118,5 +118,11 @@ class ModelReloader:
             except Exception:  # the watcher must never die
                 logger.exception("model reload after a file change failed")
 
-    def status(self) -> dict[str, Any] | None:
-        return self.last.as_dict() if self.last else None
+    def public_status(self) -> dict[str, Any] | None:
+        """The last outcome for clients (readiness, the reload endpoint): the file's name, not its path."""
+        if self.last is None:
+            return None
+        status = self.last.as_dict()
+        if status["reason"]:
+            status["reason"] = status["reason"].replace(str(self.path), self.path.name)
+        return status

@@ -74,9 +74,7 @@ async def readyz(request: Request) -> Any:
     reloader = getattr(state, "model_reloader", None)
     if reloader is not None and reloader.last is not None:
         # A refused reload means the file on disk is not what serves: degraded, with the reason.
-        model["reload"] = {k: v for k, v in reloader.status().items() if k in ("outcome", "trigger", "at", "reason")}
-        if model["reload"].get("reason"):
-            model["reload"]["reason"] = model["reload"]["reason"].replace(str(reloader.path), reloader.path.name)
+        model["reload"] = {k: v for k, v in reloader.public_status().items() if k in ("outcome", "trigger", "at", "reason")}
     if database["status"] != "ok" or model.get("mode") == "unavailable":
         body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)

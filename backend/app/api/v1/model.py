@@ -51,10 +51,10 @@ class ModelReloadResult(BaseModel):
 @router.post("/model/reload", response_model=ModelReloadResult, responses=error_responses(401, 403))
 async def reload_model(_: AdminUser, request: Request) -> dict[str, Any]:
     """Loads MODEL_PATH again, compiles and verifies it, then swaps it in (admins only)."""
-    outcome = await request.app.state.model_reloader.areload("POST /model/reload")
+    reloader = request.app.state.model_reloader
+    await reloader.areload("POST /model/reload")
     serving = request.app.state.model_engine.status(public=True).get("serving")
-    reason = outcome.reason.replace(str(request.app.state.settings.model_path), "model file") if outcome.reason else None
-    return {**outcome.as_dict(), "reason": reason, "serving": _serving(serving)}
+    return {**reloader.public_status(), "serving": _serving(serving)}
 
 
 def _serving(serving: dict[str, Any] | None) -> dict[str, Any] | None:

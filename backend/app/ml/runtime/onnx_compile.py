@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from app.ml.steps import final_step, first_step
+
 BACKEND_DIR = Path(__file__).resolve().parents[3]
 # Default opset, and the ai.onnx.ml opset whose TreeEnsemble operators onnxruntime runs everywhere.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -48,8 +50,7 @@ def graph_inputs(estimator: Any, names: list[str], categorical: frozenset[str] =
     categorical ones); anything else one float matrix."""
     from sklearn.compose import ColumnTransformer
 
-    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
-    if isinstance(first, ColumnTransformer):
+    if isinstance(first_step(estimator), ColumnTransformer):
         return [GraphInput(name, (i,), name in categorical) for i, name in enumerate(names)]
     return [GraphInput("X", tuple(range(len(names))))]
 
@@ -108,10 +109,6 @@ def _catboost_graph(model: Any, inputs: list[GraphInput], precision: str) -> byt
         return path.read_bytes()
 
 
-def _final_classifier(estimator: Any) -> Any:
-    return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-
-
 def _members(estimator: Any, name: str) -> list[Any]:
     value = getattr(estimator, name, None)
     if value is None or isinstance(value, str):
@@ -158,7 +155,7 @@ def convert(model_path: Path, inputs: list[GraphInput], n_features: int, precisi
     if types[0][0] == "X" and len(inputs[0].columns) != n_features:
         raise CompileError("graph input does not cover every feature")
     onx = convert_sklearn(estimator, initial_types=types, target_opset=TARGET_OPSET,
-                          options={id(_final_classifier(estimator)): {"zipmap": False}})
+                          options={id(final_step(estimator)): {"zipmap": False}})
     return onx.SerializeToString()
 
 

@@ -26,6 +26,7 @@ from app.ml.runtime.onnx_scorer import OnnxScorer
 from app.ml.runtime.reference import ReferenceScorer
 from app.ml.runtime.verify import TOLERANCE, Verification, compare, verification_rows
 from app.ml.scoring import METHOD_PROBA
+from app.ml.steps import final_step
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +79,7 @@ class ModelRuntime:
             return "compilation is off (MODEL_COMPILE=false)"
         if self._loaded.scorer.method != METHOD_PROBA:
             return f"compiled path needs predict_proba; the model is scored with {self._loaded.scorer.method}"
-        final = self._loaded.estimator
-        final = final.steps[-1][1] if hasattr(final, "steps") else final
+        final = final_step(self._loaded.estimator)
         if type(final).__name__ in NOT_WORTH_COMPILING:
             return f"not compiled: {type(final).__name__} runs faster in scikit-learn than in onnxruntime"
         return "compiling in the background; the reference scorer serves meanwhile"

@@ -21,6 +21,7 @@ import numpy as np
 
 from app.ml.explain import perturbation_rows
 from app.ml.featurizer import FeatureSchema
+from app.ml.steps import column_groups, first_step
 
 TOLERANCE = 1e-5
 PASS_THRESHOLD = 0.5
@@ -77,16 +78,13 @@ def _column_statistics(estimator: Any, names: list[str]) -> tuple[dict[int, tupl
                                                                    dict[int, np.ndarray]]:
     """Per column, what the fitted preprocessing learned: (centre, spread) from a StandardScaler, and
     the levels an encoder knows (OneHotEncoder/OrdinalEncoder ``categories_``)."""
-    first = estimator.steps[0][1] if hasattr(estimator, "steps") else None
+    first = first_step(estimator) if hasattr(estimator, "steps") else None
     stats: dict[int, tuple[float, float]] = {}
     levels: dict[int, np.ndarray] = {}
     if first is not None and hasattr(first, "mean_") and hasattr(first, "scale_"):
         if len(first.mean_) == len(names):
             stats = {j: (float(first.mean_[j]), float(first.scale_[j])) for j in range(len(names))}
-    for _, transformer, columns in getattr(first, "transformers_", []) or []:
-        if isinstance(transformer, str) or not isinstance(columns, (list, tuple)):
-            continue
-        steps = [s for _, s in getattr(transformer, "steps", [])] or [transformer]
+    for columns, steps in column_groups(estimator):
         index = [names.index(c) for c in columns if c in names]
         for step in steps:
             if hasattr(step, "mean_") and hasattr(step, "scale_") and len(step.mean_) == len(index):
