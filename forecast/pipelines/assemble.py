@@ -18,7 +18,6 @@ from pipelines import forecast as fc
 from pipelines import metrics, skill, verdict
 from pipelines.config import PipelineConfig
 from pipelines.importance import TOP_N, top_features
-from pipelines.metrics import is_up
 from pipelines.models import model_info
 from pipelines.verdict import HorizonData
 from pipelines.walkforward import TaskResult
@@ -94,7 +93,7 @@ def _consensus(d: HorizonData, results: dict, y_all: np.ndarray, config: Pipelin
     c = cons.build(y_all, d.test_rows, d.y_test, d.preds, {m: results[(m, d.h)].live_prediction for m in d.preds},
                    d.split, d.h, config.alpha)
     hold = d.split.holdout
-    hit = (c.holdout_up == is_up(d.y_test[hold])).astype(float)
+    hit = skill.hits(d.y_test[hold], c.holdout_up)  # holdout_up: the direction called, True = up
     low, high = _interval(hit, d.h)
     response = ConsensusResponse(
         consensus_prediction=round(c.prediction, 8), consensus_direction=c.direction,
