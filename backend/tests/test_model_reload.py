@@ -127,3 +127,24 @@ async def test_sighup_reloads_the_model(make_client, model_path, auth_headers):
         ready = (await client.get("/api/v1/readyz")).json()
     assert ready["model"]["reload"]["trigger"] == "SIGHUP" and ready["model"]["reload"]["outcome"] == "reloaded"
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL  # removed again on shutdown
+
+
+async def test_a_request_holding_the_old_engine_still_scores_after_the_swap(make_client, model_path, auth_headers):
+    async with make_client(model_path=model_path, model_watch_seconds=0) as client:
+        old = client.app.state.model_engine  # what a request picked up just before the swap
+        _replace(model_path, _model(0.04))
+        assert (await client.post("/api/v1/model/reload", headers=ADMIN)).json()["outcome"] == "reloaded"
+        assert client.app.state.model_engine is not old
+        late = await old.apredict(STUDENT)  # its reference thread was not shut under it
+    assert late.version == old.version and 0.0 <= late.score <= 1.0
+
+
+def test_a_file_replaced_after_loading_is_never_compiled_for_the_loaded_model(model_path):
+    from app.ml.runtime.runtime import CompileOptions
+    from app.services.inference import build_engine
+
+    engine = build_engine(model_path, CompileOptions())
+    _replace(model_path, _model(0.01))  # a deploy lands while the first compile has not started yet
+    path = engine.runtime.compile_now()
+    assert path.kind == "sklearn" and "changed on disk after it was loaded" in path.reason
+    engine.runtime.close()

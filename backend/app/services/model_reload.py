@@ -74,9 +74,10 @@ class ModelReloader:
                                                   reason=f"the new model file cannot be served: {candidate.reason}"))
             if candidate.runtime is not None:
                 candidate.runtime.compile_now()  # verified before it serves anyone
-            self._state.model_engine = candidate  # the swap
-            if current.runtime is not None:
-                current.runtime.close()  # queued reference calls still finish
+            # The swap. The old engine is not closed: a request that already holds it may still hand
+            # its rows to the old reference thread, which exits by itself once the last such request
+            # has dropped the engine (ThreadPoolExecutor's workers stop when it is collected).
+            self._state.model_engine = candidate
             outcome = ReloadOutcome("reloaded", trigger, at, candidate.version, previous_version=current.version)
             logger.info("model reloaded (%s): %s -> %s in %.1f s, serving %s", trigger, current.version,
                         candidate.version, time.perf_counter() - started, candidate.status()["serving"]["path"])

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from app.ml.model_loader import file_sha256
 from app.ml.steps import final_step, first_step
 
 BACKEND_DIR = Path(__file__).resolve().parents[3]
@@ -160,11 +162,19 @@ def convert(model_path: Path, inputs: list[GraphInput], n_features: int, precisi
 
 
 def compile_in_subprocess(model_path: Path, inputs: list[GraphInput], n_features: int, *, precision: str,
-                          timeout_s: float, max_bytes: int, max_memory_bytes: int) -> bytes:
+                          timeout_s: float, max_bytes: int, max_memory_bytes: int, expected_sha256: str) -> bytes:
     """Runs :func:`convert` in a child process; raises CompileError on a failure, a time-out or a
-    graph over ``max_bytes``."""
+    graph over ``max_bytes``.
+
+    The child converts a private copy whose sha256 is the one the API loaded: a file replaced on disk
+    in the meantime (a deploy, a hot reload) is never compiled in place of the model that serves."""
     with tempfile.TemporaryDirectory(prefix="unitrack-onnx-") as tmp:
         out = Path(tmp) / "model.onnx"
+        copy = Path(tmp) / "model.pkl"
+        shutil.copyfile(model_path, copy)
+        if file_sha256(copy) != expected_sha256:
+            raise CompileError("the model file changed on disk after it was loaded; a reload picks the new one up")
+        model_path = copy
         spec = json.dumps({"inputs": [[gi.name, list(gi.columns), gi.text] for gi in inputs], "n_features": n_features,
                            "precision": precision, "max_memory_bytes": max_memory_bytes})
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}

@@ -172,7 +172,8 @@ class ModelRuntime:
             inputs = graph_inputs(loaded.estimator, loaded.schema.names, categorical)
             graph = compile_in_subprocess(loaded.path, inputs, len(loaded.schema.names), precision=precision,
                                           timeout_s=self.options.timeout_s, max_bytes=self.options.max_bytes,
-                                          max_memory_bytes=self.options.max_memory_bytes)
+                                          max_memory_bytes=self.options.max_memory_bytes,
+                                          expected_sha256=loaded.file_sha256)
             candidate = OnnxScorer(graph, inputs, loaded.scorer.positive_index, precision)
             return self.install(candidate, time.perf_counter() - started)
         except CompileError as exc:
