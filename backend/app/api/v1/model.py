@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.deps import AdminUser, CurrentUser, ModelDep
-from app.db.schemas import error_responses
+from app.api.schemas import error_responses
 
 router = APIRouter(tags=["model"])
 
