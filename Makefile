@@ -15,8 +15,10 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 # Stamp files make reinstalling happen only when a requirements file changes.
-$(VENV)/.runtime-installed: $(RUNTIME_REQS) | $(PY)
+# servicekit/: the run-time kit both services import (error shape, timestamps), installed editable.
+$(VENV)/.runtime-installed: $(RUNTIME_REQS) servicekit/pyproject.toml | $(PY)
 	$(PIP) install $(addprefix -r ,$(RUNTIME_REQS))
+	$(PIP) install -e ./servicekit
 	@touch $@
 
 $(VENV)/.dev-installed: $(DEV_REQS) $(VENV)/.runtime-installed

@@ -13,6 +13,7 @@ run_suite() {
 
 run_suite "UniTrack API (backend/)" backend "$PY" -m pytest -q
 run_suite "Forecast service (forecast/)" forecast "$PY" -m pytest -q
+run_suite "Shared kit (servicekit/): one error shape in both services" servicekit "$PY" -m pytest -q
 # After the Python suites, which refresh the recorded responses under contracts/fixtures/.
 run_suite "Contracts (contracts/): drift check and Zod tests" . bash contracts/check.sh
 

@@ -16,3 +16,10 @@ def free_port(candidates: Iterable[int]) -> int | None:
                 continue
             return port
     return None
+
+
+def any_free_port() -> int:
+    """A port the kernel just handed out on 127.0.0.1 (free now; bind it soon)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

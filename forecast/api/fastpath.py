@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError
+from servicekit.errors import APIError
 from api.services.results import RunStore
 
 CACHEABLE_PREFIXES = ("/api/v1/forecasts", "/api/v1/models", "/api/v1/images", "/api/v1/methodology")
@@ -34,7 +34,7 @@ class FastReadMiddleware:
         token = _bearer(scope)
         try:
             principal = state.auth_cache.get(token) if token else None
-        except ApiError:  # revoked: let the router produce the 401
+        except APIError:  # revoked: let the router produce the 401
             principal = None
         if snapshot is None or principal is None:
             await self.app(scope, receive, send)

@@ -10,7 +10,7 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from servicekit.errors import INTERNAL_ERROR_MESSAGE, error_body
 from api.logging import get_logger
 
 access_log = get_logger("api.access")
@@ -52,7 +52,7 @@ class RequestContextMiddleware:
             access_log.error("unhandled_exception", path=scope["path"], exc_type=type(exc).__name__, exc_info=exc)
             if response_started:
                 raise
-            body = error_body(500, "An internal error occurred; it has been logged")
+            body = error_body(500, INTERNAL_ERROR_MESSAGE)
             await send_with_id(
                 {
                     "type": "http.response.start",

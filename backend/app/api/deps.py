@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import APIError
+from servicekit.errors import APIError
 from app.core.ratelimit import Quota, RateLimiter, build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.db.inference_store import InferenceStore

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
-from app.core.errors import ErrorResponse
-from app.core.timestamps import utc_z
+from servicekit.errors import ErrorResponse
+from servicekit.timestamps import utc_z
 
 UtcDatetime = Annotated[datetime, PlainSerializer(utc_z, return_type=str, when_used="json")]
 # No control characters: PostgreSQL JSONB cannot store \u0000.

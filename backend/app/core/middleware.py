@@ -15,7 +15,7 @@ import structlog
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import error_response
+from servicekit.errors import error_response, internal_error_response
 
 log = structlog.get_logger("unitrack.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -112,7 +112,7 @@ class GuardMiddleware:
         except Exception:
             log.exception("unhandled_error", path=scope.get("path"))
             if not started:
-                await error_response(500, "Internal server error")(scope, receive, send)
+                await internal_error_response()(scope, receive, send)
 
 
 def _too_large(limit: int) -> Any:

@@ -35,7 +35,7 @@ from sqlalchemy import Engine, case
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.config import Settings
-from app.core.errors import APIError
+from servicekit.errors import APIError
 from app.db.guard import is_database_unavailable
 from app.db.models import RateLimitCounter
 

@@ -21,7 +21,7 @@ import jwt
 import structlog
 
 from app.core.config import Settings
-from app.core.errors import APIError
+from servicekit.errors import APIError
 from app.core.jwks import JWKSCache, JWKSUnavailable, UnknownKeyError, http_fetcher
 from app.core.local_auth import LocalSigner
 

@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from app.core.ratelimit import Quota
 from app.core.security import Principal
-from app.core.timestamps import utc_z
+from servicekit.timestamps import utc_z
 from app.db.inference_store import HistoryRow, InferenceStore, NewInference
 from app.services.inference import ModelEngine, PredictionResult
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from api.schemas.errors import ErrorResponse
+from servicekit.errors import ErrorResponse
 
 
 class JSONBytes(Response):

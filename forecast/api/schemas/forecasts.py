@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import UtcDatetime
+from servicekit.timestamps import UtcDatetime
 
 Direction = Literal["up", "down"]
 Signal = Literal["skill", "no_edge"]

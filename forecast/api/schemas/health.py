@@ -2,7 +2,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from api.schemas.common import UtcDatetime
+from servicekit.timestamps import UtcDatetime
 
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import UtcDatetime
+from servicekit.timestamps import UtcDatetime
 
 
 class MethodologyResponse(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import UtcDatetime
+from servicekit.timestamps import UtcDatetime
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.images import ImageMetadata
 from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.errors import ApiError
+from servicekit.errors import APIError
 from api.logging import get_logger
 from api.schemas.auth import TokenResponse, UserResponse
-from api.schemas.common import utc_now
+from servicekit.timestamps import utc_now
 from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
 from api.services.throttle import LoginThrottle, address_key, throttle_key
 
@@ -49,14 +49,14 @@ class AuthCache:
             return None
         principal, until, exp = hit
         if principal.claims.jti in self._revoked:
-            raise ApiError(401, "Token has been revoked", headers=BEARER)
+            raise APIError(401, "Token has been revoked", headers=BEARER)
         if until < time.monotonic() or exp <= time.time():
             return None
         return principal
 
     def check_not_revoked(self, claims: TokenClaims) -> None:
         if claims.jti in self._revoked:
-            raise ApiError(401, "Token has been revoked", headers=BEARER)
+            raise APIError(401, "Token has been revoked", headers=BEARER)
 
     def put(self, token: str, principal: Principal) -> None:
         if self.ttl <= 0:
@@ -87,7 +87,7 @@ def login(
     retry_after = throttle.retry_after(key) or throttle.retry_after(per_address)
     if retry_after is not None:
         log.warning("login_throttled", client_ip=client_ip)
-        raise ApiError(
+        raise APIError(
             429, "Too many failed login attempts; try again later", headers={"Retry-After": str(retry_after)}
         )
     user = repo.get_user_by_username(session, username)
@@ -100,9 +100,9 @@ def login(
         throttle.record_failure(per_address, settings.login_max_failures_per_ip)
         # No username in the log: people type passwords into that field.
         log.info("login_failed", client_ip=client_ip)
-        raise ApiError(401, BAD_CREDENTIALS, headers=BEARER)
+        raise APIError(401, BAD_CREDENTIALS, headers=BEARER)
     if not user.is_active:
-        raise ApiError(403, "This user account is disabled", error="inactive_user")
+        raise APIError(403, "This user account is disabled", error="inactive_user")
     throttle.reset(key)
     log.info("login_succeeded", user_id=user.id)
     return _token_response(settings, user.id, user.username)
@@ -122,10 +122,10 @@ def verify_token(
 
 def parse_bearer(authorization: str | None) -> str:
     if not authorization:
-        raise ApiError(401, "Not authenticated: send 'Authorization: Bearer <token>'", headers=BEARER)
+        raise APIError(401, "Not authenticated: send 'Authorization: Bearer <token>'", headers=BEARER)
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "Invalid authorization header; expected 'Bearer <token>'", headers=BEARER)
+        raise APIError(401, "Invalid authorization header; expected 'Bearer <token>'", headers=BEARER)
     return token.strip()
 
 
@@ -133,17 +133,17 @@ def decode(settings: Settings, token: str) -> TokenClaims:
     try:
         return decode_access_token(settings, token)
     except InvalidToken as exc:
-        raise ApiError(401, f"Could not validate credentials: {exc}", headers=BEARER) from exc
+        raise APIError(401, f"Could not validate credentials: {exc}", headers=BEARER) from exc
 
 
 def verify_in_db(session: Session, claims: TokenClaims) -> Principal:
     if repo.is_token_revoked(session, claims.jti):
-        raise ApiError(401, "Token has been revoked", headers=BEARER)
+        raise APIError(401, "Token has been revoked", headers=BEARER)
     user = repo.get_user(session, claims.user_id)
     if user is None or user.username != claims.subject:
-        raise ApiError(401, "Could not validate credentials: unknown user", headers=BEARER)
+        raise APIError(401, "Could not validate credentials: unknown user", headers=BEARER)
     if not user.is_active:
-        raise ApiError(403, "This user account is disabled", error="inactive_user")
+        raise APIError(403, "This user account is disabled", error="inactive_user")
     return Principal(user=UserResponse.model_validate(user, from_attributes=True), claims=claims)
 
 
@@ -159,7 +159,7 @@ def _revoke(session: Session, cache: AuthCache, claims: TokenClaims) -> None:
             repo.revoke_token(session, claims.jti, claims.expires_at)
     except IntegrityError as exc:  # already revoked (and committed), e.g. by a concurrent refresh
         cache.revoke(claims)
-        raise ApiError(401, "Token has been revoked", headers=BEARER) from exc
+        raise APIError(401, "Token has been revoked", headers=BEARER) from exc
     repo.prune_revoked_tokens(session, utc_now())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from api.errors import ApiError
+from servicekit.errors import APIError
 from api.schemas.forecasts import ConsensusResponse, ForecastDashboard, ForecastListResponse, ForecastResponse
 from api.services.results import Snapshot
 
@@ -18,7 +18,7 @@ def _sorted(forecasts: list[ForecastResponse]) -> list[ForecastResponse]:
 def require_horizon(snapshot: Snapshot, horizon: int) -> int:
     horizons = snapshot.bundle.summary.horizons
     if horizon not in horizons:
-        raise ApiError(
+        raise APIError(
             404,
             f"Horizon {horizon} is not in run {snapshot.run_id}; available horizons: "
             + ", ".join(str(h) for h in sorted(horizons)),
@@ -30,7 +30,7 @@ def require_horizon(snapshot: Snapshot, horizon: int) -> int:
 def require_model(snapshot: Snapshot, model_name: str) -> str:
     names = [m.model_name for m in snapshot.bundle.models]
     if model_name not in names:
-        raise ApiError(
+        raise APIError(
             404,
             f"Model {model_name!r} is not in run {snapshot.run_id}; available models: " + ", ".join(names),
             error="model_not_found",

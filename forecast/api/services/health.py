@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.schemas.common import utc_now
+from servicekit.timestamps import utc_now
 from api.schemas.health import HealthResponse, HealthStatus, ServiceHealth
 from api.services.results import RunStore
 

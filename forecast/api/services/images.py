@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.errors import ApiError
+from servicekit.errors import APIError
 from api.schemas.images import ImageListResponse, ImageMetadata
 from api.services.forecasts import require_model
 from api.services.results import Snapshot, StoredImage
@@ -41,7 +41,7 @@ def list_model_images(snapshot: Snapshot, model: str | None) -> bytes:
 def get_image(snapshot: Snapshot, image_id: str) -> StoredImage:
     image = snapshot.images.get(image_id)
     if image is None:
-        raise ApiError(404, f"Image {image_id!r} is not in run {snapshot.run_id}", error="image_not_found")
+        raise APIError(404, f"Image {image_id!r} is not in run {snapshot.run_id}", error="image_not_found")
     return image
 
 
@@ -51,7 +51,7 @@ def get_backtest_image(snapshot: Snapshot, model: str, horizon: int) -> StoredIm
         meta = image.entry.metadata
         if meta.image_type == "backtest_equity" and meta.model_name == model and meta.horizon == horizon:
             return image
-    raise ApiError(
+    raise APIError(
         404,
         f"Run {snapshot.run_id} has no backtest chart for {model!r} at horizon {horizon}",
         error="image_not_found",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from api.errors import ApiError
+from servicekit.errors import APIError
 from api.schemas.models import FeatureImportance, ModelComparison, ModelMetrics, ModelSummary
 from api.services.forecasts import require_horizon, require_model
 from api.services.results import Snapshot
@@ -67,7 +67,7 @@ def feature_importance(snapshot: Snapshot, model_name: str, horizon: int | None)
             None,
         )
         if found is None:
-            raise ApiError(
+            raise APIError(
                 404,
                 f"Run {snapshot.run_id} has no feature importance for {model_name!r} at horizon {h}",
                 error="feature_importance_not_found",

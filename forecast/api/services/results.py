@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
-from api.errors import ApiError
+from servicekit.errors import APIError
 from api.logging import get_logger
-from api.schemas.common import utc_now
+from servicekit.timestamps import utc_now
 from api.schemas.run import (
     BUNDLE_SCHEMA_VERSION,
     LATEST_POINTER,
@@ -165,7 +165,7 @@ class RunStore:
             message = "No forecast run is published yet; run the pipeline (python -m pipelines.run)"
             if self.last_error:
                 message = f"No valid forecast run is available: {self.last_error}"
-            raise ApiError(503, message, error="no_run_published")
+            raise APIError(503, message, error="no_run_published")
         return snapshot
 
     def status(self) -> ResultsStatus:

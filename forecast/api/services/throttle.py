@@ -11,7 +11,7 @@ transaction; with REDIS_URL the counters live in Redis. Either way, every replic
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -19,18 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.schemas.common import utc_now
+from servicekit.timestamps import as_utc, utc_now
 
 
 class LoginThrottle(Protocol):
     def retry_after(self, key: str) -> int | None: ...
     def record_failure(self, key: str, max_failures: int | None = None) -> None: ...
     def reset(self, key: str) -> None: ...
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite hands timezone-aware columns back naive; they were written in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def throttle_key(username: str, client_ip: str) -> str:
@@ -57,8 +52,8 @@ class DatabaseThrottle:
         with self.session_factory() as session:
             row = repo.get_login_failure(session, key)
             now = utc_now()
-            if row is not None and row.locked_until is not None and _as_utc(row.locked_until) > now:
-                return _seconds_until(_as_utc(row.locked_until), now)
+            if row is not None and row.locked_until is not None and as_utc(row.locked_until) > now:
+                return _seconds_until(as_utc(row.locked_until), now)
         return None
 
     def record_failure(self, key: str, max_failures: int | None = None) -> None:
@@ -77,8 +72,8 @@ class DatabaseThrottle:
         if row is None:
             row = repo.add_login_failure(session, key, now)
             repo.prune_login_failures(session, now - self.window - self.lockout)
-        locked_until = _as_utc(row.locked_until) if row.locked_until else None
-        window_over = _as_utc(row.window_started_at) + self.window < now
+        locked_until = as_utc(row.locked_until) if row.locked_until else None
+        window_over = as_utc(row.window_started_at) + self.window < now
         if (locked_until is not None and locked_until <= now) or (locked_until is None and window_over):
             row.failures, row.window_started_at, row.locked_until = 0, now, None
         row.failures += 1

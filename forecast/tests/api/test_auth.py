@@ -69,7 +69,7 @@ async def test_revoked_tokens_are_pruned_once_expired(client, auth, app):
 
     from api import repository as repo
     from api.db.models import RevokedToken
-    from api.schemas.common import utc_now
+    from servicekit.timestamps import utc_now
 
     with app.state.session_factory() as session, session.begin():
         repo.revoke_token(session, "stale-jti", utc_now() - timedelta(minutes=1))

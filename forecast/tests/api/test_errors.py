@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from api.schemas.errors import ErrorResponse
+from servicekit.errors import ErrorResponse
 
 Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -57,11 +57,13 @@ async def test_422_gives_one_detail_per_field(client):
     assert sorted(d["field"] for d in assert_error(response, 422)["details"]) == ["password", "username"]
 
 
-async def test_malformed_json_is_a_400_and_wrong_content_type_a_422(client):
+async def test_malformed_json_is_a_422_naming_json_invalid_and_wrong_content_type_a_4xx(client):
+    """Invalid JSON is a 422, as in UniTrack (one error shape for both services; issue 18)."""
     response = await client.post(
         "/api/v1/auth/login", content=b'{"username": "a",', headers={"Content-Type": "application/json"}
     )
-    assert assert_error(response, 400)["error"] == "malformed_json"
+    body = assert_error(response, 422)
+    assert body["error"] == "validation_error" and body["details"][0]["code"] == "json_invalid"
     response = await client.post("/api/v1/auth/login", content=b"username=a&password=b",
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert 400 <= response.status_code < 500

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from api.schemas.errors import ErrorResponse
+from servicekit.errors import ErrorResponse
 
 LOGIN = "/api/v1/auth/login"
 JSON = {"Content-Type": "application/json"}

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select, text
 
 from api.db.models import RevokedToken
 from api.main import create_app
-from api.schemas.errors import ErrorResponse
+from servicekit.errors import ErrorResponse
 from api.security import decode_access_token
 from tests.conftest import PASSWORD
 from tests.faults.conftest import plain_client

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from api.schemas.errors import ErrorResponse
+from servicekit.errors import ErrorResponse
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.models import ModelComparison
 from api.schemas.run import RunBundle

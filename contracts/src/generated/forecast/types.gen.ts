@@ -103,7 +103,7 @@ export type ErrorDetail = {
 /**
  * ErrorResponse
  *
- * The single error shape of the service: every 4xx and 5xx uses it.
+ * The single error shape: every 4xx and 5xx of both services uses it.
  */
 export type ErrorResponse = {
     /**

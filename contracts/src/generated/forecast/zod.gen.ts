@@ -35,7 +35,7 @@ export const zErrorDetail = z.object({
 /**
  * ErrorResponse
  *
- * The single error shape of the service: every 4xx and 5xx uses it.
+ * The single error shape: every 4xx and 5xx of both services uses it.
  */
 export const zErrorResponse = z.object({
     details: z.array(zErrorDetail).nullish(),

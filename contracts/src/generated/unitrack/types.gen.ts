@@ -50,6 +50,8 @@ export type ErrorDetail = {
 
 /**
  * ErrorResponse
+ *
+ * The single error shape: every 4xx and 5xx of both services uses it.
  */
 export type ErrorResponse = {
     /**

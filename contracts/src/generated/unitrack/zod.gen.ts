@@ -24,13 +24,15 @@ export const zErrorDetail = z.object({
 
 /**
  * ErrorResponse
+ *
+ * The single error shape: every 4xx and 5xx of both services uses it.
  */
 export const zErrorResponse = z.object({
     details: z.array(zErrorDetail).nullish(),
     error: z.string(),
     message: z.string(),
     status_code: z.int(),
-    timestamp: z.string()
+    timestamp: z.iso.datetime()
 });
 
 /**
