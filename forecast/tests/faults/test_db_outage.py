@@ -1,8 +1,12 @@
 """Database outage: the API's Postgres sits behind a TCP proxy the test cuts, blackholes and restores.
 
 DB-backed requests (login, /auth/me, reads whose token must be re-checked: AUTH_CACHE_SECONDS=0) get a
-503 ErrorResponse within a bounded time, readiness says unhealthy, a logout or refresh that could not
+503 ErrorResponse instead of hanging, readiness says unhealthy, a logout or refresh that could not
 commit leaves nothing half-revoked, and the same app instance recovers once the proxy is back.
+
+No assertion here is on a duration: which bound ended a wait is shown by behaviour (the watchdog's
+cut count, a query seen waiting on a lock), and HANG_BOUND_SECONDS only turns a hang into a failure.
+How fast the 503s come is a benchmark's question.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from tests.conftest import PASSWORD
 from tests.faults.conftest import plain_client
 from tests.support.runs import publish_fixture_run
 
-BOUND_SECONDS = 5.0  # connect 1 s + hard timeout 2 s + pool wait 1 s, plus scheduling slack
+# The configured bounds (connect 1 s, hard timeout 2 s, pool wait 1 s) end a wait in seconds; a
+# blackholed socket without them waits forever. This deadline only tells the two apart.
+HANG_BOUND_SECONDS = 60.0
 
 
 @pytest.fixture
@@ -36,19 +42,17 @@ async def outage_app(pg_clean, proxy, fault_settings, results_dir):
         yield app, client
 
 
-async def timed(coro):
-    started = time.perf_counter()
-    response = await coro
-    return response, time.perf_counter() - started
+async def answered(coro):
+    """The response, failing (instead of hanging the suite) if none comes."""
+    return await asyncio.wait_for(coro, HANG_BOUND_SECONDS)
 
 
-def assert_unavailable(response, elapsed: float) -> None:
+def assert_unavailable(response) -> None:
     assert response.status_code == 503, response.text
     body = response.json()
     ErrorResponse.model_validate(body)
     assert body["error"] == "database_unavailable" and body["status_code"] == 503
     assert "postgres" not in response.text.lower() and "127.0.0.1" not in response.text
-    assert elapsed < BOUND_SECONDS, f"took {elapsed:.1f}s"
 
 
 async def login(client) -> dict[str, str]:
@@ -81,15 +85,15 @@ DB_REQUESTS = [
 
 
 async def _during_outage(client, auth: dict[str, str]) -> None:
-    """Every DB-backed request, concurrently: each a 503 in the error shape, each within the bound."""
+    """Every DB-backed request, concurrently: each answered, with a 503 in the error shape."""
     calls = [
-        timed(client.request(method, path, json=body, headers=auth if needs_auth else None))
+        answered(client.request(method, path, json=body, headers=auth if needs_auth else None))
         for method, path, body, needs_auth in DB_REQUESTS
     ]
-    for response, elapsed in await asyncio.gather(*calls):
-        assert_unavailable(response, elapsed)
-    ready, elapsed = await timed(client.get("/api/v1/health/ready"))
-    assert ready.status_code == 503 and elapsed < BOUND_SECONDS
+    for response in await asyncio.gather(*calls):
+        assert_unavailable(response)
+    ready = await answered(client.get("/api/v1/health/ready"))
+    assert ready.status_code == 503
     body = ready.json()
     assert body["status"] == "unhealthy" and body["services"]["database"]["status"] == "unhealthy"
     assert body["services"]["results"]["status"] == "healthy"
@@ -121,7 +125,7 @@ async def test_cut_gives_bounded_503s_and_recovers_without_restart(outage_app, p
     proxy.cut()
     await _during_outage(client, auth)
     # Still down a while later (nothing cached a success), then back.
-    assert_unavailable(*await timed(client.get("/api/v1/auth/me", headers=auth)))
+    assert_unavailable(await answered(client.get("/api/v1/auth/me", headers=auth)))
     proxy.restore()
     await _after_restore(app, client, auth, pg_url)
 
@@ -137,19 +141,34 @@ async def test_blackhole_fails_within_the_timeouts_instead_of_hanging(outage_app
     await _after_restore(app, client, auth, pg_url)
 
 
-async def test_statement_timeout_gives_a_503(pg_clean, fault_settings, results_dir):
-    """A query blocked behind a lock is cancelled by statement_timeout (1 s), not waited on."""
-    app = create_app(fault_settings(pg_clean))
+def waiting_for_the_users_lock(conn) -> int:
+    """Sessions queued behind a lock on the users table (pg_locks is read live, not snapshotted)."""
+    return conn.scalar(text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE c.relname = 'users' AND NOT l.granted"))
+
+
+async def test_statement_timeout_cancels_a_query_blocked_behind_a_lock(pg_clean, fault_settings, results_dir):
+    """The login is seen queued behind the lock and answers 503 while the lock is still held: the server
+    cancelled it (statement_timeout), and the watchdog, the other bound, never had to cut."""
+    # A hard timeout far above the statement timeout, so only statement_timeout can end the wait.
+    app = create_app(fault_settings(pg_clean, db_statement_timeout_ms=3000, db_hard_timeout_seconds=30))
+    payload = {"username": "alice", "password": PASSWORD}
     locker = create_engine(pg_clean)
     try:
         async for client in plain_client(app):
             with locker.connect() as conn:
                 conn.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
-                payload = {"username": "alice", "password": PASSWORD}
-                response, elapsed = await timed(client.post("/api/v1/auth/login", json=payload))
-                conn.rollback()
-            assert_unavailable(response, elapsed)
-            assert elapsed >= 0.9
+                login = asyncio.ensure_future(client.post("/api/v1/auth/login", json=payload))
+                deadline = time.monotonic() + HANG_BOUND_SECONDS
+                while not waiting_for_the_users_lock(conn) and not login.done():
+                    assert time.monotonic() < deadline, "the login never reached the lock"
+                    await asyncio.sleep(0.02)  # polling step
+                assert not login.done(), login.result().text  # it failed before it ever waited
+                response = await answered(login)
+                conn.rollback()  # the lock is released only now, after the answer
+            assert_unavailable(response)
+            assert app.state.engine.connection_watchdog.cuts == 0
             assert (await client.post("/api/v1/auth/login", json=payload)).status_code == 401
     finally:
         locker.dispose()

@@ -58,7 +58,7 @@ def _wait_until_live(base: str, proc: subprocess.Popen, timeout: float = 30) -> 
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        time.sleep(0.1)  # polling step, bounded by the deadline above
     raise AssertionError("uvicorn did not start")
 
 

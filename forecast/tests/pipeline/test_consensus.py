@@ -58,16 +58,17 @@ def test_drift_direction_is_the_more_frequent_one_even_when_the_mean_disagrees()
     assert p_up == pytest.approx(0.3)
     assert prediction == pytest.approx(-0.01)  # the median, which agrees with the likelier direction
     up = np.array([0.01] * 60 + [-0.005] * 40)
-    assert consensus.drift(up) == pytest.approx((up.mean(), 0.6))
+    # mean (60 * 0.01 - 40 * 0.005) / 100 = 0.004, up 60 times in 100
+    assert consensus.drift(up) == pytest.approx((0.004, 0.6))
 
 
 def test_drift_path_uses_only_targets_realised_by_each_test_row():
-    y_all = np.arange(1.0, 101.0) * np.where(np.arange(100) % 3 == 0, -1, 1)
-    rows, h = np.array([50, 60, 70]), 5
-    mean, p_up = consensus.drift_path(y_all, rows, h)
-    for r, m, p in zip(rows, mean, p_up, strict=True):
-        realised = y_all[: r - h + 1]  # target of row i ends at i + h <= r
-        assert m == pytest.approx(realised.mean()) and p == pytest.approx(np.mean(realised > 0))
+    y_all = np.array([0.01, -0.02, 0.03, 0.04, -0.05, 0.06])
+    mean, p_up = consensus.drift_path(y_all, np.array([3, 5]), 2)
+    # h = 2: row i's target ends at row i + 2. At row 3 rows 0-1 are realised: mean (0.01 - 0.02) / 2
+    # = -0.005, one up in two. At row 5 rows 0-3: mean (0.01 - 0.02 + 0.03 + 0.04) / 4 = 0.015, 3 of 4 up.
+    np.testing.assert_allclose(mean, [-0.005, 0.015])
+    np.testing.assert_allclose(p_up, [0.5, 0.75])
 
 
 def test_a_skilled_consensus_calls_the_direction_its_calibration_favours():

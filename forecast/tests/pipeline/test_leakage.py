@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipelines.features import build_features, build_target
+from pipelines.features import build_features
 from pipelines.models import BOOST_PARAMS, _split_tail
 from pipelines.walkforward import make_folds
 from tests.pipeline.helpers import synthetic_prices
@@ -22,14 +22,6 @@ def test_future_prices_do_not_change_features(t):
     np.testing.assert_array_equal(base.iloc[: t + 1].to_numpy(), after.iloc[: t + 1].to_numpy())
     if t + 1 < len(frame):  # sanity: the shock is visible right after t
         assert not np.allclose(base.iloc[t + 1:].fillna(0).to_numpy(), after.iloc[t + 1:].fillna(0).to_numpy())
-
-
-def test_target_is_forward_log_return():
-    frame = synthetic_prices(50)
-    y = build_target(frame, 5)
-    lp = np.log(frame["price"].to_numpy())
-    np.testing.assert_allclose(y.to_numpy()[:-5], lp[5:] - lp[:-5])
-    assert y.iloc[-5:].isna().all()
 
 
 @pytest.mark.parametrize("h", [1, 5, 10, 30])
