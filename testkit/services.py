@@ -1,4 +1,5 @@
-"""Services a test needs but does not start itself (PostgreSQL, Redis, a free loopback port).
+"""Services a test needs but does not start itself (PostgreSQL, Redis, a free loopback port, an
+optional package the dev requirements install).
 
 On a developer's machine a missing service skips the test, so the rest of the suite still runs.
 Under ``CI=true`` it fails the test instead: CI starts every service before the suites run
@@ -8,8 +9,10 @@ Every such check in both suites goes through :func:`missing`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
+from types import ModuleType
 from typing import NoReturn
 
 
@@ -24,6 +27,14 @@ def missing(what: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"CI=true, so this is a failure and not a skip: {what}", pytrace=False)
     pytest.skip(what)
+
+
+def require_module(name: str) -> ModuleType:
+    """``import name``; a missing package is :func:`missing` (pytest.importorskip would skip in CI too)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        missing(f"{name} is not installed ({exc}); the dev requirements install it")
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

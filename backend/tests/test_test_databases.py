@@ -52,3 +52,10 @@ def test_sqlite_database_is_migrated_in_the_directory_given(tmp_path):
     seen = []
     with databases.migrated_database("sqlite", tmp_path, "unitrack_x", seen.append) as url:
         assert url.startswith(f"sqlite:///{tmp_path}/unitrack_x_") and seen == [url]
+
+
+def test_a_missing_dev_package_fails_under_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no_such_package_h15 is not installed"):
+        services.require_module("no_such_package_h15")
+    assert services.require_module("json").dumps([1]) == "[1]"
