@@ -1,4 +1,10 @@
-"""Shared fixtures: a migrated database, a loopback JWKS server, real tokens and an app client."""
+"""Shared fixtures: a migrated database, a loopback JWKS server, real tokens and an app client.
+
+Every test that uses the database runs twice, on SQLite (the embedded default ``make run`` uses)
+and on PostgreSQL (production): its id ends in ``[sqlite]`` or ``[postgres]``. Tests marked
+``postgres`` (or using the ``pg_proxy`` fault fixture) test PostgreSQL-only code and run once.
+See testkit/databases.py for where the databases come from and ``TEST_DB`` to run one half.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +21,13 @@ from sqlalchemy import Engine, create_engine, text
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 TESTS_DIR = Path(__file__).resolve().parent
-for path in (BACKEND_DIR, TESTS_DIR):
+REPO_ROOT = BACKEND_DIR.parent  # testkit/: the test helpers both services' suites share
+for path in (BACKEND_DIR, TESTS_DIR, REPO_ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
 from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token  # noqa: E402
-from dbkit import (  # noqa: E402
-    choose_target,
-    create_postgres_database,
-    drop_postgres_database,
-    sqlite_url,
-)
+from testkit.databases import migrated_database, selected_backends  # noqa: E402
 
 from app.cli import alembic_config  # noqa: E402
 
@@ -47,30 +49,35 @@ ORIGINS = "https://app.example.com,https://preview.example.com"
 # -- database ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def db_target():
-    try:
-        return choose_target()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every test that reaches the database (through any fixture) by backend."""
+    if "db_kind" not in metafunc.fixturenames:
+        return
+    kinds = selected_backends()
+    if metafunc.definition.get_closest_marker("postgres") or "pg_proxy" in metafunc.fixturenames:
+        kinds = [kind for kind in kinds if kind == "postgres"]
+    # Session scope: pytest runs every [sqlite] test, then every [postgres] one, each on one database.
+    metafunc.parametrize("db_kind", kinds, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
-def database_url(db_target, tmp_path_factory) -> Iterator[str]:
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` or ``"postgres"``: the backend this run of the test uses."""
+    return request.param
+
+
+def migrate_to_head(url: str) -> None:
     from alembic import command
 
-    if db_target.kind == "postgresql":
-        url = create_postgres_database(db_target.admin_url)
-    else:
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-    try:
-        config = alembic_config(url)
-        config.attributes["configure_logger"] = False
-        command.upgrade(config, "head")
+    config = alembic_config(url)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(db_kind, tmp_path_factory) -> Iterator[str]:
+    with migrated_database(db_kind, tmp_path_factory.mktemp("db"), "unitrack_test", migrate_to_head) as url:
         yield url
-    finally:
-        if db_target.kind == "postgresql":
-            drop_postgres_database(db_target.admin_url, url)
 
 
 @pytest.fixture(scope="session")

@@ -135,11 +135,10 @@ async def test_the_reference_model_runs_in_one_thread_and_the_compiled_one_on_th
         assert len(set(served)) == 1 and served[0] != loop_thread
 
 
+@pytest.mark.postgres
 async def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_503(
-    make_client, db_target, clean_db, auth_headers, count_rows, capsys
+    make_client, clean_db, auth_headers, count_rows, capsys
 ):
-    if db_target.kind != "postgresql":
-        pytest.skip("needs PostgreSQL (CI=true always has it)")
     async with make_client(log_level="INFO") as client:
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
         with clean_db.begin() as conn:  # what a database restart or an idle timeout does
@@ -162,11 +161,10 @@ async def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_503(
     assert count_rows() == 2
 
 
+@pytest.mark.postgres
 async def test_a_database_that_refuses_the_login_is_a_503_not_a_500(
-    make_client, db_target, database_url, auth_headers, count_rows
+    make_client, database_url, auth_headers, count_rows
 ):
-    if db_target.kind != "postgresql":
-        pytest.skip("needs PostgreSQL (CI=true always has it)")
     missing = make_url(database_url).set(database="no_such_database").render_as_string(hide_password=False)
     async with make_client(database_url=missing) as client:
         for method, path, body in (

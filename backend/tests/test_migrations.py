@@ -1,51 +1,54 @@
-"""The initial migration applies and reverts cleanly (on PostgreSQL when available)."""
+"""The migrations apply and revert cleanly, on each backend (PostgreSQL's storage options too)."""
 
 from __future__ import annotations
 
 from alembic import command
-from dbkit import create_postgres_database, drop_postgres_database, sqlite_url
 from sqlalchemy import Engine, create_engine, inspect, text
+from testkit.databases import migrated_database
 
 from app.cli import alembic_config
 from app.core.config import normalize_database_url
 
 
-def test_migrations_run_up_down_and_up_again(db_target, tmp_path):
-    if db_target.kind == "postgresql":
-        url = create_postgres_database(db_target.admin_url, prefix="unitrack_mig")
-    else:
-        url = sqlite_url(tmp_path)
-    config = alembic_config(url)
-    config.attributes["configure_logger"] = False
-    engine = create_engine(normalize_database_url(url))
-    try:
-        command.upgrade(config, "head")
-        inspector = inspect(engine)
-        assert {"users", "inferences", "courses"} <= set(inspector.get_table_names())
-        indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("inferences")}
-        assert indexes["ix_inferences_user_id_created_at"] == ["user_id", "created_at"]
-        [fk] = inspector.get_foreign_keys("inferences")
-        assert fk["referred_table"] == "users" and fk["name"] == "fk_inferences_user_id_users"
-        if db_target.kind == "postgresql":
-            columns = {c["name"]: c["type"].__class__.__name__ for c in inspector.get_columns("inferences")}
-            assert columns["input"] == "JSONB" and columns["id"] == "UUID"
-            assert _storage_options(engine) == {
-                "autovacuum_vacuum_insert_threshold=5000",
-                "autovacuum_vacuum_insert_scale_factor=0",
-            }
-            command.downgrade(config, "0002_rate_limits")
-            assert _storage_options(engine) == set()
-            command.upgrade(config, "head")
+def _no_migration(url: str) -> None:
+    """The test runs the migrations itself."""
 
-        command.downgrade(config, "base")
-        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
 
+def test_migrations_run_up_down_and_up_again(db_kind, tmp_path):
+    with migrated_database(db_kind, tmp_path, "unitrack_mig", _no_migration) as url:
+        config = alembic_config(url)
+        config.attributes["configure_logger"] = False
+        engine = create_engine(normalize_database_url(url))
+        try:
+            _up_down_up(config, engine, postgres=db_kind == "postgres")
+        finally:
+            engine.dispose()
+
+
+def _up_down_up(config, engine: Engine, *, postgres: bool) -> None:
+    command.upgrade(config, "head")
+    inspector = inspect(engine)
+    assert {"users", "inferences", "courses"} <= set(inspector.get_table_names())
+    indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("inferences")}
+    assert indexes["ix_inferences_user_id_created_at"] == ["user_id", "created_at"]
+    [fk] = inspector.get_foreign_keys("inferences")
+    assert fk["referred_table"] == "users" and fk["name"] == "fk_inferences_user_id_users"
+    if postgres:
+        columns = {c["name"]: c["type"].__class__.__name__ for c in inspector.get_columns("inferences")}
+        assert columns["input"] == "JSONB" and columns["id"] == "UUID"
+        assert _storage_options(engine) == {
+            "autovacuum_vacuum_insert_threshold=5000",
+            "autovacuum_vacuum_insert_scale_factor=0",
+        }
+        command.downgrade(config, "0002_rate_limits")
+        assert _storage_options(engine) == set()
         command.upgrade(config, "head")
-        assert {"users", "inferences", "courses"} <= set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-        if db_target.kind == "postgresql":
-            drop_postgres_database(db_target.admin_url, url)
+
+    command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+    command.upgrade(config, "head")
+    assert {"users", "inferences", "courses"} <= set(inspect(engine).get_table_names())
 
 
 def _storage_options(engine: Engine) -> set[str]:

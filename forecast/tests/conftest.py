@@ -1,18 +1,16 @@
 """Shared fixtures.
 
-Databases: every test that uses ``database_url`` runs on SQLite and, when one is reachable, on
-PostgreSQL. Postgres is used when TEST_DATABASE_URL is set or 127.0.0.1:5432 answers; a dedicated,
-uniquely named database is created on that server, migrated with Alembic and dropped at the end. With
-CI=true and no Postgres the run fails instead of skipping. TEST_DB=sqlite forces SQLite only.
+Databases: every test that uses ``database_url`` runs on SQLite and on PostgreSQL, as the backend
+suite does (testkit/databases.py, shared by both): Postgres is the server named by TEST_DATABASE_URL,
+or 127.0.0.1:5432 when that answers; a dedicated, uniquely named database is created there, migrated
+with Alembic and dropped at the end. No Postgres: its half is skipped, or fails with CI=true.
+TEST_DB=sqlite (or postgres) runs one half only.
 
 Isolation: each test gets its own app, results directory and empty tables.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete
 from sqlalchemy.engine import URL, make_url
 
 from api.config import Settings
@@ -29,26 +27,17 @@ from api.db.models import Base
 from api.main import create_app
 from tests.support.runs import publish_fixture_run
 
-# The contract fixtures recorder lives with the Zod tests that read its output (contracts/).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contracts" / "python"))
+# The contract fixtures recorder lives with the Zod tests that read its output (contracts/); testkit/
+# holds the test helpers both services' suites share.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "contracts" / "python"))
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 from contract_fixtures import FixtureRecorder  # noqa: E402
+from testkit.databases import migrated_database, postgres_database, selected_backends  # noqa: E402
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
 PASSWORD = "correct horse battery staple"
-
-
-def _postgres_admin_url() -> str | None:
-    if os.environ.get("TEST_DB", "").lower() == "sqlite":
-        return None
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return DEFAULT_PG_URL
-    except OSError:
-        return None
 
 
 @contextmanager
@@ -57,41 +46,14 @@ def migrated_postgres_database(prefix: str) -> Iterator[URL]:
 
     Skips when no PostgreSQL is reachable, except with CI=true, where that is a failure.
     """
-    from api.config import normalise_database_url
-
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        if os.environ.get("CI", "").lower() == "true" and os.environ.get("TEST_DB", "").lower() != "sqlite":
-            pytest.fail("CI=true but no PostgreSQL is reachable (set TEST_DATABASE_URL)")
-        pytest.skip("no PostgreSQL reachable (TEST_DATABASE_URL unset and 127.0.0.1:5432 closed)")
-    admin = make_url(normalise_database_url(admin_url))
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.set(database=name)
-    try:
-        migrate.upgrade(url.render_as_string(hide_password=False))
-        yield url
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with postgres_database(prefix, migrate.upgrade) as url:
+        yield make_url(url)
 
 
-def _backends() -> list[str]:
-    return ["sqlite", "postgres"]
-
-
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=selected_backends())
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'forecast_test.db'}"
-        migrate.upgrade(url)
+    with migrated_database(request.param, tmp_path_factory.mktemp("db"), "forecast_test", migrate.upgrade) as url:
         yield url
-        return
-    with migrated_postgres_database("forecast_test") as url:
-        yield url.render_as_string(hide_password=False)
 
 
 def empty_tables(url: str | URL) -> None:

@@ -225,13 +225,22 @@ class _FailOpen:
 class RedisBackend:
     name = "redis"
 
-    def __init__(self, client: Any, *, fail_open_seconds: float, prefix: str = "unitrack:rl:"):
+    def __init__(
+        self,
+        client: Any,
+        *,
+        fail_open_seconds: float,
+        prefix: str = "unitrack:rl:",
+        clock: Clock = time.monotonic,  # tests end the fail-open period without waiting for it
+    ):
         self._redis = client
         self._prefix = prefix
-        self._fail_open = _FailOpen(fail_open_seconds)
+        self._fail_open = _FailOpen(fail_open_seconds, clock)
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float, fail_open_seconds: float) -> RedisBackend:
+    def from_url(
+        cls, url: str, *, timeout: float, fail_open_seconds: float, clock: Clock = time.monotonic
+    ) -> RedisBackend:
         import redis
 
         client = redis.Redis.from_url(
@@ -241,7 +250,7 @@ class RedisBackend:
             retry_on_timeout=False,
             health_check_interval=30,
         )
-        return cls(client, fail_open_seconds=fail_open_seconds)
+        return cls(client, fail_open_seconds=fail_open_seconds, clock=clock)
 
     def hit(self, key: str, window_start: int, window: int) -> int | None:
         if self._fail_open.active:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import re
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from testkit.services import require_redis
+from testkit.tcp_proxy import TcpProxy
 
 from app.core.config import normalize_database_url
-
-# testkit/ (repository root) holds the test-only helpers both services' suites share.
-REPO_ROOT = Path(__file__).resolve().parents[3]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-from testkit.tcp_proxy import TcpProxy  # noqa: E402
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -36,10 +30,11 @@ def assert_error_shape(response, status: int, error: str | None = None) -> dict:
 
 
 @pytest.fixture
-def pg_proxy(db_target, database_url) -> Iterator[TcpProxy]:
-    """A proxy in front of the test PostgreSQL; ``proxy.url`` is the database URL through it."""
-    if db_target.kind != "postgresql":
-        pytest.skip("needs PostgreSQL (CI=true always has it)")
+def pg_proxy(db_kind, database_url) -> Iterator[TcpProxy]:
+    """A proxy in front of the test PostgreSQL; ``proxy.url`` is the database URL through it.
+
+    Tests that use it are collected for the [postgres] backend only (tests/conftest.py)."""
+    assert db_kind == "postgres", db_kind
     url = make_url(normalize_database_url(database_url))
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     port = proxy.start()
@@ -50,13 +45,8 @@ def pg_proxy(db_target, database_url) -> Iterator[TcpProxy]:
 
 @pytest.fixture
 def redis_url() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=0.5).ping()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"Redis at {REDIS_URL} is not reachable: {exc}")
-    return REDIS_URL
+    """The local Redis (database 15); skipped without one, except under CI=true, where it fails."""
+    return require_redis(REDIS_URL)
 
 
 @pytest.fixture

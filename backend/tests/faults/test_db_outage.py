@@ -1,21 +1,22 @@
-"""Database outage through a TCP proxy the test cuts: fast 503s in the error shape, readiness
-unhealthy, nothing half-written, and recovery without restarting the API (PostgreSQL only)."""
+"""Database outage through a TCP proxy the test cuts: 503s in the error shape (never a hang: the
+configured timeouts end every wait), readiness unhealthy, nothing half-written, and recovery without
+restarting the API (PostgreSQL only). How long a 503 takes is measured in bench/, not asserted here."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import asyncpg
-
 from authkit import USER_B, bearer, make_token
 from students import STUDENT
+from testkit.clocks import without_hanging
 
 from .conftest import assert_error_shape
 
 PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
 WHATIF = {**PREDICT, "deltas": {"AVG_NG": 1}}
-# Short deadlines so the test is quick; production defaults are 5 s / 15 s / 20 s / 10 s.
+# Short deadlines so the test is quick; production defaults are 5 s / 15 s / 20 s / 10 s. Without
+# them a black-holed database would hold a request for as long as TCP keeps the socket: a hang.
 FAST = {
     "db_connect_timeout_seconds": 1,
     "db_statement_timeout_ms": 1000,
@@ -26,12 +27,6 @@ FAST = {
 }
 
 
-async def _timed(coro):
-    started = time.perf_counter()
-    response = await coro
-    return response, time.perf_counter() - started
-
-
 ENDPOINTS = (
     ("POST", "/api/v1/predict", PREDICT),
     ("POST", "/api/v1/whatif", WHATIF),
@@ -40,17 +35,13 @@ ENDPOINTS = (
 )
 
 
-async def _all_endpoints_fail_fast(client, headers, bound: float, endpoints=ENDPOINTS) -> list[float]:
-    timings = []
+async def _every_endpoint_answers_503(client, headers, endpoints=ENDPOINTS) -> None:
     for method, path, body in endpoints:
-        response, elapsed = await _timed(client.request(method, path, json=body, headers=headers))
+        response = await without_hanging(client.request(method, path, json=body, headers=headers), path)
         body_ = assert_error_shape(response, 503, "database_unavailable")
         assert response.headers["retry-after"].isdigit()
         assert "127.0.0.1" not in response.text and "psycopg2" not in response.text, body_
         assert "asyncpg" not in response.text, body_
-        assert elapsed < bound, f"{path} took {elapsed:.2f}s"
-        timings.append(elapsed)
-    return timings
 
 
 def _assert_not_ready(response) -> None:
@@ -67,25 +58,23 @@ async def _recovers(client, headers, count_rows, expected_rows: int) -> None:
     assert count_rows() == expected_rows
 
 
-async def test_refused_database_is_a_fast_503_and_the_api_recovers(
+async def test_refused_database_is_a_503_and_the_api_recovers(
     make_client, pg_proxy, auth_headers, count_rows
 ):
     async with make_client(database_url=pg_proxy.url, **FAST) as client:
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
         pg_proxy.cut()  # existing connections closed, new ones refused
 
-        timings = await _all_endpoints_fail_fast(client, auth_headers, bound=2.0)
-        ready, elapsed = await _timed(client.get("/api/v1/readyz"))
-        _assert_not_ready(ready)
+        await _every_endpoint_answers_503(client, auth_headers)
+        _assert_not_ready(await without_hanging(client.get("/api/v1/readyz"), "readyz"))
         assert (await client.get("/api/v1/healthz")).status_code == 200  # liveness stays up
         assert count_rows() == 1  # nothing written during the outage
-        print(f"refused: 503 after {max(timings):.3f}s at most")
 
         pg_proxy.restore()
         await _recovers(client, auth_headers, count_rows, expected_rows=2)
 
 
-async def test_black_holed_database_is_a_bounded_503_and_the_api_recovers(
+async def test_black_holed_database_is_a_503_not_a_hang_and_the_api_recovers(
     make_client, pg_proxy, auth_headers, count_rows
 ):
     async with make_client(database_url=pg_proxy.url, **FAST) as client:
@@ -94,22 +83,16 @@ async def test_black_holed_database_is_a_bounded_503_and_the_api_recovers(
 
         # A pooled connection waits DB_QUERY_TIMEOUT_SECONDS for its answer (SQLAlchemy's pre-ping
         # or asyncpg's command timeout), a new one DB_CONNECT_TIMEOUT_SECONDS; both bounded.
-        timings = await _all_endpoints_fail_fast(client, auth_headers, bound=4.0, endpoints=ENDPOINTS[::2])
-        ready, elapsed = await _timed(client.get("/api/v1/readyz"))
-        _assert_not_ready(ready)
-        assert elapsed < 3.0
+        await _every_endpoint_answers_503(client, auth_headers, endpoints=ENDPOINTS[::2])
+        _assert_not_ready(await without_hanging(client.get("/api/v1/readyz"), "readyz"))
 
-        # Concurrent requests queue for the small pool; the pool timeout bounds the wait.
-        started = time.perf_counter()
-        responses = await asyncio.gather(
+        # Concurrent requests queue for the small pool; the pool timeout ends their wait.
+        burst = asyncio.gather(
             *(client.post("/api/v1/predict", json=PREDICT, headers=auth_headers) for _ in range(6))
         )
-        burst = time.perf_counter() - started
-        for response in responses:
+        for response in await without_hanging(burst, "6 concurrent /predict"):
             assert_error_shape(response, 503, "database_unavailable")
-        assert burst < 8.0, f"burst took {burst:.2f}s"
         assert count_rows() == 1
-        print(f"black hole: 503 after {max(timings):.3f}s at most, 6 concurrent in {burst:.2f}s")
 
         pg_proxy.restore()
         await _recovers(client, auth_headers, count_rows, expected_rows=2)

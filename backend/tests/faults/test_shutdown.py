@@ -22,6 +22,7 @@ import pytest
 from authkit import ISSUER, bearer, make_token
 from students import STUDENT
 from testkit.ports import free_port
+from testkit.services import missing
 from sqlalchemy import text
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def _dockerfile_cmd() -> list[str]:
 def _free_port() -> int:
     port = free_port(PORTS)
     if port is None:
-        pytest.skip("no free port in 18250-18299")
+        missing("no free port in 18250-18299")
     return port
 
 

@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
+from testkit.services import require_module
 
 from app.ml.runtime.verify import TOLERANCE
 
@@ -51,17 +52,17 @@ def _one_hot_on_a_number():
 
 
 def _xgboost():
-    xgboost = pytest.importorskip("xgboost")
+    xgboost = require_module("xgboost")
     return xgboost.XGBClassifier(n_estimators=60, max_depth=3, n_jobs=1, random_state=0)
 
 
 def _lightgbm():
-    lightgbm = pytest.importorskip("lightgbm")
+    lightgbm = require_module("lightgbm")
     return lightgbm.LGBMClassifier(n_estimators=60, num_leaves=8, n_jobs=1, random_state=0, verbose=-1)
 
 
 def _catboost():
-    catboost = pytest.importorskip("catboost")
+    catboost = require_module("catboost")
     return catboost.CatBoostClassifier(iterations=80, depth=4, verbose=0, thread_count=1, random_seed=0,
                                        allow_writing_files=False)
 

@@ -1,4 +1,5 @@
-// COPIED VERBATIM from /work/shared/spec/forecast-contracts.md (section 'Frontend (Zod)').
+// COPIED VERBATIM from contracts/spec/forecast-contracts-zod.md, the in-repository copy of the
+// 'Frontend (Zod)' blocks of shared/spec/forecast-contracts.md.
 // Do not edit: these are the spec's hand-written schemas, used by the tests as a second oracle.
 // contracts/models.ts
 import { z } from 'zod';

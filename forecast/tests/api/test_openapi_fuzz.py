@@ -1,4 +1,5 @@
-"""schemathesis against the live OpenAPI document with a valid token: no 5xx, conforming responses."""
+"""schemathesis against the live OpenAPI document with a valid token: no 5xx, conforming responses,
+on SQLite and on PostgreSQL (the ``clean_db`` fixture runs the test once per backend)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,14 @@ from hypothesis import settings as hypothesis_settings
 
 from api.bootstrap import create_user
 from api.config import Settings
-from api.db import migrate
 from api.main import create_app
 from api.security import create_access_token
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.support.runs import publish_fixture_run
 
-@pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{root / 'fuzz.db'}"
-    migrate.upgrade(url)
+@pytest.fixture
+def fuzz_app(clean_db, tmp_path):
+    root, url = tmp_path, clean_db
     publish_fixture_run(root / "results", "run-fuzz")
     settings = Settings(_env_file=None, app_env="test", secret_key=TEST_SECRET, database_url=url,
                         results_dir=root / "results", log_level="WARNING", access_log=False,
