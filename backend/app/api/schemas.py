@@ -30,19 +30,15 @@ CodCurso = Annotated[
 ]
 
 
+_PREDICT_EXAMPLE: dict[str, Any] = {
+    "cod_persona": 8839,
+    "cod_curso": "CS2H1",
+    "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3},
+}
+
+
 class PredictRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "cod_persona": 8839,
-                    "cod_curso": "CS2H1",
-                    "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3},
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_PREDICT_EXAMPLE]})
 
     cod_persona: int = Field(ge=0, le=10**15)
     cod_curso: CodCurso
@@ -51,17 +47,7 @@ class PredictRequest(BaseModel):
 
 class WhatIfRequest(PredictRequest):
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "cod_persona": 8839,
-                    "cod_curso": "CS2H1",
-                    "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3},
-                    "deltas": {"CREDITOS": 1},
-                }
-            ]
-        },
+        extra="forbid", json_schema_extra={"examples": [{**_PREDICT_EXAMPLE, "deltas": {"CREDITOS": 1}}]}
     )
 
     deltas: DeltaMap

@@ -1,0 +1,98 @@
+"""Where one /predict's CPU goes: the API process, PostgreSQL, against the bare endpoint, same run.
+
+Serves one model family (default: logistic regression in a scaler pipeline) two ways, as matrix.py
+does: ``api`` (the full /predict: ES256 token, validation, explanation, one PostgreSQL insert) and
+``bare`` (reference_app.py: the same engine call, nothing else). For each, a closed-loop phase with
+16 connections (pyload.py) and the CPU seconds, per request, of the server process and of every
+PostgreSQL process on the machine (from /proc), so the database's share of /predict is visible.
+
+    .venv/bin/python bench/unitrack/cpu_split.py [--duration 8] [--family lr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import joblib
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import matrix  # noqa: E402  (bench/unitrack/matrix.py: families, database, servers)
+
+bench = matrix.bench
+from testkit.servers import stop, wait_up  # noqa: E402
+
+
+def postgres_cpu_seconds() -> float:
+    pids = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for pid in pids:
+        try:
+            total += bench.cpu_seconds(int(pid))
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a backend that ended during the phase
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=8)
+    parser.add_argument("--family", default="lr", choices=list(matrix.families()))
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+
+    from app.core.config import Settings
+    from app.core.local_auth import LocalSigner
+    from app.ml.model_loader import load_model
+
+    work = Path(tempfile.mkdtemp(prefix="unitrack-cpu-split-"))
+    key_path = bench.RESULTS / ".local_auth" / "es256_private.pem"
+    bench.RESULTS.mkdir(exist_ok=True)
+    signer = LocalSigner(Settings(_env_file=None, app_env="dev", auth_mode="local", local_auth_key_path=key_path))
+    tokens = work / "tokens.txt"
+    tokens.write_text("\n".join(signer.issue(f"split-{i}@bench.local") for i in range(16)) + "\n")
+    db_url = matrix.prepare_database(args.pg, "unitrack_matrix")
+    body = work / "predict.json"
+    body.write_text(json.dumps({"cod_persona": 8839, "cod_curso": "CS2H1", "features": matrix.STUDENT}))
+    frame, passed = matrix.make_students(n_rows=3000)
+    model_path = work / "model.pkl"
+    joblib.dump(matrix.families()[args.family]().fit(frame, passed), model_path)
+    loaded = load_model(model_path)
+    env = {**os.environ, "APP_ENV": "dev", "AUTH_MODE": "local", "DATABASE_URL": db_url,
+           "LOCAL_AUTH_KEY_PATH": str(key_path), "MODEL_PATH": str(model_path), "LOG_LEVEL": "INFO",
+           "RATE_LIMIT_PREDICT": "0", "DB_POOL_SIZE": "16", "MODEL_WATCH_SECONDS": "0",
+           "JWKS_URL": f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/auth/local/jwks.json",
+           "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True)))}
+    servers = {
+        "api": (bench.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", []), "/api/v1/predict"),
+        "bare": (bench.start_server("reference_app:app", matrix.PORTS["bare"], env, work / "bare.log",
+                                    ["--app-dir", str(HERE)]), "/predict"),
+    }
+    try:
+        wait_up(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", servers["api"][0])
+        wait_up(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", servers["bare"][0])
+        bench.wait_serving(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", lambda d: d["model"])
+        bench.wait_serving(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", lambda d: d)
+        for name, (process, path) in servers.items():
+            port = matrix.PORTS[name]
+            bench.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
+            pg_before = postgres_cpu_seconds()
+            result = bench.measured(name, process.pid, lambda: bench.run_load(
+                "python", port, "POST", path, tokens, body, args.duration))  # noqa: B023 - called at once
+            pg_ms = (postgres_cpu_seconds() - pg_before) * 1000 / max(result["requests"], 1)
+            print(f"      PostgreSQL {pg_ms:.2f} CPU-ms/req; server + PostgreSQL "
+                  f"{result['server_cpu_ms_per_request'] + pg_ms:.2f} CPU-ms/req", flush=True)
+    finally:
+        for process, _ in servers.values():
+            stop(process)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
