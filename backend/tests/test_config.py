@@ -53,6 +53,8 @@ def test_unsupported_database_schemes_are_refused():
     [
         {"auth_mode": "local"},
         {"frontend_origin": "*"},
+        {"frontend_origin": ""},
+        {"supabase_jwt_secret": "short-hs256-key"},
         {"frontend_origin": "https://a.vercel.app,*"},
         {"database_url": "sqlite:///./prod.db"},
         {"supabase_jwks_url": "http://keys.example.com/jwks.json"},
@@ -80,7 +82,8 @@ def test_comma_separated_frontend_origins_become_a_list():
 
 
 def test_settings_repr_hides_the_database_url_and_secrets():
-    settings = Settings(**{**PROD, "supabase_jwt_secret": "jwt-secret-value"})
+    secret = "jwt-secret-value-" + "x" * 32
+    settings = Settings(**{**PROD, "supabase_jwt_secret": secret})
     text = repr(settings) + str(settings)
     assert "s3cret" not in text and "db.example.com" not in text
-    assert "jwt-secret-value" not in text
+    assert secret not in text

@@ -25,7 +25,7 @@ def _session_factory():  # noqa: ANN202
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
-    migrations.upgrade(settings.database_url, args.revision)
+    migrations.upgrade(settings.sqlalchemy_url, args.revision)
     print(f"database migrated to {args.revision}")
     return 0
 
@@ -50,7 +50,7 @@ def cmd_ensure_demo_user(_: argparse.Namespace) -> int:
     if settings.is_prod:
         print("error: ensure-demo-user is refused when APP_ENV=prod", file=sys.stderr)
         return 2
-    username, password = settings.demo_username, settings.demo_password
+    username, password = settings.demo_username, settings.demo_password.get_secret_value()
     with _session_factory()() as session, session.begin():
         ensure_user_with_password(session, username, DEMO_EMAIL, password)
     port = settings.forecast_port

@@ -6,12 +6,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from servicekit.settings import SETTINGS_ERRORS, parse_origins, refuse_unsafe_production
 
 FORECAST_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
-MIN_SECRET_KEY_LENGTH = 32
 
 
 def normalise_database_url(url: str) -> str:
@@ -27,7 +27,8 @@ def normalise_database_url(url: str) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=FORECAST_DIR / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=FORECAST_DIR / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
+        **SETTINGS_ERRORS,  # a refused start must not echo the environment (secrets) back
     )
 
     app_env: Literal["dev", "test", "prod"] = "dev"
@@ -36,14 +37,14 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(None, description="JSON logs; defaults to on in prod")
     access_log: bool = True
 
-    secret_key: str = DEFAULT_SECRET_KEY
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     access_token_expire_minutes: int = Field(60, ge=1, le=60 * 24 * 30)
     jwt_algorithm: Literal["HS256"] = "HS256"
     auth_cache_seconds: float = Field(
         1.0, ge=0, le=30, description="How long a verified token is trusted without a database look-up"
     )
 
-    database_url: str = f"sqlite:///{FORECAST_DIR / 'forecast.db'}"
+    database_url: SecretStr = SecretStr(f"sqlite:///{FORECAST_DIR / 'forecast.db'}")
     db_connect_timeout_seconds: int = Field(5, ge=1)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     db_pool_size: int = Field(5, ge=1)
@@ -60,20 +61,22 @@ class Settings(BaseSettings):
 
     # Dev only: `python -m api.cli ensure-demo-user` (refused in prod) creates this user for `make run`.
     demo_username: str = "demo"
-    demo_password: str = "forecast-demo-2026"
+    demo_password: SecretStr = SecretStr("forecast-demo-2026")
     # Where `make run` serves this API; only used to print a ready-to-paste login command.
     forecast_port: int = Field(8001, ge=1, le=65535)
 
     admin_username: str | None = None
     admin_email: str | None = None
-    admin_password: str | None = None
+    admin_password: SecretStr | None = None
 
-    redis_url: str | None = None
+    redis_url: SecretStr | None = None
     login_max_failures: int = Field(5, ge=1)
     login_window_seconds: int = Field(300, ge=1)
     login_lockout_seconds: int = Field(300, ge=1)
     # Failures from one address across all usernames: stops username spraying from one client.
     login_max_failures_per_ip: int = Field(50, ge=1)
+    # After a Redis error the throttle counts in this process for this long before asking Redis again.
+    login_throttle_fallback_seconds: float = Field(30, gt=0, le=3600)
     # argon2 verifications at once; each uses 64 MiB, so this bounds login memory under a flood.
     password_hash_concurrency: int = Field(2, ge=1, le=64)
 
@@ -81,33 +84,26 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _normalise_db(cls, value: str) -> str:
-        return normalise_database_url(value)
+    def _normalise_db(cls, value: SecretStr) -> SecretStr:
+        return SecretStr(normalise_database_url(value.get_secret_value()))
 
     @field_validator("results_dir")
     @classmethod
     def _absolute_results_dir(cls, value: Path) -> Path:
         return value if value.is_absolute() else (FORECAST_DIR / value).resolve()
 
-    @field_validator("redis_url", "admin_username", "admin_email", "admin_password")
+    @field_validator("redis_url", "admin_username", "admin_email", "admin_password", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: str | None) -> str | None:
+    def _empty_is_none(cls, value: object) -> object:
         return value or None
 
     @model_validator(mode="after")
     def _refuse_unsafe_prod(self) -> Settings:
         if self.app_env == "prod":
-            if (
-                self.secret_key == DEFAULT_SECRET_KEY
-                or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
-                or "change-me" in self.secret_key.lower()  # the .env.example placeholder
-            ):
-                raise ValueError(
-                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
-                    "characters in prod"
-                )
-            if "*" in self.frontend_origin or not self.frontend_origin.strip():
-                raise ValueError("FRONTEND_ORIGIN must be an explicit origin (no wildcard) in prod")
+            refuse_unsafe_production(
+                origins=self.cors_origins, database_url=self.database_url,
+                secrets={"SECRET_KEY": self.secret_key}, admin_password=self.admin_password,
+            )
         return self
 
     @model_validator(mode="after")
@@ -125,8 +121,16 @@ class Settings(BaseSettings):
         return self.is_prod if self.log_json is None else self.log_json
 
     @property
+    def cors_origins(self) -> list[str]:
+        return parse_origins(self.frontend_origin)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url.get_secret_value()
+
+    @property
     def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        return self.sqlalchemy_url.startswith("sqlite")
 
 
 @lru_cache

@@ -75,14 +75,14 @@ def create_access_token(settings: Settings, user_id: int, username: str) -> tupl
         "exp": int(claims.expires_at.timestamp()),
         "typ": "access",
     }
-    return jwt.encode(payload, settings.secret_key, algorithm=settings.jwt_algorithm), claims
+    return jwt.encode(payload, settings.secret_key.get_secret_value(), algorithm=settings.jwt_algorithm), claims
 
 
 def decode_access_token(settings: Settings, token: str) -> TokenClaims:
     try:
         payload = jwt.decode(
             token,
-            settings.secret_key,
+            settings.secret_key.get_secret_value(),
             algorithms=[settings.jwt_algorithm],
             options={"require": ["exp", "iat", "sub", "jti"]},
         )

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from servicekit.settings import SETTINGS_ERRORS, parse_origins, refuse_unsafe_production
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        **SETTINGS_ERRORS,  # a refused start must not echo the environment (secrets) back
     )
 
     # App
@@ -197,12 +199,10 @@ class Settings(BaseSettings):
                 raise ValueError("SUPABASE_JWKS_URL must be an http(s) URL")
 
         if self.app_env == "prod":
-            if self.auth_mode == "local":
-                raise ValueError("AUTH_MODE=local is refused when APP_ENV=prod")
-            if any("*" in origin for origin in origins):
-                raise ValueError("a wildcard FRONTEND_ORIGIN is refused when APP_ENV=prod")
-            if self.sqlalchemy_url.startswith("sqlite"):
-                raise ValueError("APP_ENV=prod needs a PostgreSQL DATABASE_URL, not SQLite")
+            refuse_unsafe_production(
+                origins=origins, database_url=self.database_url, dev_auth=self.auth_mode == "local",
+                secrets={"SUPABASE_JWT_SECRET": self.supabase_jwt_secret},
+            )
             jwks = urlsplit(self.supabase_jwks_url or "")
             if jwks.scheme != "https" and not _is_loopback_host(jwks.hostname):
                 raise ValueError("SUPABASE_JWKS_URL must use https in prod (plain http only on loopback)")
@@ -214,7 +214,7 @@ class Settings(BaseSettings):
 
     @property
     def cors_origins(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.frontend_origin.split(",") if o.strip()]
+        return parse_origins(self.frontend_origin)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -102,7 +102,7 @@ def _install_watchdog(engine: Engine, limit_seconds: float) -> ConnectionWatchdo
 
 
 def build_engine(settings: Settings) -> Engine:
-    url = settings.database_url
+    url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
 

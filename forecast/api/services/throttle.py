@@ -6,20 +6,32 @@ a new (username, IP) budget and cost a full argon2 verification.
 The state lives outside the request's transaction on purpose: a failed login ends in a 401, which rolls
 the request session back, yet the failure must still count. The database backend uses its own short
 transaction; with REDIS_URL the counters live in Redis. Either way, every replica shares them.
+
+A Redis that fails (down, timed out, cut) never turns a login into a 500: the throttle falls back to
+counting in this process for LOGIN_THROTTLE_FALLBACK_SECONDS, logs that once per period, then asks
+Redis again. (Without Redis the throttle lives in the database, which a login needs anyway: an outage
+there is the login's 503.)
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
+from api.logging import get_logger
 from servicekit.timestamps import as_utc, utc_now
+
+
+log = get_logger(__name__)
 
 
 class LoginThrottle(Protocol):
@@ -112,7 +124,80 @@ class RedisThrottle:
         self.client.delete(f"login:fail:{key}", f"login:lock:{key}")
 
 
+class MemoryThrottle:
+    """The same fixed-window count and lockout, in this process only: the fallback while Redis is out."""
+
+    MAX_KEYS = 100_000  # bounded under a spray of fresh usernames: the oldest keys go first
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_failures = settings.login_max_failures
+        self.window = settings.login_window_seconds
+        self.lockout = settings.login_lockout_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (count, window start)
+        self._locked_until: dict[str, float] = {}
+
+    def retry_after(self, key: str) -> int | None:
+        until = self._locked_until.get(key)
+        now = self._clock()
+        return max(1, math.ceil(until - now)) if until is not None and until > now else None
+
+    def record_failure(self, key: str, max_failures: int | None = None) -> None:
+        now = self._clock()
+        with self._lock:
+            count, started = self._failures.get(key, (0, now))
+            if now - started > self.window:
+                count, started = 0, now
+            count += 1
+            if count >= (max_failures or self.max_failures):
+                self._locked_until[key] = now + self.lockout
+                self._failures.pop(key, None)
+            else:
+                self._failures[key] = (count, started)
+            for table in (self._failures, self._locked_until):
+                while len(table) > self.MAX_KEYS:
+                    table.pop(next(iter(table)))
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+            self._locked_until.pop(key, None)
+
+
+class FallbackThrottle:
+    """Asks ``primary`` (Redis); when it fails, ``fallback`` answers for ``period`` seconds."""
+
+    def __init__(self, primary: LoginThrottle, fallback: LoginThrottle, period: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.primary, self.fallback = primary, fallback
+        self._period = period
+        self._clock = clock
+        self._primary_down_until = 0.0
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if self._clock() >= self._primary_down_until:
+            try:
+                return getattr(self.primary, method)(*args)
+            except Exception as exc:  # redis.RedisError, OSError, a timeout: never the login's 500
+                self._primary_down_until = self._clock() + self._period
+                log.warning("login_throttle_store_unavailable", store=type(self.primary).__name__,
+                            error=type(exc).__name__, fallback="in-process", retry_in_seconds=self._period)
+        return getattr(self.fallback, method)(*args)
+
+    def retry_after(self, key: str) -> int | None:
+        result: int | None = self._call("retry_after", key)
+        return result
+
+    def record_failure(self, key: str, max_failures: int | None = None) -> None:
+        self._call("record_failure", key, max_failures)
+
+    def reset(self, key: str) -> None:
+        self._call("reset", key)
+
+
 def build_throttle(settings: Settings, session_factory: sessionmaker[Session]) -> LoginThrottle:
     if settings.redis_url:
-        return RedisThrottle(settings, settings.redis_url)
+        return FallbackThrottle(RedisThrottle(settings, settings.redis_url.get_secret_value()),
+                                MemoryThrottle(settings), settings.login_throttle_fallback_seconds)
     return DatabaseThrottle(settings, session_factory)

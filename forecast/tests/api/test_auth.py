@@ -157,13 +157,15 @@ async def test_missing_or_malformed_tokens_are_rejected_with_401(client, header)
 
 
 async def test_expired_and_foreign_tokens_are_rejected(client, user, settings):
+    from pydantic import SecretStr
+
     from api.security import create_access_token
 
     expired, _ = create_access_token(settings.model_copy(update={"access_token_expire_minutes": -1}), user["id"], "alice")
     response = await client.get(ME, headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
     assert "expired" in response.json()["message"]
-    foreign, _ = create_access_token(settings.model_copy(update={"secret_key": "x" * 40}), user["id"], "alice")
+    foreign, _ = create_access_token(settings.model_copy(update={"secret_key": SecretStr("x" * 40)}), user["id"], "alice")
     assert (await client.get(ME, headers={"Authorization": f"Bearer {foreign}"})).status_code == 401
 
 
@@ -188,14 +190,15 @@ async def test_with_redis_url_the_throttle_state_lives_in_redis(make_settings, r
     require_redis("redis://127.0.0.1:6379/15")  # skipped without one, except under CI=true: a failure
     from api.bootstrap import create_user
     from api.main import create_app
-    from api.services.throttle import RedisThrottle
+    from api.services.throttle import FallbackThrottle, RedisThrottle
     from tests.conftest import _client_for
 
     username = f"redis-{secrets.token_hex(4)}"
     with app.state.session_factory() as session, session.begin():
         create_user(session, username, "r@example.com", PASSWORD)
     redis_app = create_app(make_settings(redis_url="redis://127.0.0.1:6379/15"))
-    assert isinstance(redis_app.state.login_throttle, RedisThrottle)
+    throttle = redis_app.state.login_throttle
+    assert isinstance(throttle, FallbackThrottle) and isinstance(throttle.primary, RedisThrottle)
     try:
         async for client in _client_for(redis_app, recorder):
             for _ in range(3):
@@ -234,7 +237,7 @@ async def test_signed_tokens_with_out_of_range_claims_are_a_401_not_a_500(client
     now = int(time.time())
     payload = {"sub": "alice", "uid": user["id"], "jti": uuid.uuid4().hex, "iat": now, "exp": now + 600,
                "typ": "access", **claims}
-    token = jwt.encode(payload, settings.secret_key, algorithm="HS256")
+    token = jwt.encode(payload, settings.secret_key.get_secret_value(), algorithm="HS256")
     response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"

@@ -53,6 +53,8 @@ def test_cli_migrates_creates_users_and_refuses_the_demo_user_in_prod(tmp_path):
     demo = _cli("ensure-demo-user", env=env)
     assert demo.returncode == 0 and "username=demo password=" in demo.stdout
     assert _cli("ensure-demo-user", env=env).returncode == 0  # idempotent
-    prod = {**env, "APP_ENV": "prod", "SECRET_KEY": "k" * 40, "FRONTEND_ORIGIN": "https://app.example"}
+    # A production configuration the settings accept (PostgreSQL; never reached: the command refuses first).
+    prod = {**env, "APP_ENV": "prod", "SECRET_KEY": "k" * 40, "FRONTEND_ORIGIN": "https://app.example",
+            "DATABASE_URL": "postgresql://u@127.0.0.1:1/never"}
     refused = _cli("ensure-demo-user", env=prod)
     assert refused.returncode == 2 and "refused" in refused.stderr

@@ -66,7 +66,7 @@ def _wait_until_live(base: str, proc: subprocess.Popen, timeout: float = 30) -> 
 def server(pg_clean, results_dir, tmp_path):
     url = pg_clean.render_as_string(hide_password=False)
     settings = Settings(_env_file=None, app_env="test", secret_key=TEST_SECRET, database_url=url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.sqlalchemy_url)
     users = []
     with build_session_factory(engine)() as session, session.begin():  # cheap argon2 (conftest)
         for i in range(USERS):
