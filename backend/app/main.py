@@ -28,6 +28,7 @@ from app.core.security import build_auth
 from app.db.base import create_db_engine, make_session_factory
 from app.db.inference_store import build_inference_store
 from app.ml.runtime.runtime import CompileOptions
+from app.services.idempotency import IdempotencyGuard
 from app.services.inference import load_engine
 from app.services.model_reload import ModelReloader
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db_engine = db_engine
     app.state.session_factory = session_factory
     app.state.inference_store = inference_store
+    app.state.idempotency = IdempotencyGuard(settings.idempotency_key_ttl_seconds)
     app.state.model_engine = None
 
     install_error_handlers(app)

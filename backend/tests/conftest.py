@@ -90,9 +90,9 @@ def db_engine(database_url) -> Iterator[Engine]:
 def _truncate(engine: Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE inferences, users, courses, rate_limits"))
+            conn.execute(text("TRUNCATE idempotency_keys, inferences, users, courses, rate_limits"))
         else:
-            for table in ("inferences", "users", "courses", "rate_limits"):
+            for table in ("idempotency_keys", "inferences", "users", "courses", "rate_limits"):
                 conn.execute(text(f"DELETE FROM {table}"))
 
 

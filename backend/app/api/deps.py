@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from servicekit.errors import APIError
 from app.core.ratelimit import Quota, RateLimiter, build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.db.inference_store import InferenceStore
+from app.services.idempotency import KEY_PATTERN, RequestKey
 from app.services.inference import ModelEngine
 
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (or a local dev token)")
@@ -144,3 +145,19 @@ async def get_admin_user(user: CurrentUser) -> Principal:
 
 AdminUser = Annotated[Principal, Depends(get_admin_user)]
 StoreDep = Annotated[InferenceStore, Depends(get_inference_store)]
+
+
+async def get_idempotency_key(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=257, pattern=KEY_PATTERN,
+               description="Retry-safe writes: the same key with the same body returns the first result "
+                           "(same id) and stores nothing new; with another body, 422; while the first is "
+                           "still running, 409. Remembered 24 h per user."),
+    ] = None,
+) -> RequestKey | None:
+    return None if idempotency_key is None else RequestKey.parse(idempotency_key, request.app.state.idempotency)
+
+
+IdempotencyKeyDep = Annotated[RequestKey | None, Depends(get_idempotency_key)]

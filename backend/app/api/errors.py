@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app.db.guard import DatabaseUnavailableError, driver_error_name, is_database_unavailable
+from app.services.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
 from app.services.inference import FeatureValidationError, InferenceError, ModelUnavailableError
 
 log = structlog.get_logger(__name__)
@@ -47,10 +48,22 @@ async def _database_error_handler(_: Request, exc: Exception) -> Response:
     return internal_error_response()
 
 
+async def _idempotency_key_reused_handler(_: Request, exc: Exception) -> Response:
+    return error_response(422, "This Idempotency-Key was already used for a different request",
+                          error="idempotency_key_reused")
+
+
+async def _idempotency_in_flight_handler(_: Request, exc: Exception) -> Response:
+    return error_response(409, "A request with this Idempotency-Key is still in progress; retry shortly",
+                          error="idempotency_key_in_flight", headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     install_base_error_handlers(app)
     app.add_exception_handler(FeatureValidationError, _feature_error_handler)
     app.add_exception_handler(InferenceError, _inference_error_handler)
     app.add_exception_handler(ModelUnavailableError, _model_unavailable_handler)
+    app.add_exception_handler(IdempotencyKeyReused, _idempotency_key_reused_handler)
+    app.add_exception_handler(IdempotentRequestInFlight, _idempotency_in_flight_handler)
     for database_error in (SQLAlchemyError, PostgresError, DatabaseUnavailableError):
         app.add_exception_handler(database_error, _database_error_handler)

@@ -161,6 +161,8 @@ class Settings(BaseSettings):
     # In prod a model that cannot be served makes /predict and /whatif answer 503 model_unavailable;
     # true serves the fixed 0.5 mock instead (never for real students).
     allow_mock_model: bool = False
+    # How long an Idempotency-Key on /predict and /whatif is remembered (per user).
+    idempotency_key_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     # Seconds between checks of MODEL_PATH for a new file (hot reload); 0 turns the watcher off.
     model_watch_seconds: float = Field(default=5, ge=0, le=3600)
 

@@ -6,6 +6,7 @@ Two implementations of one async interface, chosen by ``DATABASE_URL``:
   asyncpg (app/db/pg_pool.py). A write stores the user, the inference and, with the database
   rate limiter, the request's count in one autocommit statement: all or nothing, and nothing when
   the count is over the limit.
+  With an ``Idempotency-Key`` the key is stored by the same statement.
 * :class:`SqlInferenceStore` (SQLite, the quick start): the SQLAlchemy repository in a worker
   thread, one transaction per call, committed there or rolled back on any error.
 
@@ -23,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import anyio
+from asyncpg.exceptions import UniqueViolationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
@@ -37,6 +40,12 @@ HistoryRow = tuple[str, str, str, str | None, str, str, str, datetime]
 
 
 @dataclass(frozen=True)
+class IdempotencyKeyUse:
+    key: str
+    request_hash: str  # tells a retry (same request) from the key reused for another one
+
+
+@dataclass(frozen=True)
 class NewInference:
     id: uuid.UUID
     user_id: uuid.UUID
@@ -46,6 +55,25 @@ class NewInference:
     input: dict[str, Any]
     output: dict[str, Any]
     version: str
+    idempotency: IdempotencyKeyUse | None = None
+
+
+@dataclass(frozen=True)
+class StoredUnderKey:
+    """What an earlier request stored under the same user and key."""
+
+    request_hash: str
+    created_at: datetime
+    inference_id: uuid.UUID
+    output: dict[str, Any]
+
+
+class KeyAlreadyStored(Exception):
+    """Another request (on another replica, say) stored this user's key first; nothing was stored."""
+
+
+def _is_key_conflict(exc: BaseException) -> bool:
+    return "pk_idempotency_keys" in str(getattr(exc, "constraint_name", None) or exc)
 
 
 class InferenceStore(Protocol):
@@ -68,14 +96,22 @@ class InferenceStore(Protocol):
     ) -> tuple[list[HistoryRow], int]:
         """The user's rows, newest first, and how many the user has in all."""
 
+    async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
+        """The inference stored under this user's ``Idempotency-Key``, however old."""
+
+    async def prune_keys(self, cutoff: datetime) -> int:
+        """Delete every idempotency key stored before ``cutoff``; how many went."""
+
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 class PgInferenceStore:
-    _ADD = {with_quota: PgStatement(sql) for with_quota, sql in repository.PG_ADD_INFERENCE.items()}
+    _ADD = {variant: PgStatement(sql) for variant, sql in repository.PG_ADD_INFERENCE.items()}
     _HISTORY = PgStatement(repository.PG_HISTORY_PAGE)
+    _FIND_KEY = PgStatement(repository.PG_FIND_IDEMPOTENCY_KEY)
+    _PRUNE_KEYS = PgStatement(repository.PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS)
 
     def __init__(self, settings: Settings):
         self._pool = PgPool(settings)
@@ -107,8 +143,26 @@ class PgInferenceStore:
         }
         if quota is not None:
             params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit)
-        count = await self._pool.fetchval(self._ADD[quota is not None], params, idempotent=False)
+        if inference.idempotency is not None:
+            params.update(idem_key=inference.idempotency.key, idem_hash=inference.idempotency.request_hash)
+        statement = self._ADD[(quota is not None, inference.idempotency is not None)]
+        try:
+            count = await self._pool.fetchval(statement, params, idempotent=False)
+        except UniqueViolationError as exc:
+            if _is_key_conflict(exc):
+                raise KeyAlreadyStored from exc
+            raise
         return int(count) if quota is not None else None
+
+    async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
+        record = await self._pool.fetchrow(self._FIND_KEY, {"user_id": user_id, "idem_key": key}, idempotent=True)
+        if record is None:
+            return None
+        return StoredUnderKey(record[0], record[1], record[2], json.loads(record[3]))
+
+    async def prune_keys(self, cutoff: datetime) -> int:
+        status = await self._pool.execute(self._PRUNE_KEYS, {"cutoff": cutoff}, idempotent=True)
+        return int(status.rsplit(" ", 1)[-1]) if status else 0
 
     async def history_page(
         self, user_id: uuid.UUID, *, limit: int, offset: int
@@ -140,10 +194,16 @@ class SqlInferenceStore:
     async def add(self, inference: NewInference, quota: Quota | None = None) -> int | None:
         if quota is not None:
             raise ValueError("a rate-limit quota is only counted in the write on PostgreSQL")
-        await anyio.to_thread.run_sync(self._add, inference)
+        try:
+            await anyio.to_thread.run_sync(self._add, inference)
+        except IntegrityError as exc:
+            if _is_key_conflict(exc) or "idempotency_keys" in str(exc.orig):
+                raise KeyAlreadyStored from exc
+            raise
         return None
 
     def _add(self, inference: NewInference) -> None:
+        created_at = datetime.now(UTC)
         with self._session_factory() as session, session.begin():
             repository.ensure_user(session, inference.user_id, inference.email)
             repository.add_inference(
@@ -155,7 +215,29 @@ class SqlInferenceStore:
                 input=inference.input,
                 output=inference.output,
                 version=inference.version,
+                created_at=created_at,
             )
+            if inference.idempotency is not None:
+                repository.add_idempotency_key(
+                    session, user_id=inference.user_id, key=inference.idempotency.key,
+                    request_hash=inference.idempotency.request_hash, inference_id=inference.id,
+                    created_at=created_at,
+                )
+
+    async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
+        return await anyio.to_thread.run_sync(self._find_key, user_id, key)
+
+    def _find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
+        with self._session_factory() as session:
+            found = repository.find_idempotency_key(session, user_id, key)
+        return None if found is None else StoredUnderKey(*found)
+
+    async def prune_keys(self, cutoff: datetime) -> int:
+        return await anyio.to_thread.run_sync(self._prune_keys, cutoff)
+
+    def _prune_keys(self, cutoff: datetime) -> int:
+        with self._session_factory() as session, session.begin():
+            return repository.delete_expired_idempotency_keys(session, cutoff)
 
     async def history_page(
         self, user_id: uuid.UUID, *, limit: int, offset: int

@@ -1,4 +1,4 @@
-"""ORM models: users, inferences and the course catalog."""
+"""ORM models: users, inferences, their idempotency keys and the course catalog."""
 
 from __future__ import annotations
 
@@ -69,6 +69,28 @@ class Inference(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` a user sent with a /predict or /whatif, and the inference it stored.
+
+    Written in the same statement (or transaction) as the inference, so both commit or neither does.
+    The key is the client's, unique per user; ``request_hash`` tells a retry (same body) from a reuse
+    of the key for another request (a 422). Rows older than IDEMPOTENCY_KEY_TTL_SECONDS are ignored
+    and pruned."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    inference_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("inferences.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class Course(Base):

@@ -222,6 +222,15 @@ class PgPool:
     ) -> list[asyncpg.Record]:
         return await self._run("fetch", statement, params, idempotent)
 
+    async def fetchrow(
+        self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool
+    ) -> asyncpg.Record | None:
+        return await self._run("fetchrow", statement, params, idempotent)
+
+    async def execute(self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool) -> str:
+        """The server's status line (``DELETE 3``)."""
+        return str(await self._run("execute", statement, params, idempotent))
+
     async def _run(self, method: str, statement: PgStatement, params: Mapping[str, Any], idempotent: bool) -> Any:
         """Runs the statement; once more on a new connection when the pooled one turns out to
         have been dropped by the server before the statement could run (a database restart or

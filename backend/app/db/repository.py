@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, Inference, User
+from app.db.models import Course, IdempotencyKey, Inference, User
 
 
 def _insert_for(session: Session, table: Any) -> Any:
@@ -74,13 +74,21 @@ _PG_QUOTA_CTE = (
 _PG_WITHIN_QUOTA = "(SELECT count FROM quota) <= %(rl_limit)s::bigint"
 
 
-def _pg_add_inference_sql(*, with_quota: bool) -> str:
+def _pg_add_inference_sql(*, with_quota: bool, with_key: bool = False) -> str:
     """One statement for a whole /predict or /whatif write: the rate-limit count (optional), the
-    user (created on first sight, email kept in step) and the inference, the last two skipped when
-    the count is over the limit. The foreign key check runs at the end of the statement, after the
-    user CTE, so a first-time user's row is visible to it. With a quota it returns the count."""
+    user (created on first sight, email kept in step), the inference and its idempotency key
+    (optional), the last three skipped when the count is over the limit. Foreign keys are checked at
+    the end of the statement, after the user and inference CTEs, so the rows they insert are visible
+    to those checks. A key another request stored first is a unique violation: nothing is stored.
+    With a quota it returns the count."""
     allowed = _PG_WITHIN_QUOTA if with_quota else "TRUE"
     ctes = ([_PG_QUOTA_CTE] if with_quota else []) + [_pg_user_ctes(allowed)]
+    if with_key:
+        ctes.append(
+            "ins_key AS (INSERT INTO idempotency_keys (user_id, key, request_hash, inference_id, created_at) "
+            "SELECT %(user_id)s::uuid, %(idem_key)s::text, %(idem_hash)s::text, %(id)s::uuid, "
+            f"%(created_at)s::timestamptz WHERE {allowed})"
+        )
     insert = (
         "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
         "SELECT %(id)s::uuid, %(user_id)s::uuid, %(kind)s::text, %(cod_curso)s::text, "
@@ -92,7 +100,21 @@ def _pg_add_inference_sql(*, with_quota: bool) -> str:
     return f"WITH {', '.join(ctes)} {insert}"
 
 
-PG_ADD_INFERENCE = {with_quota: _pg_add_inference_sql(with_quota=with_quota) for with_quota in (False, True)}
+PG_ADD_INFERENCE = {
+    (with_quota, with_key): _pg_add_inference_sql(with_quota=with_quota, with_key=with_key)
+    for with_quota in (False, True)
+    for with_key in (False, True)
+}
+
+# An idempotency key with the inference it stored (output as JSON text), expired or not.
+PG_FIND_IDEMPOTENCY_KEY = (
+    "SELECT k.request_hash, k.created_at, i.id, i.output::text FROM idempotency_keys k "
+    "JOIN inferences i ON i.id = k.inference_id "
+    "WHERE k.user_id = %(user_id)s::uuid AND k.key = %(idem_key)s::text"
+)
+PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS = (
+    "DELETE FROM idempotency_keys WHERE created_at < %(cutoff)s::timestamptz"
+)
 
 
 def _user_params(user_id: uuid.UUID, email: str | None) -> dict[str, Any]:
@@ -159,6 +181,32 @@ PG_HISTORY_PAGE = (
     " ORDER BY created_at DESC, id DESC LIMIT %(limit)s::int OFFSET %(offset)s::int"
     ") p ON true"
 )
+
+
+def add_idempotency_key(
+    session: Session, *, user_id: uuid.UUID, key: str, request_hash: str, inference_id: uuid.UUID,
+    created_at: datetime,
+) -> None:
+    """In the caller's transaction, after the inference: both commit or neither does."""
+    session.add(IdempotencyKey(user_id=user_id, key=key, request_hash=request_hash,
+                               inference_id=inference_id, created_at=created_at))
+    session.flush()  # a key another request stored first fails here, inside the transaction
+
+
+def find_idempotency_key(
+    session: Session, user_id: uuid.UUID, key: str
+) -> tuple[str, datetime, uuid.UUID, dict[str, Any]] | None:
+    row = session.execute(
+        select(IdempotencyKey.request_hash, IdempotencyKey.created_at, Inference.id, Inference.output)
+        .join(Inference, Inference.id == IdempotencyKey.inference_id)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+def delete_expired_idempotency_keys(session: Session, cutoff: datetime) -> int:
+    result = session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.created_at < cutoff))
+    return int(result.rowcount or 0)
 
 
 def count_inferences(session: Session) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,15 @@ from starlette.responses import Response
 from app.core.ratelimit import Quota
 from app.core.security import Principal
 from servicekit.timestamps import utc_z
-from app.db.inference_store import HistoryRow, InferenceStore, NewInference
+from app.db.inference_store import (
+    HistoryRow,
+    IdempotencyKeyUse,
+    InferenceStore,
+    KeyAlreadyStored,
+    NewInference,
+    StoredUnderKey,
+)
+from app.services.idempotency import IdempotencyKeyReused, RequestKey, checked, request_hash
 from app.services.inference import ModelEngine, PredictionResult
 
 
@@ -35,6 +43,10 @@ class StoredInference:
 
     id: uuid.UUID
     output: dict[str, Any]
+
+    @classmethod
+    def replayed(cls, found: StoredUnderKey) -> StoredInference:
+        return cls(id=found.inference_id, output=found.output)
 
 
 def _label_and_score(result: PredictionResult) -> dict[str, Any]:
@@ -60,6 +72,7 @@ async def _persist(
     extra_input: Mapping[str, Any],
     output: dict[str, Any],
     quota: Quota | None,
+    key_use: IdempotencyKeyUse | None,
 ) -> StoredInference:
     stored = StoredInference(id=uuid.uuid4(), output=output)
     count = await store.add(
@@ -72,12 +85,37 @@ async def _persist(
             input={"cod_persona": cod_persona, "features": dict(features), **extra_input},
             output=output,
             version=output["version"],
+            idempotency=key_use,
         ),
         quota,
     )
     if quota is not None and count is not None:
         quota.enforce(count)
     return stored
+
+
+async def _once(
+    store: InferenceStore,
+    user: Principal,
+    kind: str,
+    body: Mapping[str, Any],
+    key: RequestKey | None,
+    score_and_store: Callable[[IdempotencyKeyUse | None], Awaitable[StoredInference]],
+) -> StoredInference:
+    """Scores and stores once per ``Idempotency-Key``; a retry gets what the first request stored."""
+    if key is None:
+        return await score_and_store(None)
+    fingerprint = request_hash(kind, body)
+    async with key.guard.claim(store, user.id, key.key, fingerprint) as earlier:
+        if earlier is not None:
+            return StoredInference.replayed(earlier)
+        try:
+            return await score_and_store(IdempotencyKeyUse(key.key, fingerprint))
+        except KeyAlreadyStored:  # a twin on another replica stored it first: answer with its result
+            winner = checked(await store.find_key(user.id, key.key), fingerprint)
+            if winner is None:
+                raise IdempotencyKeyReused from None  # stored and gone again: never the same request
+            return StoredInference.replayed(winner)
 
 
 async def predict(
@@ -89,12 +127,18 @@ async def predict(
     cod_curso: str,
     features: Mapping[str, Any],
     quota: Quota | None = None,
+    key: RequestKey | None = None,
 ) -> StoredInference:
-    result = await engine.apredict(dict(features))
-    return await _persist(
-        store, user, kind="predict", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
-        extra_input={"features_used": result.features}, output=_prediction_output(result), quota=quota,
-    )
+    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
+        result = await engine.apredict(dict(features))
+        return await _persist(
+            store, user, kind="predict", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
+            extra_input={"features_used": result.features}, output=_prediction_output(result), quota=quota,
+            key_use=key_use,
+        )
+
+    body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features}
+    return await _once(store, user, "predict", body, key, score_and_store)
 
 
 async def whatif(
@@ -107,19 +151,24 @@ async def whatif(
     features: Mapping[str, Any],
     deltas: Mapping[str, Any],
     quota: Quota | None = None,
+    key: RequestKey | None = None,
 ) -> StoredInference:
-    result = await engine.awhatif(dict(features), dict(deltas))
-    output = {
-        **_prediction_output(result.prediction),
-        "baseline_score": float(result.baseline.score),
-        "baseline": _label_and_score(result.baseline),
-        "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
-    }
-    return await _persist(
-        store, user, kind="whatif", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
-        extra_input={"deltas": dict(deltas), "features_used": result.prediction.features},
-        output=output, quota=quota,
-    )
+    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
+        result = await engine.awhatif(dict(features), dict(deltas))
+        output = {
+            **_prediction_output(result.prediction),
+            "baseline_score": float(result.baseline.score),
+            "baseline": _label_and_score(result.baseline),
+            "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
+        }
+        return await _persist(
+            store, user, kind="whatif", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
+            extra_input={"deltas": dict(deltas), "features_used": result.prediction.features},
+            output=output, quota=quota, key_use=key_use,
+        )
+
+    body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features, "deltas": deltas}
+    return await _once(store, user, "whatif", body, key, score_and_store)
 
 
 async def history(store: InferenceStore, user: Principal, *, limit: int, offset: int) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import CurrentUser, InferenceQuota, ModelDep, StoreDep
+from app.api.deps import CurrentUser, IdempotencyKeyDep, InferenceQuota, ModelDep, StoreDep
 from app.api.schemas import PredictRequest, PredictResponse, error_responses
 from app.services import predictions
 
@@ -12,7 +12,7 @@ router = APIRouter(tags=["predictions"])
 
 
 @router.post(
-    "/predict", response_model=PredictResponse, responses=error_responses(401, 413, 422, 429, 503)
+    "/predict", response_model=PredictResponse, responses=error_responses(401, 409, 413, 422, 429, 503)
 )
 async def predict(
     body: PredictRequest,
@@ -20,9 +20,10 @@ async def predict(
     quota: InferenceQuota,
     store: StoreDep,
     engine: ModelDep,
+    key: IdempotencyKeyDep,
 ) -> PredictResponse:
     stored = await predictions.predict(
         store, engine, user, cod_persona=body.cod_persona, cod_curso=body.cod_curso, features=body.features,
-        quota=quota,
+        quota=quota, key=key,
     )
     return PredictResponse(id=stored.id, **stored.output)

@@ -617,6 +617,14 @@ export type ReloadModelApiV1ModelReloadPostResponse = ReloadModelApiV1ModelReloa
 
 export type PredictApiV1PredictPostData = {
     body: PredictRequest;
+    headers?: {
+        /**
+         * Idempotency-Key
+         *
+         * Retry-safe writes: the same key with the same body returns the first result (same id) and stores nothing new; with another body, 422; while the first is still running, 409. Remembered 24 h per user.
+         */
+        'Idempotency-Key'?: string | null;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/predict';
@@ -627,6 +635,10 @@ export type PredictApiV1PredictPostErrors = {
      * Unauthorized
      */
     401: ErrorResponse;
+    /**
+     * Conflict
+     */
+    409: ErrorResponse;
     /**
      * Request Entity Too Large
      */
@@ -683,6 +695,14 @@ export type ReadyzApiV1ReadyzGetResponse = ReadyzApiV1ReadyzGetResponses[keyof R
 
 export type WhatifApiV1WhatifPostData = {
     body: WhatIfRequest;
+    headers?: {
+        /**
+         * Idempotency-Key
+         *
+         * Retry-safe writes: the same key with the same body returns the first result (same id) and stores nothing new; with another body, 422; while the first is still running, 409. Remembered 24 h per user.
+         */
+        'Idempotency-Key'?: string | null;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/whatif';
@@ -693,6 +713,10 @@ export type WhatifApiV1WhatifPostErrors = {
      * Unauthorized
      */
     401: ErrorResponse;
+    /**
+     * Conflict
+     */
+    409: ErrorResponse;
     /**
      * Request Entity Too Large
      */

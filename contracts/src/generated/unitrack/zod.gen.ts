@@ -249,6 +249,10 @@ export const zReloadModelApiV1ModelReloadPostResponse = zModelReloadResult;
 
 export const zPredictApiV1PredictPostBody = zPredictRequest;
 
+export const zPredictApiV1PredictPostHeaders = z.object({
+    'Idempotency-Key': z.string().max(257).regex(/^"?[\x21-\x7e]{1,255}"?$/).nullish()
+});
+
 /**
  * Successful Response
  */
@@ -260,6 +264,10 @@ export const zPredictApiV1PredictPostResponse = zPredictResponse;
 export const zReadyzApiV1ReadyzGetResponse = zReadinessResponse;
 
 export const zWhatifApiV1WhatifPostBody = zWhatIfRequest;
+
+export const zWhatifApiV1WhatifPostHeaders = z.object({
+    'Idempotency-Key': z.string().max(257).regex(/^"?[\x21-\x7e]{1,255}"?$/).nullish()
+});
 
 /**
  * Successful Response
