@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(300, ge=1)
     # Failures from one address across all usernames: stops username spraying from one client.
     login_max_failures_per_ip: int = Field(50, ge=1)
+    # Per account across every address: past this many failures in the window, each further failure
+    # makes the account wait 1, 2, 4 ... seconds (at most the cap) before its next attempt.
+    login_account_backoff_after: int = Field(5, ge=1)
+    login_account_backoff_max_seconds: int = Field(60, ge=1, le=3600)
     # After a Redis error the throttle counts in this process for this long before asking Redis again.
     login_throttle_fallback_seconds: float = Field(30, gt=0, le=3600)
     # argon2 verifications at once; each uses 64 MiB, so this bounds login memory under a flood.
