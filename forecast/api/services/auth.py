@@ -15,6 +15,7 @@ from api.logging import get_logger
 from api.schemas.auth import TokenResponse, UserResponse
 from servicekit.timestamps import utc_now
 from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
+from api.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
 from api.services.throttle import (
     NEVER_LOCK,
     LoginThrottle,
@@ -95,6 +96,7 @@ def login(
     account, account_wait = account_key(username), account_lock_key(username)
     retry_after = throttle.retry_after(key) or throttle.retry_after(per_address) or throttle.retry_after(account_wait)
     if retry_after is not None:
+        LOGIN_THROTTLED.inc()
         log.warning("login_throttled", client_ip=client_ip)
         raise APIError(
             429, "Too many failed login attempts; try again later", headers={"Retry-After": str(retry_after)}
@@ -111,6 +113,7 @@ def login(
                                        settings.login_account_backoff_after, settings.login_account_backoff_max_seconds)
         if wait is not None:
             throttle.lock(account_wait, wait)
+        LOGIN_FAILURES.inc()
         # No username in the log: people type passwords into that field.
         log.info("login_failed", client_ip=client_ip)
         raise APIError(401, BAD_CREDENTIALS, headers=BEARER)
