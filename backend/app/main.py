@@ -17,6 +17,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.tracing import enable_tracing
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api_router, prefix=prefix)
     app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
+    enable_tracing(app, "unitrack-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     if signer is not None:
         app.include_router(local_router, prefix=prefix)
     return app

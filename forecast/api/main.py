@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.tracing import enable_tracing
 from servicekit.timestamps import utc_now
 from starlette.concurrency import run_in_threadpool
 
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, enabled_access_log=settings.access_log)
     app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
     _bind_gauges(app)
+    enable_tracing(app, "forecast-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     app.openapi = lambda: app.openapi_schema or _cache_openapi(app)  # type: ignore[method-assign]
     return app
 
