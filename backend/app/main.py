@@ -16,6 +16,8 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.tracing import enable_tracing
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
@@ -23,10 +25,11 @@ from app.api.v1 import api_router
 from app.api.v1.auth import local_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.core.metrics import DB_POOL_IN_USE
 from app.core.middleware import GuardMiddleware, RequestContextMiddleware
 from app.core.security import build_auth
 from app.db.base import create_db_engine, make_session_factory
-from app.db.inference_store import build_inference_store
+from app.db.inference_store import InferenceStore, build_inference_store
 from app.ml.runtime.runtime import CompileOptions
 from app.services.idempotency import IdempotencyGuard
 from app.services.inference import load_engine
@@ -44,6 +47,11 @@ def _on_sighup(handler: Callable[[], object]) -> Callable[[], None]:
     except (NotImplementedError, RuntimeError, ValueError, AttributeError):
         return lambda: None
     return lambda: loop.remove_signal_handler(signal.SIGHUP)
+
+
+def _connections_in_use(db_engine: Any, store: InferenceStore) -> float:
+    checked_out = getattr(db_engine.pool, "checkedout", lambda: 0)()  # SQLAlchemy's pool (SQLite: none)
+    return float(store.connections_in_use() + checked_out)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.inference_store = inference_store
     app.state.idempotency = IdempotencyGuard(settings.idempotency_key_ttl_seconds)
+    # One service per process: the gauge reads this app's pools (asyncpg's when on PostgreSQL).
+    DB_POOL_IN_USE.set_function(lambda: _connections_in_use(db_engine, inference_store))
     app.state.model_engine = None
 
     install_error_handlers(app)
@@ -126,8 +136,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
 
     app.include_router(api_router, prefix=prefix)
+    app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
+    enable_tracing(app, "unitrack-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     if signer is not None:
         app.include_router(local_router, prefix=prefix)
     return app

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import joblib
@@ -26,6 +27,7 @@ sys.path.insert(0, str(HERE))
 import matrix  # noqa: E402  (bench/unitrack/matrix.py: families, database, servers)
 
 bench = matrix.bench
+from servicekit.metrics import scrape_value  # noqa: E402
 from testkit.servers import stop, wait_up  # noqa: E402
 
 
@@ -38,6 +40,12 @@ def postgres_cpu_seconds() -> float:
         except (FileNotFoundError, ProcessLookupError):
             pass  # a backend that ended during the phase
     return total
+
+
+def predicts_counted(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as response:  # noqa: S310 - loopback
+        text = response.read().decode()
+    return scrape_value(text, "http_requests_total", method="POST", route="/api/v1/predict", status="200")
 
 
 def main() -> int:
@@ -82,12 +90,17 @@ def main() -> int:
         for name, (process, path) in servers.items():
             port = matrix.PORTS[name]
             bench.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
+            counted_before = predicts_counted(port) if name == "api" else 0.0
             pg_before = postgres_cpu_seconds()
             result = bench.measured(name, process.pid, lambda: bench.run_load(
                 "python", port, "POST", path, tokens, body, args.duration))  # noqa: B023 - called at once
             pg_ms = (postgres_cpu_seconds() - pg_before) * 1000 / max(result["requests"], 1)
             print(f"      PostgreSQL {pg_ms:.2f} CPU-ms/req; server + PostgreSQL "
                   f"{result['server_cpu_ms_per_request'] + pg_ms:.2f} CPU-ms/req", flush=True)
+            if name == "api":  # what /metrics saw of the phase, beside what the client counted
+                counted = predicts_counted(port) - counted_before
+                print(f"      /metrics counted {counted:.0f} POST /api/v1/predict 200s; the client "
+                      f"{result['requests']}", flush=True)
     finally:
         for process, _ in servers.values():
             stop(process)

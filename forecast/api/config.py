@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(300, ge=1)
     # Failures from one address across all usernames: stops username spraying from one client.
     login_max_failures_per_ip: int = Field(50, ge=1)
+    # /metrics (Prometheus): open outside production; in production only with this bearer token.
+    metrics_token: SecretStr | None = None
+    # Per account across every address: past this many failures in the window, each further failure
+    # makes the account wait 1, 2, 4 ... seconds (at most the cap) before its next attempt.
+    login_account_backoff_after: int = Field(5, ge=1)
+    login_account_backoff_max_seconds: int = Field(60, ge=1, le=3600)
     # After a Redis error the throttle counts in this process for this long before asking Redis again.
     login_throttle_fallback_seconds: float = Field(30, gt=0, le=3600)
     # argon2 verifications at once; each uses 64 MiB, so this bounds login memory under a flood.
@@ -92,7 +98,7 @@ class Settings(BaseSettings):
     def _absolute_results_dir(cls, value: Path) -> Path:
         return value if value.is_absolute() else (FORECAST_DIR / value).resolve()
 
-    @field_validator("redis_url", "admin_username", "admin_email", "admin_password", mode="before")
+    @field_validator("redis_url", "admin_username", "admin_email", "admin_password", "metrics_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return value or None
@@ -102,7 +108,8 @@ class Settings(BaseSettings):
         if self.app_env == "prod":
             refuse_unsafe_production(
                 origins=self.cors_origins, database_url=self.database_url,
-                secrets={"SECRET_KEY": self.secret_key}, admin_password=self.admin_password,
+                secrets={"SECRET_KEY": self.secret_key, "METRICS_TOKEN": self.metrics_token},
+                admin_password=self.admin_password,
             )
         return self
 

@@ -10,6 +10,8 @@ recorded in that snapshot. A new run starts with an empty record, so a response 
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import APIError
@@ -23,6 +25,7 @@ class FastReadMiddleware:
     def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = CACHEABLE_PREFIXES) -> None:
         self.app = app
         self.prefixes = prefixes
+        self._routes: dict[str, Any] = {}  # path -> the FastAPI route that answered it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(self.prefixes):
@@ -42,6 +45,8 @@ class FastReadMiddleware:
         key = (scope["path"], scope["query_string"])
         body = snapshot.http_cache.get(key)
         if body is not None:
+            # The route FastAPI matched when the answer was recorded: metrics label by its template.
+            scope["route"] = self._routes.get(scope["path"])
             await send(
                 {
                     "type": "http.response.start",
@@ -68,6 +73,8 @@ class FastReadMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
+        if scope.get("route") is not None and len(self._routes) < _MAX_ENTRIES:
+            self._routes[scope["path"]] = scope["route"]
 
 
 def _bearer(scope: Scope) -> str | None:

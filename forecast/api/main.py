@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.tracing import enable_tracing
+from servicekit.timestamps import utc_now
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import ensure_admin
@@ -17,6 +21,7 @@ from api.db.session import build_engine, build_session_factory
 from api.errors import install_error_handlers
 from api.fastpath import FastReadMiddleware
 from api.logging import configure_logging, get_logger
+from api.metrics import DB_POOL_IN_USE, RUN_AGE_SECONDS
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.routers import auth, forecasts, health, images, methodology, models
 from api.security import limit_password_verifications
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (auth.router, forecasts.router, models.router, images.router, methodology.router, health.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
 
     app.add_middleware(FastReadMiddleware)  # innermost: just outside FastAPI's router
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -107,8 +113,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(RequestContextMiddleware, enabled_access_log=settings.access_log)
+    app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
+    _bind_gauges(app)
+    enable_tracing(app, "forecast-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     app.openapi = lambda: app.openapi_schema or _cache_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _bind_gauges(app: FastAPI) -> None:
+    """One service per process: the gauges read this app's run store and pool."""
+    store: RunStore = app.state.run_store
+    engine = app.state.engine
+
+    def run_age() -> float:
+        snapshot = store.snapshot
+        return math.nan if snapshot is None else (utc_now() - snapshot.bundle.summary.generated_at).total_seconds()
+
+    RUN_AGE_SECONDS.set_function(run_age)
+    DB_POOL_IN_USE.set_function(lambda: float(getattr(engine.pool, "checkedout", lambda: 0)()))
 
 
 def _cache_openapi(app: FastAPI) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import INTERNAL_ERROR_MESSAGE, error_body
+from servicekit.tracing import current_trace_ids, tag_request
 from api.logging import get_logger
 
 access_log = get_logger("api.access")
@@ -32,7 +33,8 @@ class RequestContextMiddleware:
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        tag_request(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id, **current_trace_ids())
         started = time.perf_counter()
         status = 500
         response_started = False

@@ -161,6 +161,8 @@ class Settings(BaseSettings):
     # In prod a model that cannot be served makes /predict and /whatif answer 503 model_unavailable;
     # true serves the fixed 0.5 mock instead (never for real students).
     allow_mock_model: bool = False
+    # /metrics (Prometheus): open outside production; in production only with this bearer token.
+    metrics_token: SecretStr | None = None
     # How long an Idempotency-Key on /predict and /whatif is remembered (per user).
     idempotency_key_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     # Seconds between checks of MODEL_PATH for a new file (hot reload); 0 turns the watcher off.
@@ -203,7 +205,7 @@ class Settings(BaseSettings):
         if self.app_env == "prod":
             refuse_unsafe_production(
                 origins=origins, database_url=self.database_url, dev_auth=self.auth_mode == "local",
-                secrets={"SUPABASE_JWT_SECRET": self.supabase_jwt_secret},
+                secrets={"SUPABASE_JWT_SECRET": self.supabase_jwt_secret, "METRICS_TOKEN": self.metrics_token},
             )
             jwks = urlsplit(self.supabase_jwks_url or "")
             if jwks.scheme != "https" and not _is_loopback_host(jwks.hostname):

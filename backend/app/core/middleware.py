@@ -16,6 +16,7 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import error_response, internal_error_response
+from servicekit.tracing import current_trace_ids, tag_request
 
 log = structlog.get_logger("unitrack.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -50,7 +51,8 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        tag_request(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id, **current_trace_ids())
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
@@ -62,7 +64,7 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 client=(scope.get("client") or ("-",))[0],
             )
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", "trace_id", "span_id")
 
 
 class GuardMiddleware:

@@ -87,6 +87,9 @@ class InferenceStore(Protocol):
     async def ping(self) -> None:
         """Raise when the store cannot reach its database (readiness)."""
 
+    def connections_in_use(self) -> int:
+        """Connections of the store's own pool now in use (a metric)."""
+
     async def add(self, inference: NewInference, quota: Quota | None = None) -> int | None:
         """Store the inference; with a quota, count it too and return this window's count
         (over ``quota.limit``, nothing is stored)."""
@@ -124,6 +127,9 @@ class PgInferenceStore:
 
     def terminate(self) -> None:
         self._pool.terminate()
+
+    def connections_in_use(self) -> int:
+        return self._pool.in_use()
 
     async def ping(self) -> None:
         await self._pool.fetchval(_PING, {}, idempotent=True)
@@ -187,6 +193,9 @@ class SqlInferenceStore:
 
     def terminate(self) -> None:
         return None
+
+    def connections_in_use(self) -> int:
+        return 0  # SQLAlchemy's pool, which the app's gauge reads itself
 
     async def ping(self) -> None:
         return None  # the same SQLAlchemy engine as the session readiness already pings

@@ -177,6 +177,10 @@ class PgPool:
         except Exception:  # noqa: BLE001 - whatever stopped the graceful close, drop the rest
             pool.terminate()
 
+    def in_use(self) -> int:
+        pool = self._pool
+        return 0 if pool is None else pool.get_size() - pool.get_idle_size()
+
     def terminate(self) -> None:
         """Drop every connection now, from any thread (teardown code with no loop to await on)."""
         self._closed = True

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.metrics import MODEL_SCORE_SECONDS
 from app.ml.card import DEFAULT_NEGATIVE_LABEL, DEFAULT_POSITIVE_LABEL, ModelCard
 from app.ml.explain import impacts_from_scores, perturbation_rows
 from app.ml.featurizer import (
@@ -245,8 +247,11 @@ class ModelEngine:
             raise InferenceError(f"model {self.version} failed to score: {type(exc).__name__}: {exc}") from exc
 
     async def _ascore(self, block: np.ndarray) -> np.ndarray:
+        started = time.perf_counter()
         try:
-            return await self.runtime.ascores(block)
+            scores = await self.runtime.ascores(block)
+            MODEL_SCORE_SECONDS.labels(self.runtime.path.kind).observe(time.perf_counter() - started)
+            return scores
         except Exception as exc:  # noqa: BLE001 - surface any model failure as one error type
             raise InferenceError(f"model {self.version} failed to score: {type(exc).__name__}: {exc}") from exc
 

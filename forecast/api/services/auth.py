@@ -15,7 +15,16 @@ from api.logging import get_logger
 from api.schemas.auth import TokenResponse, UserResponse
 from servicekit.timestamps import utc_now
 from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
-from api.services.throttle import LoginThrottle, address_key, throttle_key
+from api.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
+from api.services.throttle import (
+    NEVER_LOCK,
+    LoginThrottle,
+    account_backoff_seconds,
+    account_key,
+    account_lock_key,
+    address_key,
+    throttle_key,
+)
 
 log = get_logger(__name__)
 
@@ -84,8 +93,10 @@ def login(
 ) -> TokenResponse:
     key = throttle_key(username, client_ip)
     per_address = address_key(client_ip)
-    retry_after = throttle.retry_after(key) or throttle.retry_after(per_address)
+    account, account_wait = account_key(username), account_lock_key(username)
+    retry_after = throttle.retry_after(key) or throttle.retry_after(per_address) or throttle.retry_after(account_wait)
     if retry_after is not None:
+        LOGIN_THROTTLED.inc()
         log.warning("login_throttled", client_ip=client_ip)
         raise APIError(
             429, "Too many failed login attempts; try again later", headers={"Retry-After": str(retry_after)}
@@ -98,12 +109,18 @@ def login(
     if not verify_password(password, user.hashed_password if user else None) or user is None:
         throttle.record_failure(key)
         throttle.record_failure(per_address, settings.login_max_failures_per_ip)
+        wait = account_backoff_seconds(throttle.record_failure(account, NEVER_LOCK),
+                                       settings.login_account_backoff_after, settings.login_account_backoff_max_seconds)
+        if wait is not None:
+            throttle.lock(account_wait, wait)
+        LOGIN_FAILURES.inc()
         # No username in the log: people type passwords into that field.
         log.info("login_failed", client_ip=client_ip)
         raise APIError(401, BAD_CREDENTIALS, headers=BEARER)
     if not user.is_active:
         raise APIError(403, "This user account is disabled", error="inactive_user")
     throttle.reset(key)
+    throttle.reset(account)  # the owner is in: the guesses against the account stop counting
     log.info("login_succeeded", user_id=user.id)
     return _token_response(settings, user.id, user.username)
 

@@ -1,7 +1,12 @@
-"""Failed-login throttling per (username, client IP), plus a larger budget per client IP alone.
+"""Failed-login throttling at three levels:
 
-The per-IP budget stops one address from spraying fresh usernames, each of which would otherwise start
-a new (username, IP) budget and cost a full argon2 verification.
+* per (username, client IP): LOGIN_MAX_FAILURES in the window locks that pair out for LOGIN_LOCKOUT_SECONDS;
+* per client IP alone, a larger budget: stops one address from spraying fresh usernames, each of which
+  would otherwise start a new (username, IP) budget and cost a full argon2 verification;
+* per account, across every address: after LOGIN_ACCOUNT_BACKOFF_AFTER failures in the window each
+  further failure makes the account wait 1, 2, 4 … seconds (capped at LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS)
+  before the next attempt. Guessing spread over many addresses slows to a crawl, while the owner, whose
+  own (username, address) pair is not locked, gets in after a short wait rather than a long lockout.
 
 The state lives outside the request's transaction on purpose: a failed login ends in a 401, which rolls
 the request session back, yet the failure must still count. The database backend uses its own short
@@ -36,7 +41,13 @@ log = get_logger(__name__)
 
 class LoginThrottle(Protocol):
     def retry_after(self, key: str) -> int | None: ...
-    def record_failure(self, key: str, max_failures: int | None = None) -> None: ...
+
+    def record_failure(self, key: str, max_failures: int | None = None) -> int:
+        """Counts a failure; the failures in the current window (at max_failures the key is locked)."""
+
+    def lock(self, key: str, seconds: int) -> None:
+        """Locks ``key`` for ``seconds`` from now (a longer lock already there stays)."""
+
     def reset(self, key: str) -> None: ...
 
 
@@ -45,8 +56,27 @@ def throttle_key(username: str, client_ip: str) -> str:
 
 
 def address_key(client_ip: str) -> str:
-    # Prefixes keep the two kinds of key apart whatever a username contains.
+    # Prefixes keep the kinds of key apart whatever a username contains.
     return f"addr:{client_ip}"
+
+
+def account_key(username: str) -> str:
+    return f"acct:{username.replace(chr(0), '').strip().lower()[:150]}"
+
+
+def account_lock_key(username: str) -> str:
+    return f"acct-wait:{username.replace(chr(0), '').strip().lower()[:150]}"
+
+
+def account_backoff_seconds(failures: int, after: int, cap: int) -> int | None:
+    """1, 2, 4 … seconds for the failures past ``after``; None before."""
+    if failures < after:
+        return None
+    return min(cap, 2 ** min(failures - after, 30))
+
+
+# A count that never locks (the per-account counter, whose waits come from account_backoff_seconds).
+NEVER_LOCK = 2**31 - 1
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -68,17 +98,32 @@ class DatabaseThrottle:
                 return _seconds_until(as_utc(row.locked_until), now)
         return None
 
-    def record_failure(self, key: str, max_failures: int | None = None) -> None:
+    def record_failure(self, key: str, max_failures: int | None = None) -> int:
         for attempt in range(2):
             try:
                 with self.session_factory() as session, session.begin():
-                    self._count(session, key, max_failures or self.max_failures)
-                return
+                    return self._count(session, key, max_failures or self.max_failures)
             except IntegrityError:  # two first failures raced on the insert: count again
                 if attempt:
                     raise
+        raise AssertionError("unreachable")
 
-    def _count(self, session: Session, key: str, max_failures: int) -> None:
+    def lock(self, key: str, seconds: int) -> None:
+        for attempt in range(2):
+            try:
+                with self.session_factory() as session, session.begin():
+                    now = utc_now()
+                    row = repo.get_login_failure(session, key, for_update=True) or repo.add_login_failure(
+                        session, key, now)
+                    until = now + timedelta(seconds=seconds)
+                    if row.locked_until is None or as_utc(row.locked_until) < until:
+                        row.locked_until = until
+                return
+            except IntegrityError:  # raced on the insert: again
+                if attempt:
+                    raise
+
+    def _count(self, session: Session, key: str, max_failures: int) -> int:
         now = utc_now()
         row = repo.get_login_failure(session, key, for_update=True)
         if row is None:
@@ -91,6 +136,7 @@ class DatabaseThrottle:
         row.failures += 1
         if row.failures >= max_failures and row.locked_until is None:
             row.locked_until = now + self.lockout
+        return int(row.failures)
 
     def reset(self, key: str) -> None:
         with self.session_factory() as session, session.begin():
@@ -110,7 +156,7 @@ class RedisThrottle:
         ttl = int(self.client.ttl(f"login:lock:{key}"))  # type: ignore[arg-type]
         return ttl if ttl > 0 else None
 
-    def record_failure(self, key: str, max_failures: int | None = None) -> None:
+    def record_failure(self, key: str, max_failures: int | None = None) -> int:
         count_key = f"login:fail:{key}"
         pipe = self.client.pipeline()
         pipe.incr(count_key)
@@ -119,6 +165,12 @@ class RedisThrottle:
         if failures >= (max_failures or self.max_failures):
             self.client.set(f"login:lock:{key}", "1", ex=self.lockout, nx=True)
             self.client.delete(count_key)
+        return failures
+
+    def lock(self, key: str, seconds: int) -> None:
+        lock_key = f"login:lock:{key}"
+        if int(self.client.ttl(lock_key)) < seconds:  # type: ignore[arg-type]
+            self.client.set(lock_key, "1", ex=seconds)
 
     def reset(self, key: str) -> None:
         self.client.delete(f"login:fail:{key}", f"login:lock:{key}")
@@ -143,7 +195,7 @@ class MemoryThrottle:
         now = self._clock()
         return max(1, math.ceil(until - now)) if until is not None and until > now else None
 
-    def record_failure(self, key: str, max_failures: int | None = None) -> None:
+    def record_failure(self, key: str, max_failures: int | None = None) -> int:
         now = self._clock()
         with self._lock:
             count, started = self._failures.get(key, (0, now))
@@ -155,9 +207,19 @@ class MemoryThrottle:
                 self._failures.pop(key, None)
             else:
                 self._failures[key] = (count, started)
-            for table in (self._failures, self._locked_until):
-                while len(table) > self.MAX_KEYS:
-                    table.pop(next(iter(table)))
+            self._bound()
+        return count
+
+    def lock(self, key: str, seconds: int) -> None:
+        with self._lock:
+            until = self._clock() + seconds
+            self._locked_until[key] = max(until, self._locked_until.get(key, until))
+            self._bound()
+
+    def _bound(self) -> None:
+        for table in (self._failures, self._locked_until):
+            while len(table) > self.MAX_KEYS:
+                table.pop(next(iter(table)))
 
     def reset(self, key: str) -> None:
         with self._lock:
@@ -189,8 +251,12 @@ class FallbackThrottle:
         result: int | None = self._call("retry_after", key)
         return result
 
-    def record_failure(self, key: str, max_failures: int | None = None) -> None:
-        self._call("record_failure", key, max_failures)
+    def record_failure(self, key: str, max_failures: int | None = None) -> int:
+        failures: int = self._call("record_failure", key, max_failures)
+        return failures
+
+    def lock(self, key: str, seconds: int) -> None:
+        self._call("lock", key, seconds)
 
     def reset(self, key: str) -> None:
         self._call("reset", key)
