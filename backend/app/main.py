@@ -18,10 +18,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from app.api.errors import install_error_handlers
 from app.api.v1 import api_router
 from app.api.v1.auth import local_router
 from app.core.config import Settings, get_settings
-from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import GuardMiddleware, RequestContextMiddleware
 from app.core.security import build_auth

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
@@ -130,4 +131,28 @@ def test_the_compiled_categorical_graph_is_exact_on_fresh_rows(trained, tmp_path
     rows[["EDAD", "AVG_NG"]] = rows[["EDAD", "AVG_NG"]].round()
     block = rows[[*FEATURES, "FAMILIA"]].to_numpy(dtype=object)
     served = engine.runtime.scores(block)
+    assert np.max(np.abs(served - model.predict_proba(rows[[*FEATURES, "FAMILIA"]])[:, 1])) <= TOLERANCE
+
+
+async def test_a_categorical_boosting_pipeline_is_served_by_treelite_in_the_model_thread(trained, tmp_path):
+    """OrdinalEncoder on FAMILIA feeding HistGradientBoosting's categorical splits: ONNX scores those
+    splits wrong, so Treelite serves, behind the encoder, which keeps it off the event loop; an unknown
+    level scores as scikit-learn scores it (the encoder's unknown_value, then "missing")."""
+    frame, _ = trained
+    _, passed = _students_with_familia()
+    columns = ColumnTransformer(
+        [("familia", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["FAMILIA"])],
+        remainder="passthrough")
+    model = Pipeline([("columns", columns), ("model", HistGradientBoostingClassifier(
+        max_iter=60, categorical_features=[0], random_state=0))]).fit(frame, passed)
+    path = tmp_path / "model.pkl"
+    joblib.dump(model, path)
+    engine = build_engine(path, CompileOptions(enabled=True))
+    serving = engine.runtime.compile_now()
+    assert serving.kind == "treelite", serving.reason
+    assert not engine.runtime._compiled.runs_inline
+    rows = frame.sample(400, random_state=2).reset_index(drop=True)
+    rows["FAMILIA"] = np.random.default_rng(6).choice([*LEVELS, "otra"], len(rows))
+    block = rows[[*FEATURES, "FAMILIA"]].to_numpy(dtype=object)
+    served = await engine.runtime.ascores(block)
     assert np.max(np.abs(served - model.predict_proba(rows[[*FEATURES, "FAMILIA"]])[:, 1])) <= TOLERANCE

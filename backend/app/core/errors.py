@@ -7,7 +7,6 @@ Every 4xx/5xx leaves the API as
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -15,16 +14,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from asyncpg import PostgresError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import structlog
-
-from app.db.guard import DatabaseUnavailableError, driver_error_name, is_database_unavailable
-from app.services.inference import FeatureValidationError, InferenceError, ModelUnavailableError
-
-log = structlog.get_logger(__name__)
+from app.core.timestamps import utc_timestamp
 
 ERROR_CODES: dict[int, str] = {
     400: "bad_request",
@@ -77,10 +69,6 @@ class APIError(Exception):
         self.error = error or ERROR_CODES.get(status_code, "error")
         self.details = list(details) if details is not None else None
         self.headers = headers
-
-
-def utc_timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def error_body(
@@ -159,49 +147,8 @@ async def _validation_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "Request validation failed", details=details)
 
 
-async def _feature_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, FeatureValidationError)
-    details = [ErrorDetail(field=e.field, message=e.message, code=e.code) for e in exc.errors]
-    return error_response(422, "Invalid features", details=details)
-
-
-async def _inference_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    # The model rejected input the featurizer accepted: a server-side fault, logged with its cause but
-    # answered without internals. Raised before anything is persisted, so no row is written.
-    log.error("inference_failed", reason=str(exc))
-    return error_response(500, "The model could not score this request", error="inference_failed")
-
-
-async def _model_unavailable_handler(_: Request, exc: Exception) -> JSONResponse:
-    # Production with no servable model: a clear 503, never a made-up score. Nothing was stored.
-    log.error("model_unavailable", reason=str(exc))
-    return error_response(503, "No model can be served right now", error="model_unavailable")
-
-
-# Clients may retry after this long; the pool re-connects on its own once the database is back.
-DB_RETRY_AFTER_SECONDS = 5
-
-
-async def _database_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    # The request's transaction was rolled back (or died with its connection): nothing was stored.
-    if is_database_unavailable(exc):
-        log.warning("database_unavailable", error=driver_error_name(exc))
-        return error_response(
-            503,
-            "The database is temporarily unavailable",
-            error="database_unavailable",
-            headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
-        )
-    log.error("database_error", error=type(exc).__name__)
-    return error_response(500, "Internal server error")
-
-
-def install_error_handlers(app: FastAPI) -> None:
+def install_base_error_handlers(app: FastAPI) -> None:
+    """The framework's own errors; the domain errors are mapped in app/api/errors.py."""
     app.add_exception_handler(APIError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
-    app.add_exception_handler(FeatureValidationError, _feature_error_handler)
-    app.add_exception_handler(InferenceError, _inference_error_handler)
-    app.add_exception_handler(ModelUnavailableError, _model_unavailable_handler)
-    for database_error in (SQLAlchemyError, PostgresError, DatabaseUnavailableError):
-        app.add_exception_handler(database_error, _database_error_handler)

@@ -16,28 +16,35 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
 
 from app.core.ratelimit import Quota
 from app.core.security import Principal
+from app.core.timestamps import utc_z
 from app.db.inference_store import HistoryRow, InferenceStore, NewInference
-from app.db.schemas import _utc_z  # the one datetime format of the API
-from app.db.schemas import (
-    FeatureImpactOut,
-    Prediction,
-    PredictRequest,
-    PredictResponse,
-    WhatIfRequest,
-    WhatIfResponse,
-)
 from app.services.inference import ModelEngine, PredictionResult
 
-def _prediction_fields(result: PredictionResult) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class StoredInference:
+    """What was stored: its id and its ``output`` document, which is also the response body (less
+    the id), so what a student saw and what their history shows cannot drift apart."""
+
+    id: uuid.UUID
+    output: dict[str, Any]
+
+
+def _label_and_score(result: PredictionResult) -> dict[str, Any]:
+    return {"label": result.label, "score": float(result.score)}
+
+
+def _prediction_output(result: PredictionResult) -> dict[str, Any]:
     return {
-        "prediction": Prediction(label=result.label, score=result.score),
-        "explain": [FeatureImpactOut(feature=i.feature, impact=i.impact) for i in result.explain],
+        "prediction": _label_and_score(result),
+        "explain": [{"feature": i.feature, "impact": float(i.impact)} for i in result.explain],
         "version": result.version,
     }
 
@@ -47,75 +54,72 @@ async def _persist(
     user: Principal,
     *,
     kind: str,
-    body: PredictRequest,
+    cod_persona: int,
+    cod_curso: str,
+    features: Mapping[str, Any],
     extra_input: Mapping[str, Any],
-    response: PredictResponse,
+    output: dict[str, Any],
     quota: Quota | None,
-) -> None:
+) -> StoredInference:
+    stored = StoredInference(id=uuid.uuid4(), output=output)
     count = await store.add(
         NewInference(
-            id=response.id,
+            id=stored.id,
             user_id=user.id,
             email=user.email,
             kind=kind,
-            cod_curso=body.cod_curso,
-            input={"cod_persona": body.cod_persona, "features": body.features, **extra_input},
-            output=response.model_dump(mode="json", exclude={"id"}),
-            version=response.version,
+            cod_curso=cod_curso,
+            input={"cod_persona": cod_persona, "features": dict(features), **extra_input},
+            output=output,
+            version=output["version"],
         ),
         quota,
     )
     if quota is not None and count is not None:
         quota.enforce(count)
+    return stored
 
 
 async def predict(
     store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
-    body: PredictRequest,
+    *,
+    cod_persona: int,
+    cod_curso: str,
+    features: Mapping[str, Any],
     quota: Quota | None = None,
-) -> PredictResponse:
-    result = await engine.apredict(body.features)
-    response = PredictResponse(id=uuid.uuid4(), **_prediction_fields(result))
-    await _persist(
-        store,
-        user,
-        kind="predict",
-        body=body,
-        extra_input={"features_used": result.features},
-        response=response,
-        quota=quota,
+) -> StoredInference:
+    result = await engine.apredict(dict(features))
+    return await _persist(
+        store, user, kind="predict", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
+        extra_input={"features_used": result.features}, output=_prediction_output(result), quota=quota,
     )
-    return response
 
 
 async def whatif(
     store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
-    body: WhatIfRequest,
+    *,
+    cod_persona: int,
+    cod_curso: str,
+    features: Mapping[str, Any],
+    deltas: Mapping[str, Any],
     quota: Quota | None = None,
-) -> WhatIfResponse:
-    result = await engine.awhatif(body.features, body.deltas)
-    baseline = result.baseline
-    response = WhatIfResponse(
-        id=uuid.uuid4(),
-        **_prediction_fields(result.prediction),
-        baseline_score=baseline.score,
-        baseline=Prediction(label=baseline.label, score=baseline.score),
-        applied_deltas=result.applied_deltas,
+) -> StoredInference:
+    result = await engine.awhatif(dict(features), dict(deltas))
+    output = {
+        **_prediction_output(result.prediction),
+        "baseline_score": float(result.baseline.score),
+        "baseline": _label_and_score(result.baseline),
+        "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
+    }
+    return await _persist(
+        store, user, kind="whatif", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
+        extra_input={"deltas": dict(deltas), "features_used": result.prediction.features},
+        output=output, quota=quota,
     )
-    await _persist(
-        store,
-        user,
-        kind="whatif",
-        body=body,
-        extra_input={"deltas": body.deltas, "features_used": result.prediction.features},
-        response=response,
-        quota=quota,
-    )
-    return response
 
 
 async def history(store: InferenceStore, user: Principal, *, limit: int, offset: int) -> Response:
@@ -141,7 +145,7 @@ def _history_item_json(row: HistoryRow) -> str:
     return (
         f'{{"id":"{id_}","kind":{_dumps(kind)},"cod_curso":{_dumps(cod_curso)},'
         f'"cod_persona":{persona},"input":{input_json},"output":{output_json},'
-        f'"version":{_dumps(version)},"created_at":"{_utc_z(created_at)}"}}'
+        f'"version":{_dumps(version)},"created_at":"{utc_z(created_at)}"}}'
     )
 
 

@@ -1,5 +1,6 @@
 """Every common model family, trained here, pickled, loaded through the runtime: the serving path is
-the one expected and every score equals the estimator's own predict_proba within 1e-5."""
+the one expected (onnx for most, treelite for categorical HistGradientBoosting, the reference scorer
+for the rest) and every score equals the estimator's own predict_proba within 1e-5."""
 
 from __future__ import annotations
 
@@ -136,19 +137,50 @@ def test_families_onnx_cannot_serve_well_stay_on_the_reference_scorer(serve, stu
     _assert_exact(model, engine)
 
 
-def test_categorical_hist_gradient_boosting_stays_on_the_reference_scorer(serve, students):
-    """ONNX scores HistGradientBoosting's categorical splits wrong (|diff| up to 0.93 in a prototype):
-    verification must refuse the graph, and the estimator serves, exactly."""
+def _categorical_hist_gradient_boosting(students):
     frame, passed = students
     frame = frame.assign(CREDITOS=np.random.default_rng(0).integers(0, 12, len(frame)).astype(float))
     passed = np.where(frame["CREDITOS"].isin([1, 4, 7, 9]), 1, passed)  # the category matters
-    model = HistGradientBoostingClassifier(max_iter=60, categorical_features=[2], random_state=0).fit(frame, passed)
-    engine = serve(model)
-    path = engine.runtime.compile_now()
-    assert path.kind == "sklearn" and path.reason.startswith("not compiled: float: verification failed"), path.reason
-    assert path.verification.label_flips > 0
+    return HistGradientBoostingClassifier(max_iter=60, categorical_features=[2], random_state=0).fit(frame, passed)
+
+
+def _categorical_rows() -> np.ndarray:
     rows = fresh_rows()
     rows[:, 2] = np.random.default_rng(1).integers(0, 12, len(rows))
+    return rows
+
+
+def test_categorical_hist_gradient_boosting_is_refused_by_onnx_and_served_by_treelite(serve, students):
+    """ONNX scores HistGradientBoosting's categorical splits wrong (|diff| up to 0.93 in a prototype):
+    verification must refuse the graph; Treelite, fed float64, is the verified second candidate."""
+    model = _categorical_hist_gradient_boosting(students)
+    engine = serve(model)
+    path = engine.runtime.compile_now()
+    assert path.kind == "treelite", path.reason
+    assert path.details["onnx_refused"].startswith("float: verification failed"), path.details
+    assert path.verification.rows >= 2000 and path.verification.max_abs_diff <= TOLERANCE
+    assert engine.status()["serving"]["path"] == "treelite"
+    rows = _categorical_rows()
+    expected = model.predict_proba(pd.DataFrame(rows, columns=FEATURES))[:, 1]
+    assert np.max(np.abs(engine.runtime.scores(rows) - expected)) <= TOLERANCE
+
+
+def test_categorical_hist_gradient_boosting_stays_on_the_reference_scorer_when_treelite_is_wrong(
+        serve, students, monkeypatch):
+    """Treelite's candidate goes through the same verification: a wrong one is refused and the
+    estimator serves, exactly."""
+    from app.ml.runtime import treelite_scorer
+
+    exact = treelite_scorer.TreeliteScorer.scores
+    monkeypatch.setattr(treelite_scorer.TreeliteScorer, "scores",
+                        lambda self, rows: np.clip(exact(self, rows) + 0.01, 0.0, 1.0))
+    model = _categorical_hist_gradient_boosting(students)
+    engine = serve(model)
+    path = engine.runtime.compile_now()
+    assert path.kind == "sklearn", path.reason
+    assert path.reason.startswith("not compiled: onnx float: verification failed"), path.reason
+    assert "treelite: verification failed" in path.reason
+    rows = _categorical_rows()
     expected = model.predict_proba(pd.DataFrame(rows, columns=FEATURES))[:, 1]
     assert np.max(np.abs(engine.runtime.scores(rows) - expected)) <= TOLERANCE
 
@@ -157,7 +189,7 @@ def test_hist_gradient_boosting_is_served_exactly_whichever_path_wins(serve, stu
     """ONNX is not exact for HistGradientBoosting: verification must catch it, or it must be exact."""
     model, engine, path = _served(serve, students, lambda: HistGradientBoostingClassifier(max_iter=60,
                                                                                            random_state=0))
-    assert path.kind in ("onnx", "sklearn")
+    assert path.kind in ("onnx", "treelite", "sklearn")
     _assert_exact(model, engine)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.api.deps import CurrentUser, SessionDep
+from app.api.schemas import MeResponse, error_responses
 from app.db import repository
-from app.db.schemas import MeResponse, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 local_router = APIRouter(prefix="/auth/local", tags=["auth"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import CurrentUser, SessionDep
+from app.api.schemas import CourseOut, error_responses
 from app.db import repository
-from app.db.schemas import CourseOut, error_responses
 
 router = APIRouter(tags=["courses"])
 

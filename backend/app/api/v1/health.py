@@ -9,9 +9,9 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from app.api.schemas import HealthResponse, ReadinessResponse
 from app.db import repository
 from app.db.guard import driver_error_name
-from app.db.schemas import HealthResponse, ReadinessResponse
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger(__name__)

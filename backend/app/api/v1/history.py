@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from app.api.deps import CurrentUser, StoreDep
-from app.db.schemas import HistoryPage, error_responses
+from app.api.schemas import HistoryPage, error_responses
 from app.services import predictions
 
 router = APIRouter(tags=["predictions"])

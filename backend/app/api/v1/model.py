@@ -1,4 +1,4 @@
-"""GET /model: which model serves, on which path (onnx or sklearn), why, and its verification figures."""
+"""GET /model: which model serves, on which path (onnx, treelite or sklearn), why, and its verification figures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.deps import AdminUser, CurrentUser, ModelDep
-from app.db.schemas import error_responses
+from app.api.schemas import error_responses
 
 router = APIRouter(tags=["model"])
 
@@ -21,7 +21,8 @@ class ModelVerification(BaseModel):
 
 
 class ModelServing(BaseModel):
-    path: Literal["onnx", "sklearn"] = Field(..., description="onnx: compiled and verified; sklearn: the estimator")
+    path: Literal["onnx", "treelite", "sklearn"] = Field(
+        ..., description="onnx or treelite: compiled and verified against the estimator; sklearn: the estimator")
     reason: str
     verification: ModelVerification | None = None
     compile_seconds: float | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import CurrentUser, InferenceQuota, ModelDep, StoreDep
-from app.db.schemas import WhatIfRequest, WhatIfResponse, error_responses
+from app.api.schemas import WhatIfRequest, WhatIfResponse, error_responses
 from app.services import predictions
 
 router = APIRouter(tags=["predictions"])
@@ -21,4 +21,8 @@ async def whatif(
     store: StoreDep,
     engine: ModelDep,
 ) -> WhatIfResponse:
-    return await predictions.whatif(store, engine, user, body, quota)
+    stored = await predictions.whatif(
+        store, engine, user, cod_persona=body.cod_persona, cod_curso=body.cod_curso, features=body.features,
+        deltas=body.deltas, quota=quota,
+    )
+    return WhatIfResponse(id=stored.id, **stored.output)

@@ -14,6 +14,9 @@ from app.ml.runtime.onnx_compile import CompileError, GraphInput
 
 
 class OnnxScorer:
+    kind = "onnx"
+    runs_inline = True  # a ten-row call takes microseconds
+
     def __init__(self, graph: bytes, inputs: list[GraphInput], positive_index: int, precision: str = "float"):
         import onnxruntime as ort
 

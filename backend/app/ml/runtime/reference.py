@@ -8,6 +8,7 @@ One thread makes concurrent requests queue for the model instead of fighting ove
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -34,6 +35,10 @@ class ReferenceScorer:
 
     async def ascores(self, rows: np.ndarray) -> np.ndarray:
         return await asyncio.wrap_future(self.submit(rows))
+
+    async def acall(self, score: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """Runs another scorer whose call holds the GIL (pipeline steps) in the same model thread."""
+        return await asyncio.wrap_future(self._thread.submit(score, rows))
 
     def close(self) -> None:
         """Stops the thread once the calls already queued (requests in flight) have run."""

@@ -2,8 +2,10 @@
 
 The load is one straight line: read the pickle and its schema (app/ml/model_loader.py) -> the
 reference scorer (the estimator itself, in its own thread) -> compile to ONNX in a child process ->
-verify against the reference on the schema's rows -> swap. Until the swap, and whenever compiling or
-verifying fails, requests are served by the reference scorer; the reason is in ``path``.
+verify against the reference on the schema's rows -> swap. A tree ensemble whose ONNX graph fails
+(HistGradientBoosting's categorical splits) gets a second candidate, Treelite, verified the same way.
+Until the swap, and whenever compiling or verifying fails, requests are served by the reference
+scorer; the reason is in ``path``.
 
 After the swap a shadow check re-scores live requests with the reference scorer, off the hot path:
 all of the first SHADOW_FIRST, then one in SHADOW_EVERY. One disagreement above the tolerance
@@ -24,6 +26,8 @@ import numpy as np
 from app.ml.runtime.onnx_compile import CompileError, compile_in_subprocess, graph_inputs
 from app.ml.runtime.onnx_scorer import OnnxScorer
 from app.ml.runtime.reference import ReferenceScorer
+from app.ml.runtime.treelite_scorer import SUPPORTED as TREELITE_FAMILIES
+from app.ml.runtime.treelite_scorer import TreeliteScorer
 from app.ml.runtime.verify import TOLERANCE, Verification, compare, verification_rows
 from app.ml.scoring import METHOD_PROBA
 from app.ml.steps import final_step
@@ -48,7 +52,7 @@ class CompileOptions:
 
 @dataclass(frozen=True)
 class ServingPath:
-    """Which scorer serves and why: ``sklearn`` (the reference) or ``onnx`` (compiled, verified)."""
+    """Which scorer serves and why: ``sklearn`` (the reference), ``onnx`` or ``treelite`` (verified)."""
 
     kind: str
     reason: str
@@ -68,7 +72,7 @@ class ModelRuntime:
         self._loaded = loaded
         self.options = options or CompileOptions()
         self.reference = ReferenceScorer(loaded.scorer, loaded.schema)
-        self._compiled: OnnxScorer | None = None
+        self._compiled: OnnxScorer | TreeliteScorer | None = None
         self._lock = threading.Lock()
         self._started = False
         self._shadow_seen = 0
@@ -103,8 +107,11 @@ class ModelRuntime:
         compiled = self._compiled
         if compiled is None:
             return await self.reference.ascores(block)
-        # onnxruntime answers a ten-row call in microseconds: cheaper inline than a thread hop.
-        scores = compiled.scores(block)
+        if compiled.runs_inline:
+            # onnxruntime answers a ten-row call in microseconds: cheaper inline than a thread hop.
+            scores = compiled.scores(block)
+        else:  # scikit-learn pipeline steps run first: keep them off the event loop
+            scores = await self.reference.acall(compiled.scores, block)
         self._maybe_shadow(block, scores)
         return scores
 
@@ -160,10 +167,30 @@ class ModelRuntime:
             failures.append((precision, path))
             if not path.reason.startswith("not compiled: verification failed"):
                 break  # a double graph only helps when the float one converted but drifted
-        if len(failures) == 1:
+        onnx_why = "; ".join(f"{precision}: {failed.reason.removeprefix('not compiled: ')}"
+                             for precision, failed in failures)
+        if type(final_step(self._loaded.estimator)).__name__ in TREELITE_FAMILIES:
+            path = self._attempt_treelite(started, onnx_why)
+            if path.kind == "treelite":
+                return path
+            onnx_why = f"onnx {onnx_why}; {path.reason.removeprefix('not compiled: ')}"
+        elif len(failures) == 1:
             return failures[0][1]
-        why = "; ".join(f"{precision}: {failed.reason.removeprefix('not compiled: ')}" for precision, failed in failures)
-        return self._keep_reference(why, failures[-1][1].compile_seconds, failures[0][1].verification)
+        return self._keep_reference(onnx_why, failures[-1][1].compile_seconds, failures[0][1].verification)
+
+    def _attempt_treelite(self, started: float, onnx_why: str) -> ServingPath:
+        loaded = self._loaded
+        try:
+            candidate = TreeliteScorer(loaded.estimator, loaded.schema, loaded.scorer.positive_index)
+        except CompileError as exc:
+            return self._keep_reference(f"treelite: {exc}", time.perf_counter() - started)
+        path = self.install(candidate, time.perf_counter() - started)
+        if path.kind == "treelite":
+            with self._lock:
+                self.path = replace(path, details={**path.details, "onnx_refused": onnx_why})
+            return self.path
+        return self._keep_reference(f"treelite: {path.reason.removeprefix('not compiled: ')}",
+                                    path.compile_seconds, path.verification)
 
     def _attempt(self, precision: str, started: float) -> ServingPath:
         loaded = self._loaded
@@ -191,15 +218,17 @@ class ModelRuntime:
             return self._keep_reference(
                 f"verification failed: max |diff| {result.max_abs_diff:.3g} (tolerance {TOLERANCE:g}), "
                 f"{result.label_flips} label flips on {result.rows} rows", compile_seconds, result)
+        kind = getattr(candidate, "kind", "onnx")
+        precision = getattr(candidate, "precision", "float")
+        how = (f"imported into Treelite (GTIL, {precision} inputs)" if kind == "treelite"
+               else f"compiled with skl2onnx ({precision} inputs)")
         with self._lock:
             self._compiled = candidate
             self._shadow_seen = 0
-            precision = getattr(candidate, "precision", "float")
-            self.path = ServingPath("onnx", f"compiled with skl2onnx ({precision} inputs) and verified against "
-                                            f"the reference scorer",
+            self.path = ServingPath(kind, f"{how} and verified against the reference scorer",
                                     verification=result, compile_seconds=compile_seconds,
                                     details={"graph_bytes": getattr(candidate, "graph_bytes", None)})
-        logger.info("model compiled: onnx, max |diff| %.3g on %d rows", result.max_abs_diff, result.rows)
+        logger.info("model compiled: %s, max |diff| %.3g on %d rows", kind, result.max_abs_diff, result.rows)
         return self.path
 
     def _keep_reference(self, why: str, compile_seconds: float | None,

@@ -256,9 +256,9 @@ export type ModelServing = {
     /**
      * Path
      *
-     * onnx: compiled and verified; sklearn: the estimator
+     * onnx or treelite: compiled and verified against the estimator; sklearn: the estimator
      */
-    path: 'onnx' | 'sklearn';
+    path: 'onnx' | 'treelite' | 'sklearn';
     /**
      * Reason
      */

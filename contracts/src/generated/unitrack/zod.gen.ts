@@ -95,7 +95,11 @@ export const zModelVerification = z.object({
  */
 export const zModelServing = z.object({
     compile_seconds: z.number().nullish(),
-    path: z.enum(['onnx', 'sklearn']),
+    path: z.enum([
+        'onnx',
+        'treelite',
+        'sklearn'
+    ]),
     reason: z.string(),
     shadow_checked: z.int(),
     verification: zModelVerification.nullish()

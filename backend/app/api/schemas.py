@@ -1,23 +1,17 @@
-"""Pydantic request/response schemas: the API contract."""
+"""Pydantic request/response schemas: the API contract, beside the routers that use it."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from app.core.errors import ErrorResponse
+from app.core.timestamps import utc_z
 
-
-def _utc_z(value: datetime) -> str:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-UtcDatetime = Annotated[datetime, PlainSerializer(_utc_z, return_type=str, when_used="json")]
+UtcDatetime = Annotated[datetime, PlainSerializer(utc_z, return_type=str, when_used="json")]
 # No control characters: PostgreSQL JSONB cannot store \u0000.
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
 # Values are checked by the featurizer (finite numbers; a categorical feature's level as a string), so

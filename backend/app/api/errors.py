@@ -1,0 +1,72 @@
+"""Domain errors mapped to HTTP, in one place: services and stores raise, this answers.
+
+Every answer is the one error shape of app/core/errors.py.
+"""
+
+from __future__ import annotations
+
+import structlog
+from asyncpg import PostgresError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core.errors import ErrorDetail, error_response, install_base_error_handlers
+from app.db.guard import (
+    DatabaseUnavailableError,
+    driver_error_name,
+    is_database_unavailable,
+)
+from app.services.inference import (
+    FeatureValidationError,
+    InferenceError,
+    ModelUnavailableError,
+)
+
+log = structlog.get_logger(__name__)
+
+
+async def _feature_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FeatureValidationError)
+    details = [ErrorDetail(field=e.field, message=e.message, code=e.code) for e in exc.errors]
+    return error_response(422, "Invalid features", details=details)
+
+
+async def _inference_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    # The model rejected input the featurizer accepted: a server-side fault, logged with its cause but
+    # answered without internals. Raised before anything is persisted, so no row is written.
+    log.error("inference_failed", reason=str(exc))
+    return error_response(500, "The model could not score this request", error="inference_failed")
+
+
+async def _model_unavailable_handler(_: Request, exc: Exception) -> JSONResponse:
+    # Production with no servable model: a clear 503, never a made-up score. Nothing was stored.
+    log.error("model_unavailable", reason=str(exc))
+    return error_response(503, "No model can be served right now", error="model_unavailable")
+
+
+# Clients may retry after this long; the pool re-connects on its own once the database is back.
+DB_RETRY_AFTER_SECONDS = 5
+
+
+async def _database_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    # The request's transaction was rolled back (or died with its connection): nothing was stored.
+    if is_database_unavailable(exc):
+        log.warning("database_unavailable", error=driver_error_name(exc))
+        return error_response(
+            503,
+            "The database is temporarily unavailable",
+            error="database_unavailable",
+            headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+        )
+    log.error("database_error", error=type(exc).__name__)
+    return error_response(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    install_base_error_handlers(app)
+    app.add_exception_handler(FeatureValidationError, _feature_error_handler)
+    app.add_exception_handler(InferenceError, _inference_error_handler)
+    app.add_exception_handler(ModelUnavailableError, _model_unavailable_handler)
+    for database_error in (SQLAlchemyError, PostgresError, DatabaseUnavailableError):
+        app.add_exception_handler(database_error, _database_error_handler)
