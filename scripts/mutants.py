@@ -74,7 +74,8 @@ MODULES: dict[str, Module] = {
         "tests/unit/test_metric_oracles.py", "tests/unit/test_significance_oracles.py",
         "tests/pipeline/test_metrics.py", "tests/unit/test_metric_edge_cases.py"]),
     "walkforward": Module("forecast", ["pipelines/walkforward.py"], [
-        "tests/pipeline/test_fitted_rows.py", "tests/pipeline/test_leakage.py"],
+        "tests/pipeline/test_fitted_rows.py", "tests/pipeline/test_leakage.py",
+        "tests/pipeline/test_walkforward_outputs.py", "tests/pipeline/test_fold_limits.py"],
         # Time box (docs/mutation.md): every run_task mutant reruns the fitted-rows grid and a mutated
         # loop bound can make one run for minutes. Two horizons of the linear, boosting and hybrid kinds
         # go through every run_task line (best_iteration included). mutmut's CPU limit scales with the
