@@ -90,7 +90,8 @@ MODULES: dict[str, Module] = {
     # Time box (docs/mutation.md): each backend mutant pays a pytest session (database, JWKS server,
     # an app per test), ~5-10 s, so only the functions a request goes through are mutated.
     "security": Module("backend", ["app/core/security.py"], [
-        "tests/test_token_cache.py", "tests/test_jwks_cache.py", "tests/test_auth_me.py"],
+        "tests/test_token_cache.py", "tests/test_jwks_cache.py", "tests/test_auth_me.py",
+        "tests/test_token_rejection_reasons.py"],
         {"postgresql": POSTGRES},
         only=_methods("app.core.security", "xǁTokenVerifierǁ_verify", "xǁTokenVerifierǁ_key_for",
                       "xǁTokenVerifierǁcached", "xǁTokenVerifierǁverify", "xǁVerifiedTokenCacheǁget",
