@@ -10,6 +10,7 @@ import uuid
 import jwt
 import pytest
 from authkit import make_token
+from structlog.testing import capture_logs
 
 from app.core.errors import APIError
 from app.core.jwks import JWKSUnavailable, UnknownKeyError, VerificationKey
@@ -119,3 +120,35 @@ def test_a_full_cache_with_some_expired_tokens_drops_only_those():
     now["t"] = 1_002.0  # token-0 has expired: 9 live tokens, not "mostly live" (> 9 of 10)
     cache.put("token-10", _principal(exp=10_000))
     assert [i for i in range(11) if cache.get(f"token-{i}") is not None] == list(range(1, 11))
+
+
+def _token_of_length(n: int) -> str:
+    """A valid token padded with a claim to exactly ``n`` characters. base64 skips one length in four,
+    so an ES256 or an HS256 token (signatures of different lengths) is used, whichever reaches ``n``."""
+    for alg in ("ES256", "HS256"):
+        base = len(make_token(alg, pad=""))
+        for extra in range(max(0, (n - base) * 3 // 4 - 8), (n - base) * 3 // 4 + 8):
+            token = make_token(alg, pad="x" * extra)
+            if len(token) == n:
+                return token
+    raise AssertionError(f"no token of {n} characters")
+
+
+async def test_the_8192_character_cap_keeps_a_valid_token_one_character_over_it_out(client):
+    verifier: TokenVerifier = client.app.state.verifier
+    assert verifier.verify(_token_of_length(8192)).claims["pad"]
+    with pytest.raises(AuthError) as caught:
+        verifier.verify(_token_of_length(8193))
+    assert caught.value.message == "Invalid or missing bearer token"
+
+
+async def test_malformed_and_expired_tokens_say_so_and_other_failures_are_logged_by_class(client):
+    verifier: TokenVerifier = client.app.state.verifier
+    for token, reason in [("not-a-jwt", "Malformed token"), (make_token(exp=1_000), "Token has expired")]:
+        with pytest.raises(AuthError) as caught:
+            verifier.verify(token)
+        assert caught.value.message == reason
+    # Any other failed check is one generic 401; the log names the check by its exception class.
+    with capture_logs() as logs, pytest.raises(AuthError):
+        verifier.verify(make_token(aud="anon"))
+    assert {"event": "token_rejected", "reason": "InvalidAudienceError", "log_level": "info"} in logs
