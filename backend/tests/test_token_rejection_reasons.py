@@ -152,3 +152,24 @@ async def test_malformed_and_expired_tokens_say_so_and_other_failures_are_logged
     with capture_logs() as logs, pytest.raises(AuthError):
         verifier.verify(make_token(aud="anon"))
     assert {"event": "token_rejected", "reason": "InvalidAudienceError", "log_level": "info"} in logs
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [({"role": "anon"}, "Token role is not accepted"), ({"sub": "not-a-uuid"}, "Token subject is not a user id")],
+    ids=["anon-role", "sub-not-a-uuid"],
+)
+async def test_a_signed_token_for_someone_else_than_a_user_says_why(client, claims, reason):
+    with pytest.raises(AuthError) as caught:
+        client.app.state.verifier.verify(make_token(**claims))
+    assert caught.value.message == reason
+
+
+@pytest.mark.parametrize(
+    ("email", "kept"),
+    [("a" * 308 + "@example.com", True), ("a" * 309 + "@example.com", False), ("", False), (12345, False)],
+    ids=["320-chars", "321-chars", "empty", "not-a-string"],
+)
+async def test_only_a_non_empty_email_of_at_most_320_characters_reaches_the_principal(client, email, kept):
+    principal = client.app.state.verifier.verify(make_token(email=email))
+    assert principal.email == (email if kept else None)
