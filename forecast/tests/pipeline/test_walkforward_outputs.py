@@ -137,6 +137,22 @@ def test_each_folds_early_stopping_iteration_is_reported_in_fold_order(built, ca
     assert r.best_iterations == [f.train_end for f in r.folds]
 
 
+class PlainBoostingEcho(EchoModel):
+    """Like a plain boosting model, which carries ``best_iteration`` itself (a hybrid's is on ``boost``)."""
+
+    def fit(self, X, y, purge=0):
+        super().fit(X, y, purge)
+        del self.boost
+        self.best_iteration = len(X)
+        return self
+
+
+def test_a_plain_boosting_models_own_early_stopping_iteration_is_reported(monkeypatch, case):
+    monkeypatch.setattr(walkforward, "make_model", lambda name, seed=0: PlainBoostingEcho(seed))
+    r = _run(case)
+    assert r.best_iterations == [f.train_end for f in r.folds]
+
+
 def test_every_model_gets_the_seed_and_the_live_model_is_fitted_on_every_realised_target(built, case):
     X, _, _ = case
     r = _run(case)
