@@ -36,9 +36,10 @@ SCRATCH = ROOT / ".mutmut"
 REPORT = ROOT / "docs" / "mutation-report.md"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-POSTGRES = {"CI": "true", "TEST_DATABASE_URL": PG_URL}
+# Each database half of the parametrised suites on its own (testkit/databases.py: TEST_DB).
+POSTGRES = {"CI": "true", "TEST_DATABASE_URL": PG_URL, "TEST_DB": "postgres"}
 CI = {"CI": "true"}
-SQLITE = {"CI": "", "TEST_DATABASE_URL": "", "UNITRACK_TEST_DB": "sqlite"}
+SQLITE = {"CI": "true", "TEST_DB": "sqlite"}
 # Best first: the verdict of a mutant run on several databases is its best one.
 RANK = ["killed", "timeout", "segfault", "suspicious", "survived", "no tests", "not checked", "skipped"]
 
