@@ -13,7 +13,7 @@ import pytest
 from authkit import make_token
 
 from app.core import security
-from app.core.errors import APIError
+from servicekit.errors import APIError
 from app.core.jwks import JWKSUnavailable, UnknownKeyError, VerificationKey
 from app.core.security import AuthError, Principal, TokenVerifier, VerifiedTokenCache
 
