@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from servicekit.errors import APIError
-from app.core.ratelimit import Quota, RateLimiter, build_rate_limiter
+from app.core.ratelimit import Quota, RateLimiter
+from app.services.rate_limiting import build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.db.inference_store import InferenceStore
 from app.services.idempotency import KEY_PATTERN, RequestKey

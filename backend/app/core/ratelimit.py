@@ -9,7 +9,7 @@ window boundary; in exchange each check is a single atomic operation:
                 let through, a warning is logged (at most once per fail-open period) and Redis is
                 not asked again for ``RATE_LIMIT_FAIL_OPEN_SECONDS``, so an outage costs at most
                 one ``REDIS_TIMEOUT_SECONDS`` per period, never the API.
-* ``database``  one upsert on the ``rate_limits`` table (one row per user, reset in place when the
+* ``database``  (app/db/rate_limits.py) one upsert on the ``rate_limits`` table (one row per user, reset in place when the
                 window moves on); shared by every replica. On PostgreSQL the upsert is part of the
                 single autocommit statement that stores the inference (a :class:`Quota` handed to
                 the inference store), so counting costs no extra round trip and a limited request
@@ -31,13 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import Engine, case
-from sqlalchemy.dialects import postgresql, sqlite
-
-from app.core.config import Settings
 from servicekit.errors import APIError
-from app.db.guard import is_database_unavailable
-from app.db.models import RateLimitCounter
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +126,9 @@ class Quota:
 
 class Backend(Protocol):
     name: str
+    # True when the inference store counts the request in its own write (the database backend on
+    # PostgreSQL, app/db/rate_limits.py): the limiter then hands out a Quota instead of counting.
+    counts_in_write: bool
 
     def hit(self, key: str, window_start: int, window: int) -> int | None:
         """Count one request for ``key`` in this window; the new count, or None to fail open."""
@@ -148,7 +145,7 @@ class RateLimiter:
     @property
     def counts_in_write(self) -> bool:
         """True when requests are counted by the write itself (see :meth:`quota`)."""
-        return isinstance(self.backend, DatabaseBackend) and self.backend.dialect == "postgresql"
+        return self.backend.counts_in_write
 
     def _window(self) -> tuple[int, int]:
         now = self._clock()
@@ -185,6 +182,7 @@ class MemoryBackend:
     """Per process. Only correct with a single replica (and a single worker)."""
 
     name = "memory"
+    counts_in_write = False
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -200,7 +198,7 @@ class MemoryBackend:
             return count
 
 
-class _FailOpen:
+class FailOpen:
     """Remembers a backend failure for a while so an outage is not paid for on every request."""
 
     def __init__(self, seconds: float, clock: Clock = time.monotonic):
@@ -224,6 +222,7 @@ class _FailOpen:
 
 class RedisBackend:
     name = "redis"
+    counts_in_write = False
 
     def __init__(
         self,
@@ -235,7 +234,7 @@ class RedisBackend:
     ):
         self._redis = client
         self._prefix = prefix
-        self._fail_open = _FailOpen(fail_open_seconds, clock)
+        self._fail_open = FailOpen(fail_open_seconds, clock)
 
     @classmethod
     def from_url(
@@ -271,66 +270,3 @@ class RedisBackend:
             self._redis.close()
         except Exception:  # pragma: no cover - best effort at shutdown
             pass
-
-
-class DatabaseBackend:
-    name = "database"
-
-    def __init__(self, engine: Engine, *, fail_open_seconds: float):
-        self.dialect = engine.dialect.name
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._fail_open = _FailOpen(fail_open_seconds)
-        table = RateLimitCounter.__table__
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(table)
-        # Same window (or a replica with a slower clock): count up; a newer window: start at 1.
-        same_window = table.c.window_start >= stmt.excluded.window_start
-        self._stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "count": case((same_window, table.c.count + 1), else_=1),
-                "window_start": case(
-                    (same_window, table.c.window_start), else_=stmt.excluded.window_start
-                ),
-            },
-        ).returning(table.c.count)
-
-    def hit(self, key: str, window_start: int, window: int) -> int | None:
-        if self._fail_open.active:
-            return None
-        try:
-            # One upsert is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
-            with self._autocommit.connect() as conn:
-                count = conn.execute(
-                    self._stmt, {"key": key, "window_start": window_start, "count": 1}
-                ).scalar_one()
-            return int(count)
-        except Exception as exc:
-            if is_database_unavailable(exc):
-                raise  # the request needs the database anyway: 503, not a silent pass
-            self._fail_open.trip(self.name, exc)
-            return None
-
-
-def build_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | None:
-    rate = settings.rate_limit
-    if rate is None:
-        return None
-    limit, window = rate
-    choice = settings.rate_limit_backend
-    if choice == "auto":
-        choice = "redis" if settings.redis_url is not None else "database"
-    backend: Backend
-    if choice == "redis":
-        assert settings.redis_url is not None
-        backend = RedisBackend.from_url(
-            settings.redis_url.get_secret_value(),
-            timeout=settings.redis_timeout_seconds,
-            fail_open_seconds=settings.rate_limit_fail_open_seconds,
-        )
-    elif choice == "database":
-        backend = DatabaseBackend(engine, fail_open_seconds=settings.rate_limit_fail_open_seconds)
-    else:
-        backend = MemoryBackend()
-    log.info("rate_limit", backend=backend.name, limit=limit, window_seconds=window)
-    return RateLimiter(backend, limit, window)

@@ -62,7 +62,7 @@ def _pg_user_ctes(allowed: str) -> str:
 
 
 _PG_ENSURE_USER = f"WITH {_pg_user_ctes('TRUE')} SELECT 1"
-# The fixed-window counter of app/core/ratelimit.DatabaseBackend, as a CTE: same window (or a
+# The fixed-window counter of app/db/rate_limits.DatabaseBackend, as a CTE: same window (or a
 # replica with a slower clock) counts up, a newer window starts again at 1.
 _PG_QUOTA_CTE = (
     "quota AS (INSERT INTO rate_limits (key, window_start, count) "

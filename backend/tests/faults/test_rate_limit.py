@@ -14,7 +14,8 @@ from students import STUDENT
 from testkit.clocks import ManualClock, without_hanging
 
 from app.core.config import Settings, parse_rate
-from app.core.ratelimit import DatabaseBackend, MemoryBackend, RateLimiter, RedisBackend
+from app.core.ratelimit import MemoryBackend, RateLimiter, RedisBackend
+from app.db.rate_limits import DatabaseBackend
 
 from .conftest import assert_error_shape
 from .conftest import TcpProxy

@@ -1,0 +1,51 @@
+"""The rate limiter's ``database`` backend: one upsert on the ``rate_limits`` table (app/core/ratelimit.py
+describes the fixed windows and the other backends)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, case
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.core.ratelimit import FailOpen
+from app.db.guard import is_database_unavailable
+from app.db.models import RateLimitCounter
+
+
+class DatabaseBackend:
+    name = "database"
+
+    def __init__(self, engine: Engine, *, fail_open_seconds: float):
+        self.dialect = engine.dialect.name
+        self.counts_in_write = self.dialect == "postgresql"
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._fail_open = FailOpen(fail_open_seconds)
+        table = RateLimitCounter.__table__
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        # Same window (or a replica with a slower clock): count up; a newer window: start at 1.
+        same_window = table.c.window_start >= stmt.excluded.window_start
+        self._stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((same_window, table.c.count + 1), else_=1),
+                "window_start": case(
+                    (same_window, table.c.window_start), else_=stmt.excluded.window_start
+                ),
+            },
+        ).returning(table.c.count)
+
+    def hit(self, key: str, window_start: int, window: int) -> int | None:
+        if self._fail_open.active:
+            return None
+        try:
+            # One upsert is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
+            with self._autocommit.connect() as conn:
+                count = conn.execute(
+                    self._stmt, {"key": key, "window_start": window_start, "count": 1}
+                ).scalar_one()
+            return int(count)
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise  # the request needs the database anyway: 503, not a silent pass
+            self._fail_open.trip(self.name, exc)
+            return None
