@@ -1,4 +1,5 @@
-"""Where one /predict's CPU goes: the API process, PostgreSQL, against the bare endpoint, same run.
+"""Where one /predict's CPU goes: the API process, PostgreSQL, against the bare endpoint, same run;
+and a batch of 8 (POST /predict/batch) against 8 single /predict calls, in items per second.
 
 Serves one model family (default: logistic regression in a scaler pipeline) two ways, as matrix.py
 does: ``api`` (the full /predict: ES256 token, validation, explanation, one PostgreSQL insert) and
@@ -29,6 +30,9 @@ import matrix  # noqa: E402  (bench/unitrack/matrix.py: families, database, serv
 bench = matrix.bench
 from servicekit.metrics import scrape_value  # noqa: E402
 from testkit.servers import stop, wait_up  # noqa: E402
+
+
+BATCH_SIZE = 8
 
 
 def postgres_cpu_seconds() -> float:
@@ -68,6 +72,9 @@ def main() -> int:
     db_url = matrix.prepare_database(args.pg, "unitrack_matrix")
     body = work / "predict.json"
     body.write_text(json.dumps({"cod_persona": 8839, "cod_curso": "CS2H1", "features": matrix.STUDENT}))
+    batch_body = work / "batch.json"  # a semester: 8 courses, the same student
+    batch_body.write_text(json.dumps({"cod_persona": 8839, "items": [
+        {"cod_curso": f"C{n}", "features": {**matrix.STUDENT, "EDAD": 18.0 + n}} for n in range(BATCH_SIZE)]}))
     frame, passed = matrix.make_students(n_rows=3000)
     model_path = work / "model.pkl"
     joblib.dump(matrix.families()[args.family]().fit(frame, passed), model_path)
@@ -77,18 +84,21 @@ def main() -> int:
            "RATE_LIMIT_PREDICT": "0", "DB_POOL_SIZE": "16", "MODEL_WATCH_SECONDS": "0",
            "JWKS_URL": f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/auth/local/jwks.json",
            "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True)))}
-    servers = {
-        "api": (bench.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", []), "/api/v1/predict"),
-        "bare": (bench.start_server("reference_app:app", matrix.PORTS["bare"], env, work / "bare.log",
-                                    ["--app-dir", str(HERE)]), "/predict"),
-    }
+    api = bench.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", [])
+    bare = bench.start_server("reference_app:app", matrix.PORTS["bare"], env, work / "bare.log",
+                              ["--app-dir", str(HERE)])
+    # (name, server, port, path, body, items per request)
+    phases = [("api", api, matrix.PORTS["api"], "/api/v1/predict", body, 1),
+              (f"api batch of {BATCH_SIZE}", api, matrix.PORTS["api"], "/api/v1/predict/batch", batch_body,
+               BATCH_SIZE),
+              ("bare", bare, matrix.PORTS["bare"], "/predict", body, 1)]
     try:
-        wait_up(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", servers["api"][0])
-        wait_up(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", servers["bare"][0])
+        wait_up(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", api)
+        wait_up(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", bare)
         bench.wait_serving(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", lambda d: d["model"])
         bench.wait_serving(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", lambda d: d)
-        for name, (process, path) in servers.items():
-            port = matrix.PORTS[name]
+        items_per_second = {}
+        for name, process, port, path, body, items in phases:
             bench.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
             counted_before = predicts_counted(port) if name == "api" else 0.0
             pg_before = postgres_cpu_seconds()
@@ -96,13 +106,18 @@ def main() -> int:
                 "python", port, "POST", path, tokens, body, args.duration))  # noqa: B023 - called at once
             pg_ms = (postgres_cpu_seconds() - pg_before) * 1000 / max(result["requests"], 1)
             print(f"      PostgreSQL {pg_ms:.2f} CPU-ms/req; server + PostgreSQL "
-                  f"{result['server_cpu_ms_per_request'] + pg_ms:.2f} CPU-ms/req", flush=True)
+                  f"{result['server_cpu_ms_per_request'] + pg_ms:.2f} CPU-ms/req; {items * result['rps']:.0f} "
+                  "items/s", flush=True)
+            items_per_second[name] = items * result["rps"]
             if name == "api":  # what /metrics saw of the phase, beside what the client counted
                 counted = predicts_counted(port) - counted_before
                 print(f"      /metrics counted {counted:.0f} POST /api/v1/predict 200s; the client "
                       f"{result['requests']}", flush=True)
+        batch = items_per_second[f"api batch of {BATCH_SIZE}"]
+        print(f"==> batch of {BATCH_SIZE}: {batch / items_per_second['api']:.1f}x the items per second of single "
+              f"/predict calls (goal >= 4x)")
     finally:
-        for process, _ in servers.values():
+        for process in (api, bare):
             stop(process)
     return 0
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 import anyio
@@ -120,6 +120,25 @@ async def get_inference_quota(request: Request, user: CurrentUser) -> Quota | No
     return None
 
 
+ChargeInferences = Callable[[int], Awaitable[Quota | None]]
+
+
+async def get_inference_charge(request: Request, user: CurrentUser) -> ChargeInferences:
+    """For a batch: counts its items against the same budget once the body says how many (see
+    :func:`get_inference_quota`; the returned function takes the count)."""
+    limiter = _rate_limiter(request)
+
+    async def charge(amount: int) -> Quota | None:
+        if limiter is None:
+            return None
+        if limiter.counts_in_write:
+            return limiter.quota("inference", str(user.id))  # the store counts all items in its write
+        await anyio.to_thread.run_sync(limiter.enforce, "inference", str(user.id), amount)
+        return None
+
+    return charge
+
+
 async def get_model_engine(request: Request) -> ModelEngine:
     return request.app.state.model_engine
 
@@ -132,6 +151,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 InferenceQuota = Annotated[Quota | None, Depends(get_inference_quota)]
+InferenceCharge = Annotated[ChargeInferences, Depends(get_inference_charge)]
 ModelDep = Annotated[ModelEngine, Depends(get_model_engine)]
 
 

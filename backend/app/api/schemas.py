@@ -53,6 +53,28 @@ class WhatIfRequest(PredictRequest):
     deltas: DeltaMap
 
 
+MAX_BATCH_ITEMS = 50
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cod_curso: CodCurso
+    features: FeatureMap
+
+
+class BatchPredictRequest(BaseModel):
+    """A semester planned at once: one student, 1-50 courses."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "cod_persona": 8839, "items": [
+            {"cod_curso": "CS2H1", "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3}},
+            {"cod_curso": "MA101", "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 4}}]}]})
+
+    cod_persona: int = Field(ge=0, le=10**15)
+    items: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+
+
 class Prediction(BaseModel):
     label: str
     score: float
@@ -68,6 +90,10 @@ class PredictResponse(BaseModel):
     prediction: Prediction
     explain: list[FeatureImpactOut]
     version: str
+
+
+class BatchPredictResponse(BaseModel):
+    items: list[PredictResponse] = Field(..., description="In the request's order, each as POST /predict answers")
 
 
 class WhatIfResponse(PredictResponse):

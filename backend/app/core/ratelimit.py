@@ -112,6 +112,7 @@ class Quota:
     limit: int
     retry_after: int
     over_limit: _OverLimit = field(compare=False, repr=False)
+    amount: int = 1  # requests this write counts: a batch counts its items
 
     @property
     def key(self) -> str:
@@ -130,8 +131,8 @@ class Backend(Protocol):
     # PostgreSQL, app/db/rate_limits.py): the limiter then hands out a Quota instead of counting.
     counts_in_write: bool
 
-    def hit(self, key: str, window_start: int, window: int) -> int | None:
-        """Count one request for ``key`` in this window; the new count, or None to fail open."""
+    def hit(self, key: str, window_start: int, window: int, amount: int = 1) -> int | None:
+        """Count ``amount`` requests for ``key`` in this window; the new count, or None to fail open."""
 
 
 class RateLimiter:
@@ -167,15 +168,15 @@ class RateLimiter:
             scope, subject, window_start, self.window, self.limit, retry_after, self._over_limit
         )
 
-    def check(self, scope: str, subject: str) -> Decision:
+    def check(self, scope: str, subject: str, amount: int = 1) -> Decision:
         window_start, retry_after = self._window()
-        count = self.backend.hit(f"{scope}:{subject}", window_start, self.window)
+        count = self.backend.hit(f"{scope}:{subject}", window_start, self.window, amount)
         if count is None:  # backend unavailable: fail open
             return Decision(True, self.limit, self.limit, retry_after)
         return Decision.for_count(count, self.limit, retry_after)
 
-    def enforce(self, scope: str, subject: str) -> None:
-        self.check(scope, subject).enforce(scope)
+    def enforce(self, scope: str, subject: str, amount: int = 1) -> None:
+        self.check(scope, subject, amount).enforce(scope)
 
 
 class MemoryBackend:
@@ -188,10 +189,10 @@ class MemoryBackend:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, int]] = {}
 
-    def hit(self, key: str, window_start: int, window: int) -> int:
+    def hit(self, key: str, window_start: int, window: int, amount: int = 1) -> int:
         with self._lock:
             start, count = self._counts.get(key, (window_start, 0))
-            count = count + 1 if start >= window_start else 1
+            count = count + amount if start >= window_start else amount
             self._counts[key] = (max(start, window_start), count)
             if len(self._counts) > 100_000:  # forget finished windows
                 self._counts = {k: v for k, v in self._counts.items() if v[0] >= window_start}
@@ -251,13 +252,13 @@ class RedisBackend:
         )
         return cls(client, fail_open_seconds=fail_open_seconds, clock=clock)
 
-    def hit(self, key: str, window_start: int, window: int) -> int | None:
+    def hit(self, key: str, window_start: int, window: int, amount: int = 1) -> int | None:
         if self._fail_open.active:
             return None
         name = f"{self._prefix}{key}:{window_start}"
         try:
             pipe = self._redis.pipeline(transaction=True)
-            pipe.incr(name)
+            pipe.incr(name, amount)
             pipe.expire(name, window + 5)
             count, _ = pipe.execute()
             return int(count)

@@ -7,7 +7,7 @@ Two implementations of one async interface, chosen by ``DATABASE_URL``:
   rate limiter, the request's count in one autocommit statement: all or nothing, and nothing when
   the count is over the limit.
   With an ``Idempotency-Key`` the key is stored by the same statement.
-* :class:`SqlInferenceStore` (SQLite, the quick start): the SQLAlchemy repository in a worker
+* :class:`~app.db.sql_inference_store.SqlInferenceStore` (SQLite, the quick start): the SQLAlchemy repository in a worker
   thread, one transaction per call, committed there or rolled back on any error.
 
 A history page comes back as :data:`HistoryRow` tuples with ``input``/``output`` as JSON text
@@ -20,18 +20,15 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import anyio
 from asyncpg.exceptions import UniqueViolationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.core.ratelimit import Quota
 from app.db import repository
-from app.db.models import Inference
 from app.db.pg_pool import PgPool, PgStatement
 
 _PING = PgStatement("SELECT 1")
@@ -72,7 +69,7 @@ class KeyAlreadyStored(Exception):
     """Another request (on another replica, say) stored this user's key first; nothing was stored."""
 
 
-def _is_key_conflict(exc: BaseException) -> bool:
+def is_key_conflict(exc: BaseException) -> bool:
     return "pk_idempotency_keys" in str(getattr(exc, "constraint_name", None) or exc)
 
 
@@ -102,11 +99,14 @@ class InferenceStore(Protocol):
     async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
         """The inference stored under this user's ``Idempotency-Key``, however old."""
 
+    async def add_batch(self, inferences: list[NewInference], quota: Quota | None = None) -> int | None:
+        """Store one user's batch, all rows or none (``quota.amount`` is the batch's size)."""
+
     async def prune_keys(self, cutoff: datetime) -> int:
         """Delete every idempotency key stored before ``cutoff``; how many went."""
 
 
-def _json(value: Any) -> str:
+def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
@@ -114,6 +114,7 @@ class PgInferenceStore:
     _ADD = {variant: PgStatement(sql) for variant, sql in repository.PG_ADD_INFERENCE.items()}
     _HISTORY = PgStatement(repository.PG_HISTORY_PAGE)
     _FIND_KEY = PgStatement(repository.PG_FIND_IDEMPOTENCY_KEY)
+    _ADD_BATCH = {with_quota: PgStatement(sql) for with_quota, sql in repository.PG_ADD_BATCH.items()}
     _PRUNE_KEYS = PgStatement(repository.PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS)
 
     def __init__(self, settings: Settings):
@@ -141,23 +142,40 @@ class PgInferenceStore:
             "email": inference.email,
             "kind": inference.kind,
             "cod_curso": inference.cod_curso,
-            "input": _json(inference.input),
-            "output": _json(inference.output),
+            "input": to_json(inference.input),
+            "output": to_json(inference.output),
             "version": inference.version,
             # Set here rather than by the server, as the SQLite store does (see repository).
             "created_at": datetime.now(UTC),
         }
         if quota is not None:
-            params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit)
+            params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit,
+                          rl_amount=quota.amount)
         if inference.idempotency is not None:
             params.update(idem_key=inference.idempotency.key, idem_hash=inference.idempotency.request_hash)
         statement = self._ADD[(quota is not None, inference.idempotency is not None)]
         try:
             count = await self._pool.fetchval(statement, params, idempotent=False)
         except UniqueViolationError as exc:
-            if _is_key_conflict(exc):
+            if is_key_conflict(exc):
                 raise KeyAlreadyStored from exc
             raise
+        return int(count) if quota is not None else None
+
+    async def add_batch(self, inferences: list[NewInference], quota: Quota | None = None) -> int | None:
+        first = inferences[0]
+        started = datetime.now(UTC)
+        params: dict[str, Any] = {
+            "user_id": first.user_id, "email": first.email, "kind": first.kind, "version": first.version,
+            "ids": [i.id for i in inferences], "cod_cursos": [i.cod_curso for i in inferences],
+            "inputs": [to_json(i.input) for i in inferences], "outputs": [to_json(i.output) for i in inferences],
+            # A microsecond apart, in order: history lists the batch's items newest (last) first.
+            "created_ats": [started + timedelta(microseconds=n) for n in range(len(inferences))],
+        }
+        if quota is not None:
+            params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit,
+                          rl_amount=quota.amount)
+        count = await self._pool.fetchval(self._ADD_BATCH[quota is not None], params, idempotent=False)
         return int(count) if quota is not None else None
 
     async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
@@ -181,99 +199,8 @@ class PgInferenceStore:
         return [tuple(r[1:]) for r in records if r[1] is not None], total  # type: ignore[misc]
 
 
-class SqlInferenceStore:
-    def __init__(self, session_factory: sessionmaker[Session]):
-        self._session_factory = session_factory
-
-    async def open(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    def terminate(self) -> None:
-        return None
-
-    def connections_in_use(self) -> int:
-        return 0  # SQLAlchemy's pool, which the app's gauge reads itself
-
-    async def ping(self) -> None:
-        return None  # the same SQLAlchemy engine as the session readiness already pings
-
-    async def add(self, inference: NewInference, quota: Quota | None = None) -> int | None:
-        if quota is not None:
-            raise ValueError("a rate-limit quota is only counted in the write on PostgreSQL")
-        try:
-            await anyio.to_thread.run_sync(self._add, inference)
-        except IntegrityError as exc:
-            if _is_key_conflict(exc) or "idempotency_keys" in str(exc.orig):
-                raise KeyAlreadyStored from exc
-            raise
-        return None
-
-    def _add(self, inference: NewInference) -> None:
-        created_at = datetime.now(UTC)
-        with self._session_factory() as session, session.begin():
-            repository.ensure_user(session, inference.user_id, inference.email)
-            repository.add_inference(
-                session,
-                inference_id=inference.id,
-                user_id=inference.user_id,
-                kind=inference.kind,
-                cod_curso=inference.cod_curso,
-                input=inference.input,
-                output=inference.output,
-                version=inference.version,
-                created_at=created_at,
-            )
-            if inference.idempotency is not None:
-                repository.add_idempotency_key(
-                    session, user_id=inference.user_id, key=inference.idempotency.key,
-                    request_hash=inference.idempotency.request_hash, inference_id=inference.id,
-                    created_at=created_at,
-                )
-
-    async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
-        return await anyio.to_thread.run_sync(self._find_key, user_id, key)
-
-    def _find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
-        with self._session_factory() as session:
-            found = repository.find_idempotency_key(session, user_id, key)
-        return None if found is None else StoredUnderKey(*found)
-
-    async def prune_keys(self, cutoff: datetime) -> int:
-        return await anyio.to_thread.run_sync(self._prune_keys, cutoff)
-
-    def _prune_keys(self, cutoff: datetime) -> int:
-        with self._session_factory() as session, session.begin():
-            return repository.delete_expired_idempotency_keys(session, cutoff)
-
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
-        return await anyio.to_thread.run_sync(self._history_page, user_id, limit, offset)
-
-    def _history_page(self, user_id: uuid.UUID, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
-        with self._session_factory() as session:
-            rows, total = repository.list_inferences(session, user_id, limit=limit, offset=offset)
-            return [_history_row(row) for row in rows], total
-
-
-def _history_row(row: Inference) -> HistoryRow:
-    cod_persona = row.input.get("cod_persona") if isinstance(row.input, dict) else None
-    return (
-        str(row.id),
-        row.kind,
-        row.cod_curso,
-        None if cod_persona is None else str(cod_persona),
-        _json(row.input),
-        _json(row.output),
-        row.version,
-        row.created_at,
-    )
-
-
 def build_inference_store(settings: Settings, session_factory: sessionmaker[Session]) -> InferenceStore:
+    from app.db.sql_inference_store import SqlInferenceStore  # the SQLite store imports this module
     if settings.sqlalchemy_url.startswith("postgresql"):
         return PgInferenceStore(settings)
     return SqlInferenceStore(session_factory)

@@ -22,26 +22,26 @@ class DatabaseBackend:
         table = RateLimitCounter.__table__
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(table)
-        # Same window (or a replica with a slower clock): count up; a newer window: start at 1.
+        # Same window (or a replica with a slower clock): count up; a newer window: start afresh.
         same_window = table.c.window_start >= stmt.excluded.window_start
         self._stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={
-                "count": case((same_window, table.c.count + 1), else_=1),
+                "count": case((same_window, table.c.count + stmt.excluded.count), else_=stmt.excluded.count),
                 "window_start": case(
                     (same_window, table.c.window_start), else_=stmt.excluded.window_start
                 ),
             },
         ).returning(table.c.count)
 
-    def hit(self, key: str, window_start: int, window: int) -> int | None:
+    def hit(self, key: str, window_start: int, window: int, amount: int = 1) -> int | None:
         if self._fail_open.active:
             return None
         try:
             # One upsert is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
             with self._autocommit.connect() as conn:
                 count = conn.execute(
-                    self._stmt, {"key": key, "window_start": window_start, "count": 1}
+                    self._stmt, {"key": key, "window_start": window_start, "count": amount}
                 ).scalar_one()
             return int(count)
         except Exception as exc:

@@ -66,9 +66,9 @@ _PG_ENSURE_USER = f"WITH {_pg_user_ctes('TRUE')} SELECT 1"
 # replica with a slower clock) counts up, a newer window starts again at 1.
 _PG_QUOTA_CTE = (
     "quota AS (INSERT INTO rate_limits (key, window_start, count) "
-    "VALUES (%(rl_key)s::text, %(rl_window_start)s::bigint, 1) ON CONFLICT (key) DO UPDATE SET "
+    "VALUES (%(rl_key)s::text, %(rl_window_start)s::bigint, %(rl_amount)s::int) ON CONFLICT (key) DO UPDATE SET "
     "count = CASE WHEN rate_limits.window_start >= EXCLUDED.window_start "
-    "THEN rate_limits.count + 1 ELSE 1 END, "
+    "THEN rate_limits.count + EXCLUDED.count ELSE EXCLUDED.count END, "
     "window_start = GREATEST(rate_limits.window_start, EXCLUDED.window_start) RETURNING count)"
 )
 _PG_WITHIN_QUOTA = "(SELECT count FROM quota) <= %(rl_limit)s::bigint"
@@ -99,6 +99,25 @@ def _pg_add_inference_sql(*, with_quota: bool, with_key: bool = False) -> str:
         return f"WITH {', '.join([*ctes, f'ins AS ({insert})'])} SELECT count FROM quota"
     return f"WITH {', '.join(ctes)} {insert}"
 
+
+def _pg_add_batch_sql(*, with_quota: bool) -> str:
+    """A batch of /predict rows in one statement: the count goes up by the batch's size, and the user
+    and every row are stored only when the count stays within the limit: all of them or none."""
+    allowed = _PG_WITHIN_QUOTA if with_quota else "TRUE"
+    ctes = ([_PG_QUOTA_CTE] if with_quota else []) + [_pg_user_ctes(allowed)]
+    insert = (
+        "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
+        "SELECT b.id, %(user_id)s::uuid, %(kind)s::text, b.cod_curso, b.input, b.output, %(version)s::text, "
+        "b.created_at FROM unnest(%(ids)s::uuid[], %(cod_cursos)s::text[], %(inputs)s::jsonb[], "
+        "%(outputs)s::jsonb[], %(created_ats)s::timestamptz[]) AS b(id, cod_curso, input, output, created_at) "
+        f"WHERE {allowed}"
+    )
+    if with_quota:
+        return f"WITH {', '.join([*ctes, f'ins AS ({insert})'])} SELECT count FROM quota"
+    return f"WITH {', '.join(ctes)} {insert}"
+
+
+PG_ADD_BATCH = {with_quota: _pg_add_batch_sql(with_quota=with_quota) for with_quota in (False, True)}
 
 PG_ADD_INFERENCE = {
     (with_quota, with_key): _pg_add_inference_sql(with_quota=with_quota, with_key=with_key)

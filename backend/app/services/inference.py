@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,25 @@ class ModelEngine:
         if block is None:
             return self._mock_result(resolved, MOCK_SCORE)
         return self._result(resolved, self._checked(await self._ascore(block)))
+
+    async def apredict_many(self, items: Sequence[Mapping[str, Any]]) -> list[PredictionResult]:
+        """Every item checked first (one 422 naming each bad item by index), then every row of every
+        item's explanation scored in a single model call."""
+        self._require_model()
+        resolved_items, errors = [], []
+        for index, features in enumerate(items):
+            try:
+                resolved_items.append(validate_features(features, self.schema))
+            except FeatureValidationError as exc:
+                errors += [replace(e, field=f"items.{index}.{e.field}") for e in exc.errors]
+        if errors:
+            raise FeatureValidationError(errors)
+        if self._loaded is None:
+            return [self._mock_result(resolved, MOCK_SCORE) for resolved in resolved_items]
+        blocks = [self._explanation_block(resolved) for resolved in resolved_items]
+        scores = self._checked(await self._ascore(np.vstack(blocks)))
+        size = len(blocks[0])
+        return [self._result(resolved, scores[n * size:(n + 1) * size]) for n, resolved in enumerate(resolved_items)]
 
     def whatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
         resolved, shifted, applied, block = self._whatif_block(features, deltas)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.responses import Response
@@ -139,6 +139,35 @@ async def predict(
 
     body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features}
     return await _once(store, user, "predict", body, key, score_and_store)
+
+
+async def predict_batch(
+    store: InferenceStore,
+    engine: ModelEngine,
+    user: Principal,
+    *,
+    cod_persona: int,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    quota: Quota | None = None,
+) -> list[StoredInference]:
+    """Every item checked, then all scored in one model call and stored in one transaction: all of
+    them or none (a bad item is a 422 naming it, a rate limit met part-way a 429, both storing nothing)."""
+    results = await engine.apredict_many([features for _, features in items])
+    stored = [StoredInference(id=uuid.uuid4(), output=_prediction_output(result)) for result in results]
+    rows = [
+        NewInference(
+            id=s.id, user_id=user.id, email=user.email, kind="predict", cod_curso=cod_curso,
+            input={"cod_persona": cod_persona, "features": dict(features), "features_used": result.features},
+            output=s.output, version=s.output["version"],
+        )
+        for s, (cod_curso, features), result in zip(stored, items, results, strict=True)
+    ]
+    if quota is not None:
+        quota = replace(quota, amount=len(rows))  # the limit counts items, not requests
+    count = await store.add_batch(rows, quota)
+    if quota is not None and count is not None:
+        quota.enforce(count)
+    return stored
 
 
 async def whatif(

@@ -1,11 +1,17 @@
-"""POST /predict."""
+"""POST /predict and POST /predict/batch."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import CurrentUser, IdempotencyKeyDep, InferenceQuota, ModelDep, StoreDep
-from app.api.schemas import PredictRequest, PredictResponse, error_responses
+from app.api.deps import CurrentUser, IdempotencyKeyDep, InferenceCharge, InferenceQuota, ModelDep, StoreDep
+from app.api.schemas import (
+    BatchPredictRequest,
+    BatchPredictResponse,
+    PredictRequest,
+    PredictResponse,
+    error_responses,
+)
 from app.services import predictions
 
 router = APIRouter(tags=["predictions"])
@@ -27,3 +33,21 @@ async def predict(
         quota=quota, key=key,
     )
     return PredictResponse(id=stored.id, **stored.output)
+
+
+@router.post(
+    "/predict/batch", response_model=BatchPredictResponse, responses=error_responses(401, 413, 422, 429, 503)
+)
+async def predict_batch(
+    body: BatchPredictRequest,
+    user: CurrentUser,
+    charge: InferenceCharge,
+    store: StoreDep,
+    engine: ModelDep,
+) -> BatchPredictResponse:
+    quota = await charge(len(body.items))
+    stored = await predictions.predict_batch(
+        store, engine, user, cod_persona=body.cod_persona,
+        items=[(item.cod_curso, item.features) for item in body.items], quota=quota,
+    )
+    return BatchPredictResponse(items=[PredictResponse(id=s.id, **s.output) for s in stored])

@@ -5,6 +5,50 @@ export type ClientOptions = {
 };
 
 /**
+ * BatchItem
+ */
+export type BatchItem = {
+    /**
+     * Cod Curso
+     */
+    cod_curso: string;
+    /**
+     * Features
+     */
+    features: {
+        [key: string]: number | string | unknown;
+    };
+};
+
+/**
+ * BatchPredictRequest
+ *
+ * A semester planned at once: one student, 1-50 courses.
+ */
+export type BatchPredictRequest = {
+    /**
+     * Cod Persona
+     */
+    cod_persona: number;
+    /**
+     * Items
+     */
+    items: Array<BatchItem>;
+};
+
+/**
+ * BatchPredictResponse
+ */
+export type BatchPredictResponse = {
+    /**
+     * Items
+     *
+     * In the request's order, each as POST /predict answers
+     */
+    items: Array<PredictResponse>;
+};
+
+/**
  * CourseOut
  */
 export type CourseOut = {
@@ -667,6 +711,47 @@ export type PredictApiV1PredictPostResponses = {
 };
 
 export type PredictApiV1PredictPostResponse = PredictApiV1PredictPostResponses[keyof PredictApiV1PredictPostResponses];
+
+export type PredictBatchApiV1PredictBatchPostData = {
+    body: BatchPredictRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v1/predict/batch';
+};
+
+export type PredictBatchApiV1PredictBatchPostErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Request Entity Too Large
+     */
+    413: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+    /**
+     * Too Many Requests
+     */
+    429: ErrorResponse;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorResponse;
+};
+
+export type PredictBatchApiV1PredictBatchPostError = PredictBatchApiV1PredictBatchPostErrors[keyof PredictBatchApiV1PredictBatchPostErrors];
+
+export type PredictBatchApiV1PredictBatchPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: BatchPredictResponse;
+};
+
+export type PredictBatchApiV1PredictBatchPostResponse = PredictBatchApiV1PredictBatchPostResponses[keyof PredictBatchApiV1PredictBatchPostResponses];
 
 export type ReadyzApiV1ReadyzGetData = {
     body?: never;

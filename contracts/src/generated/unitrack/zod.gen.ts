@@ -3,6 +3,27 @@
 import * as z from 'zod';
 
 /**
+ * BatchItem
+ */
+export const zBatchItem = z.object({
+    cod_curso: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$/),
+    features: z.record(z.string(), z.union([
+        z.number(),
+        z.string()
+    ]))
+});
+
+/**
+ * BatchPredictRequest
+ *
+ * A semester planned at once: one student, 1-50 courses.
+ */
+export const zBatchPredictRequest = z.object({
+    cod_persona: z.int().gte(0).lte(1000000000000000),
+    items: z.array(zBatchItem).min(1).max(50)
+});
+
+/**
  * CourseOut
  */
 export const zCourseOut = z.object({
@@ -171,6 +192,13 @@ export const zPredictResponse = z.object({
 });
 
 /**
+ * BatchPredictResponse
+ */
+export const zBatchPredictResponse = z.object({
+    items: z.array(zPredictResponse)
+});
+
+/**
  * ReadinessResponse
  */
 export const zReadinessResponse = z.object({
@@ -257,6 +285,13 @@ export const zPredictApiV1PredictPostHeaders = z.object({
  * Successful Response
  */
 export const zPredictApiV1PredictPostResponse = zPredictResponse;
+
+export const zPredictBatchApiV1PredictBatchPostBody = zBatchPredictRequest;
+
+/**
+ * Successful Response
+ */
+export const zPredictBatchApiV1PredictBatchPostResponse = zBatchPredictResponse;
 
 /**
  * Successful Response

@@ -1,0 +1,132 @@
+"""The SQLite store (the quick start): the SQLAlchemy repository in a worker thread, one transaction per
+call, committed there or rolled back on any error. Same interface as app/db/inference_store.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import anyio
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.ratelimit import Quota
+from app.db import repository
+from app.db.inference_store import (
+    HistoryRow,
+    KeyAlreadyStored,
+    NewInference,
+    StoredUnderKey,
+    is_key_conflict,
+    to_json,
+)
+from app.db.models import Inference
+
+
+class SqlInferenceStore:
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self._session_factory = session_factory
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def terminate(self) -> None:
+        return None
+
+    def connections_in_use(self) -> int:
+        return 0  # SQLAlchemy's pool, which the app's gauge reads itself
+
+    async def ping(self) -> None:
+        return None  # the same SQLAlchemy engine as the session readiness already pings
+
+    async def add(self, inference: NewInference, quota: Quota | None = None) -> int | None:
+        if quota is not None:
+            raise ValueError("a rate-limit quota is only counted in the write on PostgreSQL")
+        try:
+            await anyio.to_thread.run_sync(self._add, inference)
+        except IntegrityError as exc:
+            if is_key_conflict(exc) or "idempotency_keys" in str(exc.orig):
+                raise KeyAlreadyStored from exc
+            raise
+        return None
+
+    def _add(self, inference: NewInference) -> None:
+        created_at = datetime.now(UTC)
+        with self._session_factory() as session, session.begin():
+            repository.ensure_user(session, inference.user_id, inference.email)
+            repository.add_inference(
+                session,
+                inference_id=inference.id,
+                user_id=inference.user_id,
+                kind=inference.kind,
+                cod_curso=inference.cod_curso,
+                input=inference.input,
+                output=inference.output,
+                version=inference.version,
+                created_at=created_at,
+            )
+            if inference.idempotency is not None:
+                repository.add_idempotency_key(
+                    session, user_id=inference.user_id, key=inference.idempotency.key,
+                    request_hash=inference.idempotency.request_hash, inference_id=inference.id,
+                    created_at=created_at,
+                )
+
+    async def add_batch(self, inferences: list[NewInference], quota: Quota | None = None) -> int | None:
+        if quota is not None:
+            raise ValueError("a rate-limit quota is only counted in the write on PostgreSQL")
+        await anyio.to_thread.run_sync(self._add_batch, inferences)
+        return None
+
+    def _add_batch(self, inferences: list[NewInference]) -> None:
+        started = datetime.now(UTC)
+        with self._session_factory() as session, session.begin():  # one transaction: all or none
+            repository.ensure_user(session, inferences[0].user_id, inferences[0].email)
+            for n, inference in enumerate(inferences):
+                repository.add_inference(
+                    session, inference_id=inference.id, user_id=inference.user_id, kind=inference.kind,
+                    cod_curso=inference.cod_curso, input=inference.input, output=inference.output,
+                    version=inference.version, created_at=started + timedelta(microseconds=n),
+                )
+
+    async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
+        return await anyio.to_thread.run_sync(self._find_key, user_id, key)
+
+    def _find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
+        with self._session_factory() as session:
+            found = repository.find_idempotency_key(session, user_id, key)
+        return None if found is None else StoredUnderKey(*found)
+
+    async def prune_keys(self, cutoff: datetime) -> int:
+        return await anyio.to_thread.run_sync(self._prune_keys, cutoff)
+
+    def _prune_keys(self, cutoff: datetime) -> int:
+        with self._session_factory() as session, session.begin():
+            return repository.delete_expired_idempotency_keys(session, cutoff)
+
+    async def history_page(
+        self, user_id: uuid.UUID, *, limit: int, offset: int
+    ) -> tuple[list[HistoryRow], int]:
+        return await anyio.to_thread.run_sync(self._history_page, user_id, limit, offset)
+
+    def _history_page(self, user_id: uuid.UUID, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
+        with self._session_factory() as session:
+            rows, total = repository.list_inferences(session, user_id, limit=limit, offset=offset)
+            return [_history_row(row) for row in rows], total
+
+
+def _history_row(row: Inference) -> HistoryRow:
+    cod_persona = row.input.get("cod_persona") if isinstance(row.input, dict) else None
+    return (
+        str(row.id),
+        row.kind,
+        row.cod_curso,
+        None if cod_persona is None else str(cod_persona),
+        to_json(row.input),
+        to_json(row.output),
+        row.version,
+        row.created_at,
+    )
