@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from servicekit.errors import ErrorResponse
-from servicekit.timestamps import utc_z
+from servicekit.timestamps import UtcDatetime
 
-UtcDatetime = Annotated[datetime, PlainSerializer(utc_z, return_type=str, when_used="json")]
 # No control characters: PostgreSQL JSONB cannot store \u0000.
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
 # Values are checked by the featurizer (finite numbers; a categorical feature's level as a string), so

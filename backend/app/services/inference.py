@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ class ModelEngine:
         self.path = path
         self._loaded = loaded
         self.reason = reason
+        self.loaded_at = datetime.now(UTC)
         self.is_mock = loaded is None
         # Production refuses to answer students with a fixed 0.5: no model means 503.
         self.unavailable = loaded is None and not allow_mock

@@ -8,7 +8,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.deps import AdminUser, CurrentUser, ModelDep
+from servicekit.timestamps import UtcDatetime
+
 from app.api.schemas import error_responses
+from app.services.model_description import describe_model
 
 router = APIRouter(tags=["model"])
 
@@ -29,13 +32,36 @@ class ModelServing(BaseModel):
     shadow_checked: int = Field(..., description="Live requests re-scored by the estimator and found equal")
 
 
+class ModelFeature(BaseModel):
+    name: str
+    type: Literal["number", "categorical"]
+    minimum: float | None = Field(None, description="Lowest accepted value (the model card's), when known")
+    maximum: float | None = Field(None, description="Highest accepted value (the model card's), when known")
+    levels: list[str] | None = Field(None, description="A categorical feature's levels, from its encoder")
+    accepts_unknown_level: bool | None = Field(None, description="Whether another level is scored or a 422")
+    default: float | None = Field(None, description="Used when the request leaves the feature out")
+    baseline: float | str | None = Field(None, description="The value the explanation compares against")
+    baseline_source: str | None = None
+    description: str | None = Field(None, description="From the model card, when it has one")
+
+
+class ModelLabels(BaseModel):
+    positive: str
+    negative: str
+
+
 class ModelInfo(BaseModel):
     mode: Literal["real", "mock", "unavailable"]
-    version: str
+    version: str = Field(..., description="The model's version: its card's, else model-<sha256 prefix>")
     estimator: str | None = None
     features: list[str]
     serving: ModelServing | None = Field(None, description="None in mock or unavailable mode")
     reason: str | None = Field(None, description="Why no model is served (mock or unavailable mode)")
+    loaded_at: UtcDatetime
+    scoring_method: str | None = Field(None, description="predict_proba, decision_function or predict")
+    labels: ModelLabels = Field(..., description="The labels /predict answers with")
+    positive_class: str | int | float | bool | None = Field(None, description="The estimator's class scored")
+    feature_specs: list[ModelFeature] = Field(..., description="Each feature, in the model's order")
 
 
 class ModelReloadResult(BaseModel):
@@ -64,10 +90,6 @@ def _serving(serving: dict[str, Any] | None) -> dict[str, Any] | None:
 
 @router.get("/model", response_model=ModelInfo, responses=error_responses(401, 503))
 async def model_info(_: CurrentUser, engine: ModelDep) -> dict[str, Any]:
-    status = engine.status(public=True)
-    serving = status.get("serving")
-    return {
-        "mode": status["mode"], "version": status["version"], "estimator": status.get("estimator"),
-        "features": status["features"], "reason": status["reason"],
-        "serving": _serving(serving),
-    }
+    """The served model described, so a front end can build its form from it."""
+    described = describe_model(engine)
+    return {**described, "serving": _serving(described["serving"])}

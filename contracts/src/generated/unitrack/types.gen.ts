@@ -223,6 +223,66 @@ export type MeResponse = {
 };
 
 /**
+ * ModelFeature
+ */
+export type ModelFeature = {
+    /**
+     * Accepts Unknown Level
+     *
+     * Whether another level is scored or a 422
+     */
+    accepts_unknown_level?: boolean | null;
+    /**
+     * Baseline
+     *
+     * The value the explanation compares against
+     */
+    baseline?: number | string | null;
+    /**
+     * Baseline Source
+     */
+    baseline_source?: string | null;
+    /**
+     * Default
+     *
+     * Used when the request leaves the feature out
+     */
+    default?: number | null;
+    /**
+     * Description
+     *
+     * From the model card, when it has one
+     */
+    description?: string | null;
+    /**
+     * Levels
+     *
+     * A categorical feature's levels, from its encoder
+     */
+    levels?: Array<string> | null;
+    /**
+     * Maximum
+     *
+     * Highest accepted value (the model card's), when known
+     */
+    maximum?: number | null;
+    /**
+     * Minimum
+     *
+     * Lowest accepted value (the model card's), when known
+     */
+    minimum?: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Type
+     */
+    type: 'number' | 'categorical';
+};
+
+/**
  * ModelInfo
  */
 export type ModelInfo = {
@@ -231,13 +291,33 @@ export type ModelInfo = {
      */
     estimator?: string | null;
     /**
+     * Feature Specs
+     *
+     * Each feature, in the model's order
+     */
+    feature_specs: Array<ModelFeature>;
+    /**
      * Features
      */
     features: Array<string>;
     /**
+     * The labels /predict answers with
+     */
+    labels: ModelLabels;
+    /**
+     * Loaded At
+     */
+    loaded_at: string;
+    /**
      * Mode
      */
     mode: 'real' | 'mock' | 'unavailable';
+    /**
+     * Positive Class
+     *
+     * The estimator's class scored
+     */
+    positive_class?: string | number | number | boolean | null;
     /**
      * Reason
      *
@@ -245,13 +325,35 @@ export type ModelInfo = {
      */
     reason?: string | null;
     /**
+     * Scoring Method
+     *
+     * predict_proba, decision_function or predict
+     */
+    scoring_method?: string | null;
+    /**
      * None in mock or unavailable mode
      */
     serving?: ModelServing | null;
     /**
      * Version
+     *
+     * The model's version: its card's, else model-<sha256 prefix>
      */
     version: string;
+};
+
+/**
+ * ModelLabels
+ */
+export type ModelLabels = {
+    /**
+     * Negative
+     */
+    negative: string;
+    /**
+     * Positive
+     */
+    positive: string;
 };
 
 /**

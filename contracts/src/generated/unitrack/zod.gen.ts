@@ -104,6 +104,33 @@ export const zMeResponse = z.object({
 });
 
 /**
+ * ModelFeature
+ */
+export const zModelFeature = z.object({
+    accepts_unknown_level: z.boolean().nullish(),
+    baseline: z.union([
+        z.number(),
+        z.string()
+    ]).nullish(),
+    baseline_source: z.string().nullish(),
+    default: z.number().nullish(),
+    description: z.string().nullish(),
+    levels: z.array(z.string()).nullish(),
+    maximum: z.number().nullish(),
+    minimum: z.number().nullish(),
+    name: z.string(),
+    type: z.enum(['number', 'categorical'])
+});
+
+/**
+ * ModelLabels
+ */
+export const zModelLabels = z.object({
+    negative: z.string(),
+    positive: z.string()
+});
+
+/**
  * ModelVerification
  */
 export const zModelVerification = z.object({
@@ -133,13 +160,23 @@ export const zModelServing = z.object({
  */
 export const zModelInfo = z.object({
     estimator: z.string().nullish(),
+    feature_specs: z.array(zModelFeature),
     features: z.array(z.string()),
+    labels: zModelLabels,
+    loaded_at: z.iso.datetime(),
     mode: z.enum([
         'real',
         'mock',
         'unavailable'
     ]),
+    positive_class: z.union([
+        z.string(),
+        z.int(),
+        z.number(),
+        z.boolean()
+    ]).nullish(),
     reason: z.string().nullish(),
+    scoring_method: z.string().nullish(),
     serving: zModelServing.nullish(),
     version: z.string()
 });
