@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
 RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
-DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt
+DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt requirements-dev.txt
 
 .PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk clean
 

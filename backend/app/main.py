@@ -42,7 +42,11 @@ def _on_sighup(handler: Callable[[], object]) -> Callable[[], None]:
         loop.add_signal_handler(signal.SIGHUP, handler)
     except (NotImplementedError, RuntimeError, ValueError, AttributeError):
         return lambda: None
-    return lambda: loop.remove_signal_handler(signal.SIGHUP)
+
+    def remove() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    return remove
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -26,23 +26,24 @@ for path in (BACKEND_DIR, TESTS_DIR, REPO_ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token  # noqa: E402
+from app.cli import alembic_config  # noqa: E402
 from testkit.databases import migrated_database, selected_backends  # noqa: E402
 
-from app.cli import alembic_config  # noqa: E402
+from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token  # noqa: E402
 
 # The contract fixtures recorder lives with the Zod tests that read its output; the backend image
 # does not ship tests, so this only runs in the repository.
 CONTRACTS_PYTHON = BACKEND_DIR.parent / "contracts" / "python"
 if CONTRACTS_PYTHON.is_dir() and str(CONTRACTS_PYTHON) not in sys.path:
     sys.path.insert(0, str(CONTRACTS_PYTHON))
-from contract_fixtures import FixtureRecorder  # noqa: E402
 from app.core.config import Settings, normalize_database_url  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.services.inference import ModelEngine, load_engine  # noqa: E402
 from app.ml.runtime.runtime import CompileOptions  # noqa: E402
+from app.services.inference import ModelEngine, load_engine  # noqa: E402
 
+from contract_fixtures import FixtureRecorder  # noqa: E402
 from students import make_students  # noqa: E402
+
 ORIGINS = "https://app.example.com,https://preview.example.com"
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from testkit.servers import stop, wait_up  # noqa: E402
+
 FORECAST = ROOT / "forecast"
 PY = sys.executable
 ENDPOINTS = {

@@ -22,7 +22,6 @@ from pipelines import models, walkforward  # noqa: E402
 from pipelines.data import load_series  # noqa: E402
 from pipelines.features import model_frame  # noqa: E402
 
-
 ORIGINAL_SPLIT = models._split_tail
 
 

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 from testkit.servers import stop, wait_up  # noqa: E402
+
 FORECAST, BACKEND = ROOT / "forecast", ROOT / "backend"
 PY = sys.executable
 RESULTS = HERE / "results"

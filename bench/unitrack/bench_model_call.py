@@ -25,10 +25,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-from students import STUDENT, make_students  # noqa: E402
 
 from app.ml.runtime.runtime import CompileOptions  # noqa: E402
 from app.services.inference import build_engine  # noqa: E402
+
+from students import STUDENT, make_students  # noqa: E402
 
 
 def families() -> dict[str, object]:

@@ -66,7 +66,6 @@ sys.path.insert(0, str(BACKEND))
 sys.path.insert(0, str(ROOT))
 from testkit.servers import stop, wait_up  # noqa: E402
 
-
 # -- database ------------------------------------------------------------------------------------
 
 

@@ -10,8 +10,8 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicekit.errors import INTERNAL_ERROR_MESSAGE, error_body
 from api.logging import get_logger
+from servicekit.errors import INTERNAL_ERROR_MESSAGE, error_body
 
 access_log = get_logger("api.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -33,8 +33,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "contracts" / "python"))
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
-from contract_fixtures import FixtureRecorder  # noqa: E402
 from testkit.databases import migrated_database, postgres_database, selected_backends  # noqa: E402
+
+from contract_fixtures import FixtureRecorder  # noqa: E402
 
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
 PASSWORD = "correct horse battery staple"

@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import Engine, case
+from sqlalchemy import Engine, Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.config import Settings
-from servicekit.errors import APIError
 from app.db.guard import is_database_unavailable
 from app.db.models import RateLimitCounter
+from servicekit.errors import APIError
 
 log = structlog.get_logger(__name__)
 
@@ -281,6 +281,7 @@ class DatabaseBackend:
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._fail_open = _FailOpen(fail_open_seconds)
         table = RateLimitCounter.__table__
+        assert isinstance(table, Table)  # a mapped class's __table__ is typed as the wider FromClause
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(table)
         # Same window (or a replica with a slower clock): count up; a newer window: start at 1.

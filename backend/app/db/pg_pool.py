@@ -28,7 +28,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
@@ -37,6 +37,9 @@ from sqlalchemy.engine import make_url
 from app.core.config import Settings
 from app.db.base import url_query
 from app.db.guard import DatabaseUnavailableError
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
 
 log = structlog.get_logger("unitrack.db")
 
@@ -126,7 +129,7 @@ def _options_settings(options: str) -> dict[str, str]:
     return dict(re.findall(r"-c\s*([\w.]+)=(\S+)", options))
 
 
-def _is_lost(connection: asyncpg.Connection) -> bool:
+def _is_lost(connection: PoolConnectionProxy[asyncpg.Record]) -> bool:
     try:
         return connection.is_closed()
     except asyncpg.InterfaceError:  # asyncpg already gave a connection that died back to the pool
@@ -189,7 +192,7 @@ class PgPool:
             pool.terminate()
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def connection(self) -> AsyncIterator[PoolConnectionProxy[asyncpg.Record]]:
         """A pooled connection; failures that mean "no database" become :class:`DatabaseUnavailableError`."""
         try:
             pool = await self.open()
@@ -220,7 +223,8 @@ class PgPool:
     async def fetch(
         self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool
     ) -> list[asyncpg.Record]:
-        return await self._run("fetch", statement, params, idempotent)
+        rows: list[asyncpg.Record] = await self._run("fetch", statement, params, idempotent)
+        return rows
 
     async def _run(self, method: str, statement: PgStatement, params: Mapping[str, Any], idempotent: bool) -> Any:
         """Runs the statement; once more on a new connection when the pooled one turns out to

@@ -23,9 +23,9 @@ from starlette.responses import Response
 
 from app.core.ratelimit import Quota
 from app.core.security import Principal
-from servicekit.timestamps import utc_z
 from app.db.inference_store import HistoryRow, InferenceStore, NewInference
 from app.services.inference import ModelEngine, PredictionResult
+from servicekit.timestamps import utc_z
 
 
 @dataclass(frozen=True)

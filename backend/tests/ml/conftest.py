@@ -24,6 +24,7 @@ for path in (BACKEND_DIR, BACKEND_DIR / "tests"):
         sys.path.insert(0, str(path))
 
 from app.services.inference import ModelEngine, clear_engine_cache, load_engine  # noqa: E402
+
 from students import FEATURES, STUDENT, make_students  # noqa: E402,F401 - re-exported to tests/ml
 
 

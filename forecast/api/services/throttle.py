@@ -95,7 +95,7 @@ class RedisThrottle:
         self.lockout = settings.login_lockout_seconds
 
     def retry_after(self, key: str) -> int | None:
-        ttl = int(self.client.ttl(f"login:lock:{key}"))  # type: ignore[arg-type]
+        ttl = int(self.client.ttl(f"login:lock:{key}"))
         return ttl if ttl > 0 else None
 
     def record_failure(self, key: str, max_failures: int | None = None) -> None:
