@@ -53,8 +53,9 @@ model: venv
 pipeline: venv
 	cd forecast && ../$(PY) -m pipelines.run
 
+## make lint: ruff and mypy (settings in pyproject.toml); make test runs it first.
 lint: dev-deps
-	$(VENV)/bin/ruff check backend forecast ml_models scripts bench testkit contracts/python
+	bash scripts/lint.sh
 
 # The HTTP benchmarks drive load with wrk (Debian package); the UniTrack one falls back to Python.
 wrk:
