@@ -4,10 +4,10 @@
 # Runs every check and reports every failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN="$PWD/.venv/bin"
+PY="$PWD/.venv/bin/python"  # as modules: works wherever the venv takes its packages from
 failed=()
-"$BIN/ruff" check . || failed+=("ruff check")
-"$BIN/mypy" || failed+=("mypy")
+"$PY" -m ruff check . || failed+=("ruff check")
+"$PY" -m mypy || failed+=("mypy")
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'lint: failed: %s\n' "${failed[@]}" >&2
   exit 1
