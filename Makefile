@@ -6,7 +6,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
 RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
-DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt
+DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt requirements-dev.txt
+# The repository's own packages, installed editable so every import runs the same way from anywhere:
+# servicekit (the run-time kit), backend (app), forecast (api, pipelines); testkit (test helpers) for dev.
+PACKAGES := servicekit/pyproject.toml backend/pyproject.toml forecast/pyproject.toml
 
 .PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk mutants clean
 
@@ -14,15 +17,15 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-# Stamp files make reinstalling happen only when a requirements file changes.
-# servicekit/: the run-time kit both services import (error shape, timestamps), installed editable.
-$(VENV)/.runtime-installed: $(RUNTIME_REQS) servicekit/pyproject.toml | $(PY)
+# Stamp files make reinstalling happen only when a requirements file or a package's pyproject.toml changes.
+$(VENV)/.runtime-installed: $(RUNTIME_REQS) $(PACKAGES) | $(PY)
 	$(PIP) install $(addprefix -r ,$(RUNTIME_REQS))
-	$(PIP) install -e ./servicekit
+	$(PIP) install -e ./servicekit -e ./backend -e ./forecast
 	@touch $@
 
-$(VENV)/.dev-installed: $(DEV_REQS) $(VENV)/.runtime-installed
+$(VENV)/.dev-installed: $(DEV_REQS) testkit/pyproject.toml $(VENV)/.runtime-installed
 	$(PIP) install $(addprefix -r ,$(DEV_REQS))
+	$(PIP) install -e ./testkit
 	@touch $@
 
 venv: $(VENV)/.runtime-installed
@@ -53,8 +56,9 @@ model: venv
 pipeline: venv
 	cd forecast && ../$(PY) -m pipelines.run
 
+## make lint: ruff and mypy (settings in pyproject.toml); make test runs it first.
 lint: dev-deps
-	$(VENV)/bin/ruff check backend forecast ml_models scripts bench testkit contracts/python
+	bash scripts/lint.sh
 
 # The HTTP benchmarks drive load with wrk (Debian package); the UniTrack one falls back to Python.
 wrk:

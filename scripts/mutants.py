@@ -26,9 +26,9 @@ import shutil
 import subprocess
 import sys
 import time
-from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

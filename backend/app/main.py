@@ -16,8 +16,6 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from servicekit.metrics import MetricsMiddleware, metrics_router
-from servicekit.tracing import enable_tracing
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
@@ -34,6 +32,8 @@ from app.ml.runtime.runtime import CompileOptions
 from app.services.idempotency import IdempotencyGuard
 from app.services.inference import load_engine
 from app.services.model_reload import ModelReloader
+from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.tracing import enable_tracing
 
 log = structlog.get_logger("unitrack")
 
@@ -46,7 +46,11 @@ def _on_sighup(handler: Callable[[], object]) -> Callable[[], None]:
         loop.add_signal_handler(signal.SIGHUP, handler)
     except (NotImplementedError, RuntimeError, ValueError, AttributeError):
         return lambda: None
-    return lambda: loop.remove_signal_handler(signal.SIGHUP)
+
+    def remove() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    return remove
 
 
 def _connections_in_use(db_engine: Any, store: InferenceStore) -> float:

@@ -8,7 +8,6 @@ See testkit/databases.py for where the databases come from and ``TEST_DB`` to ru
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,30 +18,20 @@ import joblib
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
-TESTS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BACKEND_DIR.parent  # testkit/: the test helpers both services' suites share
-for path in (BACKEND_DIR, TESTS_DIR, REPO_ROOT):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+from app.cli import alembic_config
+from app.core.config import Settings, normalize_database_url
+from app.main import create_app
+from app.ml.runtime.runtime import CompileOptions
+from app.services.inference import ModelEngine, load_engine
+from testkit.databases import migrated_database, selected_backends
 
-from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token  # noqa: E402
-from testkit.databases import migrated_database, selected_backends  # noqa: E402
+# app (backend/), servicekit and testkit are installed editable (make dev-deps). pytest.ini's pythonpath
+# adds this folder (authkit, students) and contracts/python: the contract fixtures recorder lives with
+# the Zod tests that read its output.
+from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token
+from contract_fixtures import FixtureRecorder
+from students import make_students
 
-from app.cli import alembic_config  # noqa: E402
-
-# The contract fixtures recorder lives with the Zod tests that read its output; the backend image
-# does not ship tests, so this only runs in the repository.
-CONTRACTS_PYTHON = BACKEND_DIR.parent / "contracts" / "python"
-if CONTRACTS_PYTHON.is_dir() and str(CONTRACTS_PYTHON) not in sys.path:
-    sys.path.insert(0, str(CONTRACTS_PYTHON))
-from contract_fixtures import FixtureRecorder  # noqa: E402
-from app.core.config import Settings, normalize_database_url  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.services.inference import ModelEngine, load_engine  # noqa: E402
-from app.ml.runtime.runtime import CompileOptions  # noqa: E402
-
-from students import make_students  # noqa: E402
 ORIGINS = "https://app.example.com,https://preview.example.com"
 
 

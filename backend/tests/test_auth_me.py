@@ -9,6 +9,8 @@ import uuid
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+
 from authkit import (
     ES_KEY,
     ES_ROTATED_KEY,
@@ -19,7 +21,6 @@ from authkit import (
     make_token,
     public_jwk,
 )
-from cryptography.hazmat.primitives import serialization
 
 
 def _b64(data: dict) -> str:

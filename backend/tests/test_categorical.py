@@ -12,11 +12,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
-from students import FEATURES, STUDENT, make_students
 
 from app.ml.runtime.runtime import CompileOptions
 from app.ml.runtime.verify import TOLERANCE
 from app.services.inference import build_engine
+
+from students import FEATURES, STUDENT, make_students
 
 LEVELS = ("ciencias", "letras", "salud")
 NUMERIC = ["PTJE_INGRESO", "EDAD", "CREDITOS", "AVG_NG", "PRCTJE-NPC-S"]

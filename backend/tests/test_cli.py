@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from authkit import bearer
-
 from app.cli import main
+
+from authkit import bearer
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 

@@ -155,9 +155,9 @@ def test_only_production_refuses_the_mock_unless_allowed(settings_factory):
 async def test_a_write_the_database_rejects_stores_neither_the_user_nor_the_inference(
     make_client, auth_headers, count_rows, monkeypatch
 ):
-    from authkit import USER_B, bearer, make_token
-
     from app.services import predictions
+
+    from authkit import USER_B, bearer, make_token
 
     # Every response gets the same id, so the second user's inference collides with the first's
     # primary key: the database rejects the write after the user part of it has run.

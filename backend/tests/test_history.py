@@ -4,6 +4,7 @@ whose queries are separate code: SQLAlchemy and asyncpg)."""
 from __future__ import annotations
 
 import pytest
+
 from authkit import USER_B, bearer, make_token
 
 PAYLOAD = {"cod_persona": 1, "cod_curso": "MA101", "features": {"EDAD": 20}}

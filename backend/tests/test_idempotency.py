@@ -7,10 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from authkit import USER_A, USER_B, bearer, make_token
 from sqlalchemy import text
 
 from app.db.inference_store import IdempotencyKeyUse, KeyAlreadyStored, NewInference
+
+from authkit import USER_A, USER_B, bearer, make_token
 
 PREDICT = {"cod_persona": 1, "cod_curso": "MA101", "features": {"EDAD": 20}}
 WHATIF = {**PREDICT, "deltas": {"EDAD": 1}}

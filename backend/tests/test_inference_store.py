@@ -12,12 +12,13 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from students import STUDENT
 
 from app.core.config import Settings
 from app.db.inference_store import PgInferenceStore
-from app.db.sql_inference_store import SqlInferenceStore
 from app.db.pg_pool import _did_not_run, connect_kwargs
+from app.db.sql_inference_store import SqlInferenceStore
+
+from students import STUDENT
 
 PREDICT = {"cod_persona": 7, "cod_curso": "CS2H1", "features": STUDENT}
 

@@ -6,10 +6,11 @@ import threading
 import uuid
 
 import pytest
-from authkit import ES_ROTATED_KEY, ROTATED_KID, bearer, default_jwks, make_token, public_jwk
-from testkit.clocks import ManualClock
 
 from app.core.jwks import JWKSCache, JWKSUnavailable, UnknownKeyError
+from testkit.clocks import ManualClock
+
+from authkit import ES_ROTATED_KEY, ROTATED_KID, bearer, default_jwks, make_token, public_jwk
 
 
 async def test_cached_keys_keep_working_while_the_jwks_endpoint_is_down(make_client, jwks_server):

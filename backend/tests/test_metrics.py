@@ -4,6 +4,7 @@ and in production the endpoint needs its token."""
 from __future__ import annotations
 
 from servicekit.metrics import route_template, scrape_value
+
 from students import STUDENT
 
 PAYLOAD = {"cod_persona": 1, "cod_curso": "MA101", "features": {"EDAD": 20}}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, text
-from testkit.databases import migrated_database
 
 from app.cli import alembic_config
 from app.core.config import normalize_database_url
+from testkit.databases import migrated_database
 
 
 def _no_migration(url: str) -> None:

@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 
 import joblib
 import numpy as np
-from authkit import bearer, make_token
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from students import FEATURES, make_students
 
 from app.ml.runtime.runtime import CompileOptions
 from app.services.inference import build_engine
+
+from authkit import bearer, make_token
+from students import FEATURES, make_students
 
 
 async def test_the_model_is_described_feature_by_feature_from_its_card(make_client, tmp_path):

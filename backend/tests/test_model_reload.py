@@ -10,12 +10,14 @@ from pathlib import Path
 
 import joblib
 import pytest
-from authkit import bearer, make_token
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from students import STUDENT, make_students
+
 from testkit.clocks import without_hanging
+
+from authkit import bearer, make_token
+from students import STUDENT, make_students
 
 PREDICT = {"cod_persona": 7, "cod_curso": "CS2H1", "features": STUDENT}
 ADMIN = bearer(make_token(app_metadata={"role": "admin"}))

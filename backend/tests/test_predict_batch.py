@@ -4,6 +4,7 @@ nothing, counted per item by the rate limit (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
+
 from authkit import USER_B, bearer, make_token
 from students import STUDENT
 

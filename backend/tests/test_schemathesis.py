@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from authkit import ISSUER, bearer, make_token
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from app.core.config import Settings
 from app.main import create_app
+
+from authkit import ISSUER, bearer, make_token
 
 # schemathesis needs the app at import time; the fixture below re-wires its state (database,
 # JWKS server, model) once those fixtures exist.

@@ -4,6 +4,7 @@ missing service is a skip on a developer's machine but a failure under CI=true."
 from __future__ import annotations
 
 import pytest
+
 from testkit import databases, services
 
 

@@ -7,9 +7,10 @@ import uuid
 
 import jwt
 import pytest
-from authkit import bearer, make_token
 
 from app.core.security import AuthError, Principal, TokenVerifier, VerifiedTokenCache
+
+from authkit import bearer, make_token
 
 
 def _principal(exp: float) -> Principal:

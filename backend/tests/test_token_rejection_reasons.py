@@ -10,12 +10,13 @@ from types import SimpleNamespace
 
 import jwt
 import pytest
-from authkit import make_token
 
 from app.core import security
-from servicekit.errors import APIError
 from app.core.jwks import JWKSUnavailable, UnknownKeyError, VerificationKey
 from app.core.security import AuthError, Principal, TokenVerifier, VerifiedTokenCache
+from servicekit.errors import APIError
+
+from authkit import make_token
 
 
 class StubJWKS:

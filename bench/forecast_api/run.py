@@ -24,9 +24,10 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from testkit.servers import stop, wait_up
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from testkit.servers import stop, wait_up  # noqa: E402
+
 FORECAST = ROOT / "forecast"
 PY = sys.executable
 ENDPOINTS = {

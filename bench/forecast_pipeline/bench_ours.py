@@ -10,18 +10,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import HORIZONS, N_FOLDS
+from joblib import Parallel, delayed
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "forecast"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import HORIZONS, N_FOLDS  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
-
-from pipelines import models, walkforward  # noqa: E402
-from pipelines.data import load_series  # noqa: E402
-from pipelines.features import model_frame  # noqa: E402
-
+from pipelines import models, walkforward
+from pipelines.data import load_series
+from pipelines.features import model_frame
 
 ORIGINAL_SPLIT = models._split_tail
 

@@ -20,15 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import HORIZONS, LGBM, N_FOLDS, RIDGE_ALPHA, TEST_FRACTION  # noqa: E402
-from lightgbm import LGBMRegressor  # noqa: E402
-from sklearn.linear_model import Ridge  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from skforecast.model_selection import TimeSeriesFold, backtesting_forecaster  # noqa: E402
-from skforecast.recursive import ForecasterRecursive  # noqa: E402
+from common import HORIZONS, LGBM, N_FOLDS, RIDGE_ALPHA, TEST_FRACTION
+from lightgbm import LGBMRegressor
+from skforecast.model_selection import TimeSeriesFold, backtesting_forecaster
+from skforecast.recursive import ForecasterRecursive
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 warnings.filterwarnings("ignore")
 

@@ -6,16 +6,12 @@ test points, through the pipeline's own ``pipelines.skill.spa_p_value``.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "forecast"))
-
-from pipelines import skill  # noqa: E402
-from pipelines.config import DEFAULT_HORIZONS  # noqa: E402
+from pipelines import skill
+from pipelines.config import DEFAULT_HORIZONS
 
 
 def main() -> None:

@@ -33,10 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from testkit.servers import stop, wait_up
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-from testkit.servers import stop, wait_up  # noqa: E402
+
 FORECAST, BACKEND = ROOT / "forecast", ROOT / "backend"
 PY = sys.executable
 RESULTS = HERE / "results"

@@ -11,24 +11,19 @@ This is the model alone: no HTTP, auth or database (bench/unitrack/run.py measur
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import joblib
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-BACKEND = Path(__file__).resolve().parents[2] / "backend"
-sys.path[:0] = [str(BACKEND), str(BACKEND / "tests")]
-
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from students import STUDENT, make_students  # noqa: E402
-
-from app.ml.runtime.runtime import CompileOptions  # noqa: E402
-from app.services.inference import build_engine  # noqa: E402
+from app.ml.runtime.runtime import CompileOptions
+from app.services.inference import build_engine
+from testkit.students import STUDENT, make_students
 
 
 def families() -> dict[str, object]:

@@ -31,7 +31,6 @@ bench = matrix.bench
 from servicekit.metrics import scrape_value  # noqa: E402
 from testkit.servers import stop, wait_up  # noqa: E402
 
-
 BATCH_SIZE = 8
 
 

@@ -34,15 +34,13 @@ from typing import Any
 
 import joblib
 import numpy as np
+import run as bench  # (bench/unitrack/run.py: servers, load phases)
+
+from testkit.servers import stop, wait_up
+from testkit.students import STUDENT, make_students
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import run as bench  # noqa: E402  (bench/unitrack/run.py: servers, load phases)
 
-sys.path.insert(0, str(bench.BACKEND / "tests"))
-from students import STUDENT, make_students  # noqa: E402
-
-from testkit.servers import stop, wait_up  # noqa: E402
 
 MLSERVER_REQUIREMENTS = HERE / "mlserver-requirements.txt"
 PORTS = {"api": 18210, "bare": 18211, "naive": 18212, "mlserver": 18213}

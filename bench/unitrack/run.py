@@ -48,6 +48,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from testkit.servers import stop, wait_up
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 BACKEND = ROOT / "backend"
@@ -61,10 +63,6 @@ PREDICT_BODY = {
     "cod_curso": "CS2H1",
     "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3, "AVG_NG": 12.5, "PRCTJE-NPC-S": 20},
 }
-
-sys.path.insert(0, str(BACKEND))
-sys.path.insert(0, str(ROOT))
-from testkit.servers import stop, wait_up  # noqa: E402
 
 
 # -- database ------------------------------------------------------------------------------------

@@ -69,7 +69,8 @@ EXPORT_ENV = {
 def _child(target: str, out_path: str) -> None:
     import importlib
 
-    sys.path.insert(0, os.getcwd())
+    # The parent runs this child in the app's folder with PYTHONPATH set to it, so the app imports as it
+    # does in its image (where the package is the working directory, not an installed one).
     module_name, _, attr = target.partition(":")
     app = getattr(importlib.import_module(module_name), attr)
 

@@ -11,6 +11,8 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from api.bootstrap import create_user, ensure_user_with_password
 from api.config import get_settings
 from api.db import migrate as migrations
@@ -19,7 +21,7 @@ from api.db.session import build_engine, build_session_factory
 DEMO_EMAIL = "demo@forecast.local"
 
 
-def _session_factory():  # noqa: ANN202
+def _session_factory() -> sessionmaker[Session]:
     return build_session_factory(build_engine(get_settings()))
 
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from servicekit.settings import SETTINGS_ERRORS, parse_origins, refuse_unsafe_production
+
+from servicekit.settings import parse_origins, refuse_unsafe_production
 
 FORECAST_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
@@ -28,7 +29,7 @@ def normalise_database_url(url: str) -> str:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=FORECAST_DIR / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
-        **SETTINGS_ERRORS,  # a refused start must not echo the environment (secrets) back
+        hide_input_in_errors=True,  # a refused start must not echo the environment (secrets) back
     )
 
     app_env: Literal["dev", "test", "prod"] = "dev"

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.config import Settings
+from api.schemas.auth import UserResponse
 from api.services import auth
 from api.services.auth import AFTER_COMMIT
 from api.services.results import RunStore, Snapshot
@@ -30,7 +31,8 @@ from api.services.throttle import LoginThrottle
 
 
 async def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings  # app.state is untyped; create_app sets it
+    return settings
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -54,7 +56,8 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_store(request: Request) -> RunStore:
-    return request.app.state.run_store
+    store: RunStore = request.app.state.run_store
+    return store
 
 
 async def get_snapshot(request: Request) -> Snapshot:
@@ -62,15 +65,18 @@ async def get_snapshot(request: Request) -> Snapshot:
     everything the endpoint reads comes from the same run. A single dependency on purpose: FastAPI's
     per-dependency overhead is most of the cost of an in-memory read."""
     await authenticate(request)
-    return request.app.state.run_store.require()
+    store: RunStore = request.app.state.run_store
+    return store.require()
 
 
 async def get_throttle(request: Request) -> LoginThrottle:
-    return request.app.state.login_throttle
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 async def get_auth_cache(request: Request) -> auth.AuthCache:
-    return request.app.state.auth_cache
+    cache: auth.AuthCache = request.app.state.auth_cache
+    return cache
 
 
 StoreDep = Annotated[RunStore, Depends(get_store)]
@@ -87,7 +93,7 @@ async def authenticate(request: Request) -> auth.Principal:
     state = request.app.state
     authorization = request.headers.get("authorization")
     token = auth.parse_bearer(authorization)
-    principal = state.auth_cache.get(token)
+    principal: auth.Principal | None = state.auth_cache.get(token)
     if principal is not None:
         return principal
     # Single flight: when a cached token expires under load, one worker thread re-verifies it and the
@@ -112,8 +118,8 @@ async def get_current_principal(
 CurrentPrincipal = Annotated[auth.Principal, Depends(get_current_principal)]
 
 
-async def get_current_user(principal: CurrentPrincipal) -> auth.UserResponse:
+async def get_current_user(principal: CurrentPrincipal) -> UserResponse:
     return principal.user
 
 
-CurrentUser = Annotated[auth.UserResponse, Depends(get_current_user)]
+CurrentUser = Annotated[UserResponse, Depends(get_current_user)]

@@ -4,12 +4,12 @@ framework's errors; this adds the database and the last-resort handler."""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from servicekit.errors import database_unavailable_response, internal_error_response
-from servicekit.errors import install_error_handlers as install_base_error_handlers
 from sqlalchemy import exc as sa_exc
 from starlette.responses import Response
 
 from api.logging import get_logger
+from servicekit.errors import database_unavailable_response, internal_error_response
+from servicekit.errors import install_error_handlers as install_base_error_handlers
 
 log = get_logger(__name__)
 

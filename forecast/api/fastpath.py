@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.services.results import RunStore, Snapshot
 from servicekit.errors import APIError
-from api.services.results import RunStore
 
 CACHEABLE_PREFIXES = ("/api/v1/forecasts", "/api/v1/models", "/api/v1/images", "/api/v1/methodology")
 _MAX_ENTRIES = 4096
@@ -58,7 +58,9 @@ class FastReadMiddleware:
             return
         await self._record(scope, receive, send, snapshot, key)
 
-    async def _record(self, scope: Scope, receive: Receive, send: Send, snapshot, key) -> None:  # noqa: ANN001
+    async def _record(
+        self, scope: Scope, receive: Receive, send: Send, snapshot: Snapshot, key: tuple[str, bytes]
+    ) -> None:
         status, is_json, chunks = 0, False, []
 
         async def capture(message: Message) -> None:

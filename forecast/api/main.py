@@ -10,9 +10,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from servicekit.metrics import MetricsMiddleware, metrics_router
-from servicekit.tracing import enable_tracing
-from servicekit.timestamps import utc_now
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import ensure_admin
@@ -28,6 +25,9 @@ from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.results import RunStore
 from api.services.throttle import build_throttle
+from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.timestamps import utc_now
+from servicekit.tracing import enable_tracing
 
 API_PREFIX = "/api/v1"
 log = get_logger(__name__)

@@ -10,9 +10,9 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logging import get_logger
 from servicekit.errors import INTERNAL_ERROR_MESSAGE, error_body
 from servicekit.tracing import current_trace_ids, tag_request
-from api.logging import get_logger
 
 access_log = get_logger("api.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -6,6 +6,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 
 import jwt
 from pwdlib import PasswordHash
@@ -54,6 +55,11 @@ class TokenClaims:
 _MAX_TIMESTAMP = 253402300800  # 10000-01-01: the first value datetime cannot hold
 
 
+def _is_timestamp(value: object) -> TypeGuard[int]:
+    # bool is an int in Python, so the type is compared exactly.
+    return type(value) is int and 0 <= value < _MAX_TIMESTAMP
+
+
 class InvalidToken(Exception):
     pass
 
@@ -96,7 +102,8 @@ def decode_access_token(settings: Settings, token: str) -> TokenClaims:
         payload.get("typ") != "access"
         or type(uid) is not int
         or not 0 < uid < 2**63
-        or not all(type(t) is int and 0 <= t < _MAX_TIMESTAMP for t in (iat, exp))
+        or not _is_timestamp(iat)
+        or not _is_timestamp(exp)
     ):
         raise InvalidToken("invalid token")
     return TokenClaims(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ class Assembled:
     best_model_holdout_edge: float
     beats_baseline: bool
     verdict: str
-    fan: dict  # per-horizon consensus prediction and OOS error quantiles, for the fan chart
+    fan: dict[int, dict[str, Any]]  # per-horizon consensus prediction and OOS error quantiles, for the fan chart
 
 
 def horizon_data(results: dict[tuple[str, int], TaskResult], models: list[str], h: int,
@@ -66,7 +67,7 @@ def horizon_data(results: dict[tuple[str, int], TaskResult], models: list[str], 
                        split=skill.selection_holdout(first.test_rows, h, holdout_fraction))
 
 
-def _metrics_rows(d: HorizonData, results: dict, logp: np.ndarray) -> tuple[list[ModelMetrics], list[float]]:
+def _metrics_rows(d: HorizonData, results: dict[tuple[str, int], TaskResult], logp: np.ndarray) -> tuple[list[ModelMetrics], list[float]]:
     h, rows = d.h, d.test_rows
     naive = metrics.baselines(d.y_test, logp[rows] - logp[rows - h])
     always_up, last_sign = naive["always_up_da"], naive["last_sign_da"]
@@ -88,7 +89,7 @@ def _metrics_rows(d: HorizonData, results: dict, logp: np.ndarray) -> tuple[list
     return out, p_values
 
 
-def _consensus(d: HorizonData, results: dict, y_all: np.ndarray, config: PipelineConfig,
+def _consensus(d: HorizonData, results: dict[tuple[str, int], TaskResult], y_all: np.ndarray, config: PipelineConfig,
                generated_at: datetime) -> tuple[ConsensusResponse, cons.Consensus]:
     c = cons.build(y_all, d.test_rows, d.y_test, d.preds, {m: results[(m, d.h)].live_prediction for m in d.preds},
                    d.split, d.h, config.alpha)

@@ -27,7 +27,8 @@ def overlapping_positions(sig: np.ndarray, h: int) -> np.ndarray:
     csum = np.concatenate([[0.0], np.cumsum(padded)])
     idx = np.arange(len(padded))
     lo = np.maximum(idx - h + 1, 0)
-    return (csum[idx + 1] - csum[lo]) / h
+    positions: np.ndarray = (csum[idx + 1] - csum[lo]) / h
+    return positions
 
 
 def strategy_returns(pred: np.ndarray, daily_simple_returns: np.ndarray, h: int) -> np.ndarray:
@@ -36,7 +37,8 @@ def strategy_returns(pred: np.ndarray, daily_simple_returns: np.ndarray, h: int)
     pos = overlapping_positions(signals(pred), h)
     if len(daily_simple_returns) != len(pos):
         raise ValueError("need one daily return per position day")
-    return pos * np.asarray(daily_simple_returns, float)
+    returns: np.ndarray = pos * np.asarray(daily_simple_returns, float)
+    return returns
 
 
 def after_costs(returns: np.ndarray, positions: np.ndarray, cost_per_turnover: float) -> np.ndarray:

@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 DPI = 100
@@ -29,7 +31,7 @@ def png_dimensions(path: Path) -> tuple[int, int]:
         return im.size  # (width, height)
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig: Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
@@ -77,7 +79,7 @@ def metrics_heatmap(path: Path, models: list[str], horizons: list[int], da: np.n
     _save(fig, path)
 
 
-def backtest_equity(path: Path, dates, equity: np.ndarray, hold: np.ndarray, title: str) -> None:
+def backtest_equity(path: Path, dates: pd.Series, equity: np.ndarray, hold: np.ndarray, title: str) -> None:
     fig, ax = plt.subplots(figsize=PAIR_SIZE)
     ax.plot(dates, equity, lw=1.2, label="strategy: sign(prediction), overlapping")
     ax.plot(dates, hold, lw=1, color="gray", alpha=0.8, label="buy and hold")
@@ -87,7 +89,7 @@ def backtest_equity(path: Path, dates, equity: np.ndarray, hold: np.ndarray, tit
     _save(fig, path)
 
 
-def backtest_drawdown(path: Path, dates, drawdown: np.ndarray, title: str) -> None:
+def backtest_drawdown(path: Path, dates: pd.Series, drawdown: np.ndarray, title: str) -> None:
     fig, ax = plt.subplots(figsize=PAIR_SIZE)
     ax.fill_between(dates, drawdown * 100, 0, color="#C44E52", alpha=0.6)
     ax.set_ylabel("Drawdown (%)")
@@ -104,7 +106,8 @@ def feature_importance(path: Path, features: dict[str, float], title: str) -> No
     _save(fig, path)
 
 
-def forecast_fan_chart(path: Path, hist_dates, hist_prices: np.ndarray, fc_dates, center: np.ndarray,
+def forecast_fan_chart(path: Path, hist_dates: pd.DatetimeIndex, hist_prices: np.ndarray,
+                       fc_dates: pd.DatetimeIndex, center: np.ndarray,
                        bands: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]], title: str) -> None:
     """``bands`` maps (lower q, upper q) to price arrays; they start at the last observed price."""
     fig, ax = plt.subplots(figsize=(9, 4.5))

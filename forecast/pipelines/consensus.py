@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from api.schemas.forecasts import Direction
 from pipelines import forecast as fc
 from pipelines import skill
 from pipelines.metrics import is_up
@@ -68,7 +69,7 @@ class Consensus:
     holdout_up: np.ndarray  # the direction it calls at each hold-out point
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Direction:
         return "up" if self.p_up > 0.5 else "down"
 
     @property
@@ -84,7 +85,7 @@ def build(y_all: np.ndarray, test_rows: np.ndarray, y_test: np.ndarray, preds: d
         prediction, p_up = drift(y_all)
         mean_path, p_up_path = drift_path(y_all, test_rows, h)
         return Consensus(prediction, p_up, {}, mean_path, p_up_path[split.holdout] > 0.5)
-    oos = sum(w * preds[m] for m, w in weights.items())
+    oos: np.ndarray = sum((w * preds[m] for m, w in weights.items()), np.zeros(len(y_test)))
     calibrated = fc.platt(oos[split.selection], y_test[split.selection])
     prediction = float(sum(w * live[m] for m, w in weights.items()))
     p_up = float(calibrated(np.array([prediction]))[0])

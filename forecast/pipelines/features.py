@@ -7,6 +7,8 @@ prices after t. Targets are the only forward-looking quantities and are built se
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -45,7 +47,8 @@ def build_features(frame: pd.DataFrame) -> pd.DataFrame:
     f["month_cos"] = pd.Series(np.cos(2 * np.pi * idx.month / 12), index=frame.index)
     f["turn_of_month"] = pd.Series((idx.day <= 3) | (idx.day >= 27), index=frame.index, dtype=float)
     if "volume" in frame.columns:
-        lv = np.log1p(frame["volume"].astype(float))
+        # A ufunc on a Series returns a Series; pandas-stubs types np.log1p's result as an ndarray.
+        lv = cast(pd.Series, np.log1p(frame["volume"].astype(float)))
         f["volume_chg_1"] = lv.diff()
         f["volume_z_20"] = (lv - lv.rolling(20).mean()) / lv.rolling(20).std()
         f["volume_ratio_5_60"] = lv.rolling(5).mean() - lv.rolling(60).mean()
@@ -55,13 +58,13 @@ def build_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 def build_target(frame: pd.DataFrame, h: int) -> pd.Series:
     """y(t, h) = ln P(t+h) - ln P(t); NaN for the last h rows."""
-    logp = np.log(frame["price"])
+    logp: pd.Series = np.log(frame["price"])
     return logp.shift(-h) - logp
 
 
 def past_return(frame: pd.DataFrame, h: int) -> pd.Series:
     """ln P(t) - ln P(t-h): known at t, used by the 'sign of the last h-day return' baseline."""
-    logp = np.log(frame["price"])
+    logp: pd.Series = np.log(frame["price"])
     return logp - logp.shift(h)
 
 

@@ -18,8 +18,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from api.schemas.forecasts import Direction
 
-def direction(pred: float) -> str:
+
+def direction(pred: float) -> Direction:
     return "up" if pred > 0 else "down"  # same convention as metrics.is_up
 
 

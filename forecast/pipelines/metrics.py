@@ -9,13 +9,14 @@ realised return therefore counts as "down" (3 of 5,030 daily S&P 500 returns are
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
 UP_THRESHOLD = 0.0
 
 
-def is_up(x: np.ndarray) -> np.ndarray:
+def is_up(x: np.ndarray | float) -> np.ndarray:
     return np.asarray(x) > UP_THRESHOLD
 
 
@@ -44,7 +45,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
-def pesaran_timmermann(y_true: np.ndarray, y_pred: np.ndarray, h: int) -> dict:
+def pesaran_timmermann(y_true: np.ndarray, y_pred: np.ndarray, h: int) -> dict[str, Any]:
     """One-sided test that predicted and realised directions are positively related, on all test points.
 
     Regression form of Pesaran-Timmermann (2009): the slope of 1{y > 0} on 1{pred > 0}, whose t-statistic
@@ -54,7 +55,7 @@ def pesaran_timmermann(y_true: np.ndarray, y_pred: np.ndarray, h: int) -> dict:
     """
     a, p = is_up(y_true).astype(float), is_up(y_pred).astype(float)
     n = len(a)
-    out = {"test": "pesaran_timmermann_hac", "statistic": None, "p_value": None, "n_used": int(n)}
+    out: dict[str, Any] = {"test": "pesaran_timmermann_hac", "statistic": None, "p_value": None, "n_used": int(n)}
     base = (f"one-sided PT regression test on all {n} test points, Newey-West standard error with "
             f"{max(h - 1, 0)} lags")
     if n < 10:

@@ -10,11 +10,14 @@ running model x horizon tasks in separate processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 from sklearn.linear_model import BayesianRidge, HuberRegressor, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+
+from api.schemas.models import ModelType
 
 LINEAR = ("ridge", "bayesian_ridge", "huber")
 BOOSTING = ("xgboost", "lightgbm", "catboost")
@@ -23,7 +26,18 @@ MODEL_NAMES = LINEAR + BOOSTING + HYBRID
 
 # Small and fast on purpose: on daily returns deeper/longer boosting only fits noise, and the default run
 # must finish in minutes on two cores.
-BOOST_PARAMS = {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.8,
+class BoostParams(TypedDict):
+    n_estimators: int
+    learning_rate: float
+    max_depth: int
+    subsample: float
+    colsample: float
+    min_leaf: int
+    early_stopping_rounds: int
+    validation_fraction: float
+
+
+BOOST_PARAMS: BoostParams = {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.8,
                 "colsample": 0.8, "min_leaf": 50, "early_stopping_rounds": 30, "validation_fraction": 0.15}
 RIDGE_ALPHA = 10.0
 HYBRID_BASE = "ridge"
@@ -32,7 +46,7 @@ HYBRID_BASE = "ridge"
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    model_type: str  # linear | boosting | hybrid
+    model_type: ModelType
     requires_scaling: bool
     supports_early_stopping: bool
 
@@ -76,14 +90,15 @@ class LinearModel:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        p = self.pipe.predict(X)
+        p: np.ndarray = self.pipe.predict(X)  # scikit-learn is untyped
         return p / 100.0 if self.name == "huber" else p
 
     def importance(self) -> np.ndarray:
         # |coef| x feature std: coefficients of the scaled model are already per-std effects.
         scale = self.pipe.named_steps["scale"].scale_
         coef_raw = self.pipe.named_steps["model"].coef_ / np.where(scale == 0, 1, scale)
-        return np.abs(coef_raw) * self._std
+        weights: np.ndarray = np.abs(coef_raw) * self._std
+        return weights
 
 
 def _split_tail(n: int, purge: int) -> tuple[slice, slice] | None:
@@ -98,10 +113,11 @@ class BoostingModel:
     def __init__(self, kind: str, seed: int = 0):
         self.kind = kind
         self.seed = seed
-        self.model = None
+        # An XGBoost, LightGBM or CatBoost regressor (CatBoost ships no types), chosen by kind.
+        self.model: Any = None
         self.best_iteration: int | None = None
 
-    def _make(self, early: bool):
+    def _make(self, early: bool) -> Any:
         p = BOOST_PARAMS
         es = p["early_stopping_rounds"] if early else None
         if self.kind == "xgboost":
@@ -177,7 +193,8 @@ class HybridModel:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.base.predict(X) + self.boost.predict(X)
+        prediction: np.ndarray = self.base.predict(X) + self.boost.predict(X)
+        return prediction
 
     def importance(self) -> np.ndarray:
         # Each part's normalised importance, weighted by how much that part moves the prediction.
@@ -185,10 +202,12 @@ class HybridModel:
             s = v.sum()
             return v / s if s > 0 else v
 
-        return self._share[0] * norm(self.base.importance()) + self._share[1] * norm(self.boost.importance())
+        weights: np.ndarray = (self._share[0] * norm(self.base.importance())
+                               + self._share[1] * norm(self.boost.importance()))
+        return weights
 
 
-def make_model(name: str, seed: int = 0):
+def make_model(name: str, seed: int = 0) -> LinearModel | BoostingModel | HybridModel:
     info = model_info(name)
     if info.model_type == "linear":
         return LinearModel(name, seed)

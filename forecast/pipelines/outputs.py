@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from api.schemas.images import ImageMetadata
+from api.schemas.images import ImageMetadata, ImageType
 from api.schemas.run import RUN_BUNDLE_FILE, RunBundle, RunImage, RunSummary
 from pipelines import backtest, charts
 from pipelines.assemble import FAN_QUANTILES, Assembled
 from pipelines.walkforward import TaskResult
 
+Results = dict[tuple[str, int], TaskResult]
+# (image id, kind, model, horizon); model and horizon are None for the run-wide charts.
+ImageRef = tuple[str, ImageType, str | None, int | None]
+
 IMAGES_DIR = "images"
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", newline="") as fh:
         if not rows:
             return
@@ -41,7 +47,7 @@ def backtest_frame(r: TaskResult, dates: pd.DatetimeIndex, logp: np.ndarray) -> 
                          "equity": equity, "drawdown": backtest.drawdown_series(equity), "buy_hold": hold})
 
 
-def write_tables(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex, logp: np.ndarray) -> None:
+def write_tables(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIndex, logp: np.ndarray) -> None:
     last_date = dates[-1].date().isoformat()
     # Spec section 7 columns first, then the rest of ModelMetrics.
     spec_cols = ["model", "horizon", "da_train", "da_test", "variance_ratio", "rmse", "mae"]
@@ -71,17 +77,17 @@ def write_tables(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex
                [{"model": fi.model_name, "horizon": fi.horizon, "rank": i + 1, "feature": k, "importance": v}
                 for fi in a.importances for i, (k, v) in enumerate(fi.features.items())])
     frames = []
-    for (m, h), r in results.items():
+    for (model, h), r in results.items():
         df = backtest_frame(r, dates, logp)
         df.insert(0, "horizon", h)
-        df.insert(0, "model", m)
+        df.insert(0, "model", model)
         frames.append(df)
     pd.concat(frames).to_csv(out / "backtest_series.csv", index=False, float_format="%.8g",
                              date_format="%Y-%m-%d")
 
 
-def _pair_charts(img_dir: Path, m: str, h: int, bt: pd.DataFrame, feats: dict[str, float]) -> list[tuple]:
-    made = []
+def _pair_charts(img_dir: Path, m: str, h: int, bt: pd.DataFrame, feats: dict[str, float]) -> list[ImageRef]:
+    made: list[ImageRef] = []
     i = charts.image_id("backtest_equity", m, h)
     charts.backtest_equity(img_dir / f"{i}.png", bt["date"], bt["equity"].to_numpy(), bt["buy_hold"].to_numpy(),
                            f"{m}, h={h}: backtest wealth (out of sample)")
@@ -96,11 +102,11 @@ def _pair_charts(img_dir: Path, m: str, h: int, bt: pd.DataFrame, feats: dict[st
     return made
 
 
-def write_charts(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex, logp: np.ndarray,
-                 models: list[str], horizons: list[int], n_jobs: int) -> list[tuple]:
+def write_charts(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIndex, logp: np.ndarray,
+                 models: list[str], horizons: list[int], n_jobs: int) -> list[ImageRef]:
     img_dir = out / IMAGES_DIR
     img_dir.mkdir(exist_ok=True)
-    made = []
+    made: list[ImageRef] = []
     da_of = {(x.model_name, x.horizon): x.da_test for x in a.metrics}
     da = np.array([[da_of[(m, h)] for h in horizons] for m in models])
     base = {b.horizon: b.always_up_da for b in a.baselines}
@@ -117,7 +123,7 @@ def write_charts(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex
     hist = slice(max(len(dates) - 250, 0), len(dates))
     last_p = float(np.exp(logp[-1]))
     hs = sorted(a.fan)
-    fc_dates = [dates[-1]] + [pd.Timestamp(a.fan[h]["date"]) for h in hs]
+    fc_dates = pd.DatetimeIndex([dates[-1]] + [pd.Timestamp(a.fan[h]["date"]) for h in hs])
     center = np.array([last_p] + [last_p * np.exp(a.fan[h]["prediction"]) for h in hs])
     bands = {}
     for ql, qh in FAN_QUANTILES:
@@ -136,7 +142,7 @@ def write_charts(out: Path, a: Assembled, results: dict, dates: pd.DatetimeIndex
     return made
 
 
-def image_manifest(out: Path, made: list[tuple], generated_at) -> list[RunImage]:
+def image_manifest(out: Path, made: list[ImageRef], generated_at: datetime) -> list[RunImage]:
     images = []
     for image_id, kind, m, h in made:
         rel = f"{IMAGES_DIR}/{image_id}.png"

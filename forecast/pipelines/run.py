@@ -14,12 +14,14 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 # Pin math libraries to one thread before numpy/sklearn load: the parallelism is across processes.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
@@ -102,6 +104,7 @@ def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
     feats, aligned = model_frame(series.frame)
     X, price = feats.to_numpy(float), aligned["price"].to_numpy(float)
     dates, logp = aligned.index, np.log(price)
+    assert isinstance(dates, pd.DatetimeIndex)  # data.load_series indexes the series by date
     for h in config.horizons:  # fail fast, before any worker starts
         try:
             walkforward.make_folds(len(price), h, config.folds)
@@ -152,7 +155,8 @@ def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
     return run_id, final
 
 
-def _parameters(config: PipelineConfig, jobs: int, n_rows: int, dates, first, results) -> dict:
+def _parameters(config: PipelineConfig, jobs: int, n_rows: int, dates: pd.DatetimeIndex,
+                first: walkforward.TaskResult, results: dict[tuple[str, int], walkforward.TaskResult]) -> dict[str, Any]:
     its = [it for r in results.values() for it in r.best_iterations]
     chosen = {k: v for k, v in asdict(config).items() if k not in ("results_dir", "progress", "price_column")}
     return {

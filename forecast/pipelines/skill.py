@@ -29,7 +29,8 @@ def enough_points(n: int, h: int) -> bool:
 
 def hits(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """1.0 where the predicted direction is the realised one, else 0.0."""
-    return (is_up(y_true) == is_up(y_pred)).astype(float)
+    hit: np.ndarray = (is_up(y_true) == is_up(y_pred)).astype(float)
+    return hit
 
 
 def always_up_hits(y_true: np.ndarray) -> np.ndarray:

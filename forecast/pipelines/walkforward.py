@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -47,8 +48,8 @@ class TaskResult:
     y_test: np.ndarray
     pred_test: np.ndarray
     da_train: float
-    metrics: dict
-    significance: dict
+    metrics: dict[str, Any]
+    significance: dict[str, Any]
     strategy_returns: np.ndarray  # daily, for days test_rows[0] .. test_rows[-1] + h - 1
     positions: np.ndarray
     live_prediction: float

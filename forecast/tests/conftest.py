@@ -11,7 +11,6 @@ Isolation: each test gets its own app, results directory and empty tables.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,16 +24,12 @@ from api.config import Settings
 from api.db import migrate
 from api.db.models import Base
 from api.main import create_app
+from testkit.databases import migrated_database, postgres_database, selected_backends
 from tests.support.runs import publish_fixture_run
 
-# The contract fixtures recorder lives with the Zod tests that read its output (contracts/); testkit/
-# holds the test helpers both services' suites share.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "contracts" / "python"))
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-from contract_fixtures import FixtureRecorder  # noqa: E402
-from testkit.databases import migrated_database, postgres_database, selected_backends  # noqa: E402
+# The contract fixtures recorder lives with the Zod tests that read its output: contracts/python is on
+# pytest.ini's pythonpath. api, pipelines and testkit are installed editable (make dev-deps).
+from contract_fixtures import FixtureRecorder
 
 TEST_SECRET = "test-secret-key-0123456789abcdef-0123456789"
 PASSWORD = "correct horse battery staple"

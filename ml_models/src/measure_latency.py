@@ -15,10 +15,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "backend"))
+from app.services.inference import load_engine
 
-from app.services.inference import load_engine  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _percentiles(samples: list[float]) -> str:

@@ -34,7 +34,7 @@ def route_template(scope: Scope) -> str:
     """The matched route's full template. FastAPI leaves the route as declared in its router
     (``/models/{name}/metrics``), without the prefix it was included under, so the prefix is taken
     from the request's own path: the segments before the ones the template covers."""
-    template = getattr(scope.get("route"), "path", None)
+    template = str(getattr(scope.get("route"), "path", None) or "")
     if not template:
         return "unmatched"
     path, depth = str(scope.get("path", "")), template.count("/")

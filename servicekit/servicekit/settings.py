@@ -1,8 +1,8 @@
 """What both services refuse to start with in production: one list, one wording.
 
 Each service's Settings calls :func:`refuse_unsafe_production` from its model validator. Messages name
-the variable and the rule, never a value, and both services set ``hide_input_in_errors`` (see
-:data:`SETTINGS_ERRORS`) so pydantic's ValidationError does not echo the environment either: a refused
+the variable and the rule, never a value, and both services set ``hide_input_in_errors`` in their
+settings so pydantic's ValidationError does not echo the environment either: a refused
 start must not print the secret it refused.
 """
 
@@ -21,8 +21,6 @@ DOCUMENTED_DEFAULTS = frozenset({
     "forecast-demo-2026",  # the forecast demo user's (README, `make run`)
     "dev-insecure-secret-key-change-me",  # forecast's SECRET_KEY default
 })
-# Merge into a pydantic-settings ``model_config``: no input values in validation errors.
-SETTINGS_ERRORS: dict[str, Any] = {"hide_input_in_errors": True}
 
 
 def parse_origins(value: str) -> list[str]:

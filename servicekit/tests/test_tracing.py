@@ -3,7 +3,6 @@ and one login in forecast each become a server span carrying the route and the r
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys

@@ -12,20 +12,21 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from servicekit.errors import APIError
 from app.core.ratelimit import Quota, RateLimiter
-from app.services.rate_limiting import build_rate_limiter
 from app.core.security import AuthError, Principal, TokenVerifier
 from app.db.inference_store import InferenceStore
 from app.services.idempotency import KEY_PATTERN, RequestKey
 from app.services.inference import ModelEngine
+from app.services.rate_limiting import build_rate_limiter
+from servicekit.errors import APIError
 
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (or a local dev token)")
 
 
 # Plain attribute reads are async on purpose: FastAPI runs sync dependencies in the threadpool.
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings  # app.state is untyped; create_app sets it
+    return settings
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -140,11 +141,13 @@ async def get_inference_charge(request: Request, user: CurrentUser) -> ChargeInf
 
 
 async def get_model_engine(request: Request) -> ModelEngine:
-    return request.app.state.model_engine
+    engine: ModelEngine = request.app.state.model_engine
+    return engine
 
 
 async def get_inference_store(request: Request) -> InferenceStore:
-    return request.app.state.inference_store
+    store: InferenceStore = request.app.state.inference_store
+    return store
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

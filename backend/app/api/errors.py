@@ -8,14 +8,14 @@ from __future__ import annotations
 import structlog
 from asyncpg import PostgresError
 from fastapi import FastAPI, Request
-from servicekit.errors import ErrorDetail, database_unavailable_response, error_response, internal_error_response
-from servicekit.errors import install_error_handlers as install_base_error_handlers
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app.db.guard import DatabaseUnavailableError, driver_error_name, is_database_unavailable
 from app.services.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
 from app.services.inference import FeatureValidationError, InferenceError, ModelUnavailableError
+from servicekit.errors import ErrorDetail, database_unavailable_response, error_response, internal_error_response
+from servicekit.errors import install_error_handlers as install_base_error_handlers
 
 log = structlog.get_logger(__name__)
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from servicekit.settings import SETTINGS_ERRORS, parse_origins, refuse_unsafe_production
+
+from servicekit.settings import parse_origins, refuse_unsafe_production
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -92,7 +94,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
-        **SETTINGS_ERRORS,  # a refused start must not echo the environment (secrets) back
+        hide_input_in_errors=True,  # a refused start must not echo the environment (secrets) back
     )
 
     # App
@@ -237,7 +239,7 @@ class Settings(BaseSettings):
     def is_prod(self) -> bool:
         return self.app_env == "prod"
 
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # SecretStr already masks values; this also keeps the DB host out of any repr.
         for name, value in super().__repr_args__():
             yield name, ("**********" if name in ("database_url", "redis_url") else value)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
+
 from servicekit.errors import APIError
 
 log = structlog.get_logger(__name__)

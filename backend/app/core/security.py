@@ -21,9 +21,9 @@ import jwt
 import structlog
 
 from app.core.config import Settings
-from servicekit.errors import APIError
 from app.core.jwks import JWKSCache, JWKSUnavailable, UnknownKeyError, http_fetcher
 from app.core.local_auth import LocalSigner
+from servicekit.errors import APIError
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.db.guard import guarded_connection_class
@@ -56,8 +56,8 @@ def url_query(url: URL) -> dict[str, str]:
     return {key: (value[-1] if isinstance(value, tuple) else value) for key, value in url.query.items()}
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    factory = sessionmaker(autoflush=False, expire_on_commit=False)
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    factory = sessionmaker[Session](autoflush=False, expire_on_commit=False)
     factory.configure(bind=engine)
     return factory
 

@@ -196,7 +196,7 @@ class PgInferenceStore:
         )
         total = int(records[0][0]) if records else 0
         # The LEFT JOIN gives one row of NULLs when the page is empty.
-        return [tuple(r[1:]) for r in records if r[1] is not None], total  # type: ignore[misc]
+        return [tuple(r[1:]) for r in records if r[1] is not None], total
 
 
 def build_inference_store(settings: Settings, session_factory: sessionmaker[Session]) -> InferenceStore:

@@ -28,7 +28,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
@@ -37,6 +37,9 @@ from sqlalchemy.engine import make_url
 from app.core.config import Settings
 from app.db.base import url_query
 from app.db.guard import DatabaseUnavailableError
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
 
 log = structlog.get_logger("unitrack.db")
 
@@ -126,7 +129,7 @@ def _options_settings(options: str) -> dict[str, str]:
     return dict(re.findall(r"-c\s*([\w.]+)=(\S+)", options))
 
 
-def _is_lost(connection: asyncpg.Connection) -> bool:
+def _is_lost(connection: PoolConnectionProxy[asyncpg.Record]) -> bool:
     try:
         return connection.is_closed()
     except asyncpg.InterfaceError:  # asyncpg already gave a connection that died back to the pool
@@ -193,7 +196,7 @@ class PgPool:
             pool.terminate()
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def connection(self) -> AsyncIterator[PoolConnectionProxy[asyncpg.Record]]:
         """A pooled connection; failures that mean "no database" become :class:`DatabaseUnavailableError`."""
         try:
             pool = await self.open()
@@ -224,12 +227,14 @@ class PgPool:
     async def fetch(
         self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool
     ) -> list[asyncpg.Record]:
-        return await self._run("fetch", statement, params, idempotent)
+        rows: list[asyncpg.Record] = await self._run("fetch", statement, params, idempotent)
+        return rows
 
     async def fetchrow(
         self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool
     ) -> asyncpg.Record | None:
-        return await self._run("fetchrow", statement, params, idempotent)
+        record: asyncpg.Record | None = await self._run("fetchrow", statement, params, idempotent)
+        return record
 
     async def execute(self, statement: PgStatement, params: Mapping[str, Any], *, idempotent: bool) -> str:
         """The server's status line (``DELETE 3``)."""

@@ -3,7 +3,7 @@ describes the fixed windows and the other backends)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, case
+from sqlalchemy import Engine, Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.ratelimit import FailOpen
@@ -20,6 +20,7 @@ class DatabaseBackend:
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._fail_open = FailOpen(fail_open_seconds)
         table = RateLimitCounter.__table__
+        assert isinstance(table, Table)  # a mapped class's __table__ is typed as the wider FromClause
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         stmt = insert(table)
         # Same window (or a replica with a slower clock): count up; a newer window: start afresh.

@@ -63,7 +63,7 @@ def learned_training_centre(estimator: Any, n_features: int) -> np.ndarray | Non
 def resolve_baselines(estimator: Any, schema: FeatureSchema) -> tuple[np.ndarray, dict[str, str]]:
     """Baseline value per feature, plus where each one came from (shown in the engine status)."""
     learned = learned_training_centre(estimator, len(schema.specs))
-    values = np.zeros(len(schema.specs), dtype=schema.row_dtype)
+    values: np.ndarray = np.zeros(len(schema.specs), dtype=schema.row_dtype)
     sources: dict[str, str] = {}
     for index, spec in enumerate(schema.specs):
         if spec.levels:

@@ -156,6 +156,7 @@ def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float | str]
         if error is not None:
             errors.append(FieldError(field, error.message, error.code))
             continue
+        assert number is not None  # coerce_number gives a number exactly when it gives no error
         spec = known.get(name)
         bound_problem = _bounds_error(spec, number) if spec else None
         if bound_problem:
@@ -172,8 +173,8 @@ def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float | str]
         elif not any(error.field == f"features.{spec.name}" for error in errors):
             errors.append(FieldError(f"features.{spec.name}", "required feature is missing", "missing"))
     if schema.open_ended:
-        for name, number in given.items():
-            resolved.setdefault(name, number)
+        for name, given_value in given.items():
+            resolved.setdefault(name, given_value)
     if errors:
         raise FeatureValidationError(errors)
     return resolved
@@ -190,7 +191,8 @@ def validate_deltas(raw: Any, features: Mapping[str, float | str], schema: Featu
         if not isinstance(name, str) or name not in features:
             errors.append(FieldError(field, "unknown feature for this model", "unknown_feature"))
             continue
-        if known.get(name) is not None and known[name].is_categorical:
+        current = features[name]
+        if isinstance(current, str) or (known.get(name) is not None and known[name].is_categorical):
             errors.append(FieldError(field, "a categorical feature has no delta: send the other level in features",
                                      "type_error"))
             continue
@@ -198,7 +200,8 @@ def validate_deltas(raw: Any, features: Mapping[str, float | str], schema: Featu
         if error is not None:
             errors.append(FieldError(field, error.message, error.code))
             continue
-        shifted = features[name] + number
+        assert number is not None  # coerce_number gives a number exactly when it gives no error
+        shifted = current + number
         spec = known.get(name)
         bound_problem = _bounds_error(spec, shifted) if spec else None
         if bound_problem:
@@ -211,7 +214,13 @@ def validate_deltas(raw: Any, features: Mapping[str, float | str], schema: Featu
 
 
 def apply_deltas(features: Mapping[str, float | str], deltas: Mapping[str, float]) -> dict[str, float | str]:
-    return {name: value + deltas[name] if name in deltas else value for name, value in features.items()}
+    return {name: _shifted(value, deltas[name]) if name in deltas else value for name, value in features.items()}
+
+
+def _shifted(value: float | str, delta: float) -> float:
+    if isinstance(value, str):  # validate_deltas refuses a delta on a categorical feature
+        raise TypeError(f"cannot shift the categorical value {value!r}")
+    return value + delta
 
 
 def build_model_input(rows: np.ndarray, schema: FeatureSchema) -> pd.DataFrame | np.ndarray:

@@ -117,7 +117,7 @@ def _feature_schema(estimator: Any, card: ModelCard | None, notes: list[str]) ->
         )
         return FeatureSchema(specs=specs, as_dataframe=True)
 
-    if not card_specs:
+    if card is None or not card_specs:
         raise ModelLoadError(
             "the model has no feature_names_in_ (it was fit on a plain array) and no model card lists "
             "its features, so the feature order cannot be known; add model.json with 'features'"

@@ -76,7 +76,8 @@ def resolve_positive_index(classes: np.ndarray, card_value: Any = None, card_has
 
 def _logistic(values: np.ndarray) -> np.ndarray:
     # Clipping keeps exp() finite for extreme margins; the result saturates at 0/1 anyway.
-    return 1.0 / (1.0 + np.exp(-np.clip(values, -500.0, 500.0)))
+    probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(values, -500.0, 500.0)))
+    return probabilities
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class Scorer:
                 return _logistic(margins if self.positive_index == 1 else -margins)
             return _logistic(margins[:, self.positive_index])
         predicted = np.asarray(self.estimator.predict(model_input))
-        return (predicted == self.positive_class).astype(np.float64)
+        hits: np.ndarray = (predicted == self.positive_class).astype(np.float64)
+        return hits
 
 
 def available_methods(estimator: Any) -> list[str]:

@@ -133,14 +133,14 @@ class ModelEngine:
         """What readiness and the logs show; cheap enough to call per request. ``public`` leaves file
         system paths out (readiness and GET /model are served to clients)."""
         if public:
-            status = self.status()
-            path = status.pop("path")
+            shown = self.status()
+            path = shown.pop("path")
             for key in ("reason", "card"):
-                if isinstance(status.get(key), str):
-                    status[key] = status[key].replace(path, Path(path).name)
-            if status.get("card"):
-                status["card"] = Path(status["card"]).name
-            return status
+                if isinstance(shown.get(key), str):
+                    shown[key] = shown[key].replace(path, Path(path).name)
+            if shown.get("card"):
+                shown["card"] = Path(shown["card"]).name
+            return shown
         status: dict[str, Any] = {
             "mode": "unavailable" if self.unavailable else "mock" if self.is_mock else "real",
             "version": self.version,
@@ -227,7 +227,9 @@ class ModelEngine:
         resolved = validate_features(features, self.schema)
         return resolved, (self._explanation_block(resolved) if self._loaded is not None else None)
 
-    def _whatif_block(self, features: Mapping[str, Any], deltas: Mapping[str, Any]):
+    def _whatif_block(
+        self, features: Mapping[str, Any], deltas: Mapping[str, Any]
+    ) -> tuple[dict[str, float | str], dict[str, float | str], dict[str, float], np.ndarray | None]:
         self._require_model()
         resolved = validate_features(features, self.schema)
         applied = validate_deltas(deltas, resolved, self.schema)
@@ -258,11 +260,13 @@ class ModelEngine:
         )
 
     def _explanation_block(self, resolved: dict[str, float | str]) -> np.ndarray:
-        row = np.array(list(resolved.values()), dtype=self.schema.row_dtype)
+        assert self._loaded is not None  # called only when a model is loaded
+        row: np.ndarray = np.array(list(resolved.values()), dtype=self.schema.row_dtype)
         return perturbation_rows(row, self._loaded.baselines)
 
     def _score(self, block: np.ndarray) -> np.ndarray:
         try:
+            assert self.runtime is not None  # a loaded model always has a runtime; None fails as the model
             return self.runtime.scores(block)
         except Exception as exc:  # noqa: BLE001 - surface any model failure as one error type
             raise InferenceError(f"model {self.version} failed to score: {type(exc).__name__}: {exc}") from exc
@@ -270,6 +274,7 @@ class ModelEngine:
     async def _ascore(self, block: np.ndarray) -> np.ndarray:
         started = time.perf_counter()
         try:
+            assert self.runtime is not None  # a loaded model always has a runtime; None fails as the model
             scores = await self.runtime.ascores(block)
             MODEL_SCORE_SECONDS.labels(self.runtime.path.kind).observe(time.perf_counter() - started)
             return scores
@@ -280,7 +285,8 @@ class ModelEngine:
         scores = np.asarray(scores, dtype=np.float64)
         if not np.all(np.isfinite(scores)):
             raise InferenceError(f"model {self.version} returned a non-finite score")
-        return np.clip(scores, 0.0, 1.0)
+        clipped: np.ndarray = np.clip(scores, 0.0, 1.0)
+        return clipped
 
     def _label(self, score: float) -> str:
         return self._positive_label if score >= PASS_THRESHOLD else self._negative_label

@@ -23,7 +23,6 @@ from starlette.responses import Response
 
 from app.core.ratelimit import Quota
 from app.core.security import Principal
-from servicekit.timestamps import utc_z
 from app.db.inference_store import (
     HistoryRow,
     IdempotencyKeyUse,
@@ -34,6 +33,7 @@ from app.db.inference_store import (
 )
 from app.services.idempotency import IdempotencyKeyReused, RequestKey, checked, request_hash
 from app.services.inference import ModelEngine, PredictionResult
+from servicekit.timestamps import utc_z
 
 
 @dataclass(frozen=True)

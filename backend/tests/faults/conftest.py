@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import make_url
-from testkit.services import require_redis
-from testkit.tcp_proxy import TcpProxy
 
 from app.core.config import normalize_database_url
+from testkit.services import require_redis
+from testkit.tcp_proxy import TcpProxy
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-from students import STUDENT
-
 from .conftest import assert_error_shape
+from students import STUDENT
 
 GOOD = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
 JSON = {"Content-Type": "application/json"}

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from authkit import USER_B, bearer, make_token
-from students import STUDENT
+
 from testkit.clocks import without_hanging
 
 from .conftest import assert_error_shape
+from authkit import USER_B, bearer, make_token
+from students import STUDENT
 
 PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
 WHATIF = {**PREDICT, "deltas": {"AVG_NG": 1}}

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from authkit import bearer, make_token
 from sqlalchemy import text
-from students import STUDENT
+
 from testkit.clocks import without_hanging
 
 from .test_db_outage import FAST
+from authkit import bearer, make_token
+from students import STUDENT
 
 USERS = [uuid.UUID(int=0x4000_0000_0000_4000_8000_0000_0000_0000 + n) for n in range(40)]
 PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from authkit import ES_ROTATED_KEY, ROTATED_KID, bearer, default_jwks, make_token, public_jwk
-from testkit.clocks import ManualClock
-
 from app.core.jwks import JWKSCache, http_fetcher
 from app.core.security import TokenVerifier
+from testkit.clocks import ManualClock
 
 from .conftest import assert_error_shape
+from authkit import ES_ROTATED_KEY, ROTATED_KID, bearer, default_jwks, make_token, public_jwk
 
 ME = "/api/v1/auth/me"
 

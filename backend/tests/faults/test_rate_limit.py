@@ -9,16 +9,15 @@ import uuid
 
 import pytest
 import redis
-from authkit import bearer, make_token
-from students import STUDENT
-from testkit.clocks import ManualClock, without_hanging
 
 from app.core.config import Settings, parse_rate
 from app.core.ratelimit import MemoryBackend, RateLimiter, RedisBackend
 from app.db.rate_limits import DatabaseBackend
+from testkit.clocks import ManualClock, without_hanging
 
-from .conftest import assert_error_shape
-from .conftest import TcpProxy
+from .conftest import TcpProxy, assert_error_shape
+from authkit import bearer, make_token
+from students import STUDENT
 
 PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
 WHATIF = {**PREDICT, "deltas": {"AVG_NG": 1}}

@@ -19,11 +19,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from authkit import ISSUER, bearer, make_token
-from students import STUDENT
+from sqlalchemy import text
+
 from testkit.ports import free_port
 from testkit.services import missing
-from sqlalchemy import text
+
+from authkit import ISSUER, bearer, make_token
+from students import STUDENT
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 PORTS = range(18250, 18300)

@@ -1,13 +1,12 @@
 """Fixtures for the model-serving tests.
 
-They need only ``backend/`` on ``sys.path`` (added here so the suite also runs without the
-project's pytest.ini) and build every model they serve inside the test, "sight unseen".
+They need only the installed ``app`` and ``students`` (backend/tests, on pytest.ini's pythonpath),
+and build every model they serve inside the test, "sight unseen".
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.services.inference import ModelEngine, clear_engine_cache, load_engine
+
+from students import FEATURES, STUDENT, make_students  # noqa: F401 - re-exported to tests/ml
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_ROOT = BACKEND_DIR.parent
-for path in (BACKEND_DIR, BACKEND_DIR / "tests"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from app.services.inference import ModelEngine, clear_engine_cache, load_engine  # noqa: E402
-from students import FEATURES, STUDENT, make_students  # noqa: E402,F401 - re-exported to tests/ml
 
 
 @pytest.fixture(scope="session")

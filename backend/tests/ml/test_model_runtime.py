@@ -26,9 +26,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
-from testkit.services import require_module
 
 from app.ml.runtime.verify import TOLERANCE
+from testkit.services import require_module
 
 from .conftest import FEATURES
 

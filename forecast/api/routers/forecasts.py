@@ -21,27 +21,27 @@ async def list_forecasts(
     horizon: HorizonQuery = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-):
+) -> JSONBytes:
     return JSONBytes(
         forecasts.list_forecasts(snapshot, model=model, horizon=horizon, page=page, page_size=page_size)
     )
 
 
 @router.get("/latest", response_model=list[ForecastResponse], responses=errors(422))
-async def latest(snapshot: AuthedSnapshot, limit: Annotated[int, Query(ge=1, le=500)] = 50):
+async def latest(snapshot: AuthedSnapshot, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONBytes:
     return JSONBytes(forecasts.latest_forecasts(snapshot, limit=limit))
 
 
 @router.get("/consensus", response_model=ConsensusResponse, responses=errors(404, 422))
-async def consensus(request: Request, snapshot: AuthedSnapshot, horizon: HorizonQuery = None):
+async def consensus(request: Request, snapshot: AuthedSnapshot, horizon: HorizonQuery = None) -> JSONBytes:
     return JSONBytes(forecasts.consensus(snapshot, horizon=horizon, preferred=request.app.state.settings.default_horizon))
 
 
 @router.get("/dashboard", response_model=ForecastDashboard)
-async def dashboard(request: Request, snapshot: AuthedSnapshot):
+async def dashboard(request: Request, snapshot: AuthedSnapshot) -> JSONBytes:
     return JSONBytes(forecasts.dashboard(snapshot, preferred=request.app.state.settings.default_horizon))
 
 
 @router.get("/by-horizon/{horizon}", response_model=list[ForecastResponse], responses=errors(404, 422))
-async def by_horizon(horizon: Horizon, snapshot: AuthedSnapshot):
+async def by_horizon(horizon: Horizon, snapshot: AuthedSnapshot) -> JSONBytes:
     return JSONBytes(forecasts.by_horizon(snapshot, horizon))

@@ -18,7 +18,7 @@ async def _check(request: Request, settings: SettingsDep, store: StoreDep) -> He
 
 @router.get("", response_model=HealthResponse)
 @router.get("/", response_model=HealthResponse, include_in_schema=False)
-async def health_check(request: Request, settings: SettingsDep, store: StoreDep):
+async def health_check(request: Request, settings: SettingsDep, store: StoreDep) -> HealthResponse:
     """Always 200; ``status`` and ``services`` say what works (database, results: which run, how old)."""
     return await _check(request, settings, store)
 
@@ -28,7 +28,7 @@ async def health_check(request: Request, settings: SettingsDep, store: StoreDep)
     response_model=HealthResponse,
     responses={503: {"model": HealthResponse, "description": "Not ready: a service is unhealthy"}},
 )
-async def readiness(request: Request, settings: SettingsDep, store: StoreDep):
+async def readiness(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """503 while the database is unreachable or no valid run is loaded; "degraded" is still ready."""
     result = await _check(request, settings, store)
     status_code = 503 if result.status == "unhealthy" else 200
@@ -36,11 +36,11 @@ async def readiness(request: Request, settings: SettingsDep, store: StoreDep):
 
 
 @router.get("/live", response_model=LivenessResponse)
-async def liveness():
+async def liveness() -> JSONBytes:
     return JSONBytes(LIVE)
 
 
 # Uptime monitors and some load balancers probe with HEAD; without this it would be a 405.
 @router.head("/live", include_in_schema=False)
-async def liveness_head():
+async def liveness_head() -> Response:
     return Response(status_code=200)

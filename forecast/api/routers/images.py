@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -11,7 +11,7 @@ from api.services.results import StoredImage
 
 router = APIRouter(prefix="/images", tags=["images"], responses=AUTHED)
 
-PNG = {200: {"content": {"image/png": {}}, "description": "The PNG chart"}, 304: {"description": "Not modified"}}
+PNG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}, "description": "The PNG chart"}, 304: {"description": "Not modified"}}
 CACHE_CONTROL = "private, max-age=300"
 
 
@@ -27,7 +27,7 @@ def _png(request: Request, image: StoredImage) -> Response:
 
 @router.get("/", response_model=ImageListResponse)
 @router.get("", response_model=ImageListResponse, include_in_schema=False)
-async def list_images(snapshot: AuthedSnapshot):
+async def list_images(snapshot: AuthedSnapshot) -> JSONBytes:
     return JSONBytes(images.list_images(snapshot))
 
 
@@ -36,7 +36,7 @@ async def list_images(snapshot: AuthedSnapshot):
 async def list_model_images(
     snapshot: AuthedSnapshot,
     model: Annotated[str | None, Query(max_length=100, description="Only this model's charts")] = None,
-):
+) -> JSONBytes:
     return JSONBytes(images.list_model_images(snapshot, model))
 
 
@@ -46,12 +46,12 @@ async def backtest_image(
     horizon: Annotated[int, Path(ge=1, le=30)],
     request: Request,
     snapshot: AuthedSnapshot,
-):
+) -> Response:
     return _png(request, images.get_backtest_image(snapshot, model, horizon))
 
 
 @router.get("/{image_id}", response_class=Response, responses={**PNG, **errors(404)})
 async def get_image(
     image_id: Annotated[str, Path(max_length=200)], request: Request, snapshot: AuthedSnapshot
-):
+) -> Response:
     return _png(request, images.get_image(snapshot, image_id))

@@ -10,5 +10,5 @@ router = APIRouter(prefix="/methodology", tags=["methodology"], responses=AUTHED
 
 @router.get("", response_model=MethodologyResponse)
 @router.get("/", response_model=MethodologyResponse, include_in_schema=False)
-async def get_methodology(snapshot: AuthedSnapshot):
+async def get_methodology(snapshot: AuthedSnapshot) -> JSONBytes:
     return JSONBytes(methodology.methodology(snapshot))

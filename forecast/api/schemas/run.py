@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from servicekit.timestamps import UtcDatetime
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.images import ImageMetadata
 from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
+from servicekit.timestamps import UtcDatetime
 
 RUNS_DIRNAME = "runs"
 LATEST_POINTER = "LATEST"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from servicekit.errors import APIError
 from api.logging import get_logger
-from api.schemas.auth import TokenResponse, UserResponse
-from servicekit.timestamps import utc_now
-from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
 from api.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
+from api.schemas.auth import TokenResponse, UserResponse
+from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
 from api.services.throttle import (
     NEVER_LOCK,
     LoginThrottle,
@@ -25,6 +24,8 @@ from api.services.throttle import (
     address_key,
     throttle_key,
 )
+from servicekit.errors import APIError
+from servicekit.timestamps import utc_now
 
 log = get_logger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from servicekit.errors import APIError
 from api.schemas.forecasts import ConsensusResponse, ForecastDashboard, ForecastListResponse, ForecastResponse
 from api.services.results import Snapshot
+from servicekit.errors import APIError
 
 FORECAST_LIST = TypeAdapter(list[ForecastResponse])
 

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from servicekit.timestamps import utc_now
 from api.schemas.health import HealthResponse, HealthStatus, ServiceHealth
 from api.services.results import RunStore
+from servicekit.timestamps import utc_now
 
 _RANK: dict[HealthStatus, int] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 
@@ -34,11 +34,11 @@ def database_health(session_factory: sessionmaker[Session]) -> ServiceHealth:
 
 def results_health(store: RunStore) -> ServiceHealth:
     status = store.status()
-    return ServiceHealth(name="results", status=status.state, message=status.message)  # type: ignore[arg-type]
+    return ServiceHealth(name="results", status=status.state, message=status.message)
 
 
 def overall(settings: Settings, services: list[ServiceHealth]) -> HealthResponse:
-    worst = max((s.status for s in services), key=lambda s: _RANK[s], default="healthy")
+    worst: HealthStatus = max((s.status for s in services), key=lambda s: _RANK[s], default="healthy")
     return HealthResponse(
         status=worst,
         version=settings.app_version,

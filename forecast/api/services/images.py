@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from servicekit.errors import APIError
 from api.schemas.images import ImageListResponse, ImageMetadata
 from api.services.forecasts import require_model
 from api.services.results import Snapshot, StoredImage
+from servicekit.errors import APIError
 
 # Charts about the models themselves: cross-model charts plus anything tied to one model.
 _MODEL_CHART_TYPES = {"model_ranking", "metrics_heatmap"}

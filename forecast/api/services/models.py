@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from servicekit.errors import APIError
 from api.schemas.models import FeatureImportance, ModelComparison, ModelMetrics, ModelSummary
 from api.services.forecasts import require_horizon, require_model
 from api.services.results import Snapshot
+from servicekit.errors import APIError
 
 SUMMARY_LIST = TypeAdapter(list[ModelSummary])
 METRICS_LIST = TypeAdapter(list[ModelMetrics])

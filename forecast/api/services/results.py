@@ -18,11 +18,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
 from pydantic import BaseModel, ValidationError
 
-from servicekit.errors import APIError
 from api.logging import get_logger
-from servicekit.timestamps import utc_now
+from api.schemas.health import HealthStatus
 from api.schemas.run import (
     BUNDLE_SCHEMA_VERSION,
     LATEST_POINTER,
@@ -31,6 +31,8 @@ from api.schemas.run import (
     RunBundle,
     RunImage,
 )
+from servicekit.errors import APIError
+from servicekit.timestamps import utc_now
 
 log = get_logger(__name__)
 
@@ -143,7 +145,7 @@ def load_run(results_dir: Path, run_id: str) -> Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class ResultsStatus:
-    state: str  # "healthy" | "degraded" | "unhealthy"
+    state: HealthStatus
     message: str
     run_id: str | None
     generated_at: datetime | None

@@ -35,7 +35,6 @@ from api.config import Settings
 from api.logging import get_logger
 from servicekit.timestamps import as_utc, utc_now
 
-
 log = get_logger(__name__)
 
 
@@ -72,7 +71,8 @@ def account_backoff_seconds(failures: int, after: int, cap: int) -> int | None:
     """1, 2, 4 … seconds for the failures past ``after``; None before."""
     if failures < after:
         return None
-    return min(cap, 2 ** min(failures - after, 30))
+    wait: int = min(cap, 2 ** min(failures - after, 30))
+    return wait
 
 
 # A count that never locks (the per-account counter, whose waits come from account_backoff_seconds).
@@ -153,7 +153,7 @@ class RedisThrottle:
         self.lockout = settings.login_lockout_seconds
 
     def retry_after(self, key: str) -> int | None:
-        ttl = int(self.client.ttl(f"login:lock:{key}"))  # type: ignore[arg-type]
+        ttl = int(self.client.ttl(f"login:lock:{key}"))
         return ttl if ttl > 0 else None
 
     def record_failure(self, key: str, max_failures: int | None = None) -> int:
@@ -169,7 +169,7 @@ class RedisThrottle:
 
     def lock(self, key: str, seconds: int) -> None:
         lock_key = f"login:lock:{key}"
-        if int(self.client.ttl(lock_key)) < seconds:  # type: ignore[arg-type]
+        if int(self.client.ttl(lock_key)) < seconds:
             self.client.set(lock_key, "1", ex=seconds)
 
     def reset(self, key: str) -> None:

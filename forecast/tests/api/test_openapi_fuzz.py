@@ -15,6 +15,7 @@ from api.security import create_access_token
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.support.runs import publish_fixture_run
 
+
 @pytest.fixture
 def fuzz_app(clean_db, tmp_path):
     root, url = tmp_path, clean_db

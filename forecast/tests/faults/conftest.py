@@ -3,7 +3,6 @@ contract recorder (failure responses here are not the contract's examples)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,13 +11,8 @@ import pytest
 from sqlalchemy.engine import URL
 
 from api.config import Settings
+from testkit.tcp_proxy import TcpProxy
 from tests.conftest import TEST_SECRET, empty_tables, migrated_postgres_database
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from testkit.tcp_proxy import TcpProxy  # noqa: E402
 
 
 @pytest.fixture(scope="session")

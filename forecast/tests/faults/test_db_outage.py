@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, select, text
 
 from api.db.models import RevokedToken
 from api.main import create_app
-from servicekit.errors import ErrorResponse
 from api.security import decode_access_token
+from servicekit.errors import ErrorResponse
 from tests.conftest import PASSWORD
 from tests.faults.conftest import plain_client
 from tests.support.runs import publish_fixture_run

@@ -26,8 +26,8 @@ from api.db.models import LoginFailure, RevokedToken
 from api.db.session import build_session_factory
 from api.security import create_access_token
 from api.services.throttle import throttle_key
-from tests.conftest import PASSWORD, TEST_SECRET
 from testkit.ports import free_port
+from tests.conftest import PASSWORD, TEST_SECRET
 
 FORECAST_DIR = Path(__file__).resolve().parents[2]
 PORTS = range(18300, 18350)

@@ -11,10 +11,10 @@ from structlog.testing import capture_logs
 from api.bootstrap import create_user
 from api.main import create_app
 from api.services.throttle import FallbackThrottle, MemoryThrottle, RedisThrottle, throttle_key
-from tests.conftest import PASSWORD, _client_for
 from testkit.clocks import ManualClock
 from testkit.services import require_redis
 from testkit.tcp_proxy import TcpProxy
+from tests.conftest import PASSWORD, _client_for
 
 REDIS = "redis://127.0.0.1:6379/15"
 PERIOD = 30.0

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from servicekit.errors import ErrorResponse
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.models import ModelComparison
 from api.schemas.run import RunBundle
+from servicekit.errors import ErrorResponse
 from tests.support.runs import build_bundle
 
 

@@ -23,4 +23,5 @@ def me(user: CurrentUser, session: SessionDep) -> MeResponse:
 @local_router.get("/jwks.json", include_in_schema=False)
 def local_jwks(request: Request) -> dict[str, Any]:
     """Only mounted when AUTH_MODE=local: the public half of the dev signing key."""
-    return request.app.state.local_signer.jwks()
+    jwks: dict[str, Any] = request.app.state.local_signer.jwks()
+    return jwks

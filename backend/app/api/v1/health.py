@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import structlog
@@ -78,5 +78,5 @@ async def readyz(request: Request) -> Any:
     if database["status"] != "ok" or model.get("mode") == "unavailable":
         body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    status = "ok" if model.get("mode") == "real" and not (reloader and reloader.refused) else "degraded"
+    status: Literal["ok", "degraded"] = "ok" if model.get("mode") == "real" and not (reloader and reloader.refused) else "degraded"
     return ReadinessResponse(status=status, database=database, model=model, auth=auth)

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.deps import AdminUser, CurrentUser, ModelDep
-from servicekit.timestamps import UtcDatetime
-
 from app.api.schemas import error_responses
 from app.services.model_description import describe_model
+from servicekit.timestamps import UtcDatetime
 
 router = APIRouter(tags=["model"])
 

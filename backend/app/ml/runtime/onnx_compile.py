@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ def _members(estimator: Any, name: str) -> list[Any]:
     return [item[1] if isinstance(item, tuple) else item for item in items]
 
 
-def _walk(estimator: Any):
+def _walk(estimator: Any) -> Iterator[Any]:
     """The estimator and every estimator nested in it (pipeline steps, ensemble members)."""
     yield estimator
     for name in ("steps", "estimators", "estimators_", "transformers_"):
@@ -158,7 +159,8 @@ def convert(model_path: Path, inputs: list[GraphInput], n_features: int, precisi
         raise CompileError("graph input does not cover every feature")
     onx = convert_sklearn(estimator, initial_types=types, target_opset=TARGET_OPSET,
                           options={id(final_step(estimator)): {"zipmap": False}})
-    return onx.SerializeToString()
+    graph: bytes = onx.SerializeToString()  # skl2onnx is untyped; this is onnx's ModelProto
+    return graph
 
 
 def compile_in_subprocess(model_path: Path, inputs: list[GraphInput], n_features: int, *, precision: str,

@@ -126,7 +126,7 @@ class ModelRuntime:
         future = self.reference.submit(block.copy())
         future.add_done_callback(lambda done: self._check_shadow(done, scores.copy()))
 
-    def _check_shadow(self, done: Future, compiled_scores: np.ndarray) -> None:
+    def _check_shadow(self, done: Future[np.ndarray], compiled_scores: np.ndarray) -> None:
         if done.cancelled() or done.exception() is not None:
             return
         result = compare(done.result(), compiled_scores)
