@@ -22,14 +22,13 @@ import urllib.request
 from pathlib import Path
 
 import joblib
+import matrix  # bench/unitrack/matrix.py, beside this script: families, database, servers
+
+from servicekit.metrics import scrape_value
+from testkit.servers import stop, wait_up
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import matrix  # noqa: E402  (bench/unitrack/matrix.py: families, database, servers)
-
 bench = matrix.bench
-from servicekit.metrics import scrape_value  # noqa: E402
-from testkit.servers import stop, wait_up  # noqa: E402
 
 BATCH_SIZE = 8
 
