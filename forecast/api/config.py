@@ -21,7 +21,7 @@ def normalise_database_url(url: str) -> str:
             return "postgresql+psycopg2://" + url[len(prefix) :]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         # A relative SQLite path is relative to forecast/, whatever the working directory.
-        return f"sqlite:///{(FORECAST_DIR / url[len('sqlite:///'):]).resolve()}"
+        return f"sqlite:///{(FORECAST_DIR / url[len('sqlite:///') :]).resolve()}"
     return url
 
 
@@ -103,8 +103,7 @@ class Settings(BaseSettings):
                 or "change-me" in self.secret_key.lower()  # the .env.example placeholder
             ):
                 raise ValueError(
-                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
-                    "characters in prod"
+                    f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} characters in prod"
                 )
             if "*" in self.frontend_origin or not self.frontend_origin.strip():
                 raise ValueError("FRONTEND_ORIGIN must be an explicit origin (no wildcard) in prod")

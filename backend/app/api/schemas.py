@@ -18,16 +18,15 @@ FeatureName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}
 # it can name every bad field in one 422.
 FeatureMap = Annotated[
     dict[FeatureName, Any],
-    Field(max_length=200,
-          json_schema_extra={"additionalProperties": {"anyOf": [{"type": "number"}, {"type": "string"}]}}),
+    Field(
+        max_length=200, json_schema_extra={"additionalProperties": {"anyOf": [{"type": "number"}, {"type": "string"}]}}
+    ),
 ]
 DeltaMap = Annotated[
     dict[FeatureName, Any],
     Field(max_length=200, json_schema_extra={"additionalProperties": {"type": "number"}}),
 ]
-CodCurso = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
-]
+CodCurso = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")]
 
 
 class PredictRequest(BaseModel):

@@ -74,9 +74,7 @@ def parse_rate(value: str) -> tuple[int, int] | None:
         return None
     match = _RATE.match(text)
     if not match:
-        raise ValueError(
-            f"invalid rate limit {value!r}: use e.g. 60/minute, 10/second, 500/hour or 100/30s"
-        )
+        raise ValueError(f"invalid rate limit {value!r}: use e.g. 60/minute, 10/second, 500/hour or 100/30s")
     count = int(match.group(1))
     window = int(match.group(3)) if match.group(3) else _UNITS[match.group(2).lower()]
     if count == 0:

@@ -166,9 +166,7 @@ class RateLimiter:
         if known_wait is not None:
             Decision(False, self.limit, 0, known_wait).enforce(scope)
         window_start, retry_after = self._window()
-        return Quota(
-            scope, subject, window_start, self.window, self.limit, retry_after, self._over_limit
-        )
+        return Quota(scope, subject, window_start, self.window, self.limit, retry_after, self._over_limit)
 
     def check(self, scope: str, subject: str) -> Decision:
         window_start, retry_after = self._window()
@@ -290,9 +288,7 @@ class DatabaseBackend:
             index_elements=[table.c.key],
             set_={
                 "count": case((same_window, table.c.count + 1), else_=1),
-                "window_start": case(
-                    (same_window, table.c.window_start), else_=stmt.excluded.window_start
-                ),
+                "window_start": case((same_window, table.c.window_start), else_=stmt.excluded.window_start),
             },
         ).returning(table.c.count)
 
@@ -302,9 +298,7 @@ class DatabaseBackend:
         try:
             # One upsert is atomic on its own: autocommit spares the BEGIN and COMMIT round trips.
             with self._autocommit.connect() as conn:
-                count = conn.execute(
-                    self._stmt, {"key": key, "window_start": window_start, "count": 1}
-                ).scalar_one()
+                count = conn.execute(self._stmt, {"key": key, "window_start": window_start, "count": 1}).scalar_one()
             return int(count)
         except Exception as exc:
             if is_database_unavailable(exc):

@@ -63,9 +63,7 @@ class InferenceStore(Protocol):
         """Store the inference; with a quota, count it too and return this window's count
         (over ``quota.limit``, nothing is stored)."""
 
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
+    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
         """The user's rows, newest first, and how many the user has in all."""
 
 
@@ -110,9 +108,7 @@ class PgInferenceStore:
         count = await self._pool.fetchval(self._ADD[quota is not None], params, idempotent=False)
         return int(count) if quota is not None else None
 
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
+    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
         records = await self._pool.fetch(
             self._HISTORY, {"user_id": user_id, "limit": limit, "offset": offset}, idempotent=True
         )
@@ -157,9 +153,7 @@ class SqlInferenceStore:
                 version=inference.version,
             )
 
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
+    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
         return await anyio.to_thread.run_sync(self._history_page, user_id, limit, offset)
 
     def _history_page(self, user_id: uuid.UUID, limit: int, offset: int) -> tuple[list[HistoryRow], int]:

@@ -128,12 +128,8 @@ def add_inference(
     )
 
 
-def list_inferences(
-    session: Session, user_id: uuid.UUID, *, limit: int, offset: int
-) -> tuple[list[Inference], int]:
-    total = session.scalar(
-        select(func.count()).select_from(Inference).where(Inference.user_id == user_id)
-    )
+def list_inferences(session: Session, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[Inference], int]:
+    total = session.scalar(select(func.count()).select_from(Inference).where(Inference.user_id == user_id))
     rows = session.scalars(
         select(Inference)
         .where(Inference.user_id == user_id)

@@ -92,8 +92,15 @@ async def predict(
 ) -> StoredInference:
     result = await engine.apredict(dict(features))
     return await _persist(
-        store, user, kind="predict", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
-        extra_input={"features_used": result.features}, output=_prediction_output(result), quota=quota,
+        store,
+        user,
+        kind="predict",
+        cod_persona=cod_persona,
+        cod_curso=cod_curso,
+        features=features,
+        extra_input={"features_used": result.features},
+        output=_prediction_output(result),
+        quota=quota,
     )
 
 
@@ -116,9 +123,15 @@ async def whatif(
         "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
     }
     return await _persist(
-        store, user, kind="whatif", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
+        store,
+        user,
+        kind="whatif",
+        cod_persona=cod_persona,
+        cod_curso=cod_curso,
+        features=features,
         extra_input={"deltas": dict(deltas), "features_used": result.prediction.features},
-        output=output, quota=quota,
+        output=output,
+        quota=quota,
     )
 
 

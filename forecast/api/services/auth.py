@@ -109,9 +109,7 @@ def login(
     return _token_response(settings, user.id, user.username)
 
 
-def verify_token(
-    settings: Settings, cache: AuthCache, session_factory: sessionmaker[Session], token: str
-) -> Principal:
+def verify_token(settings: Settings, cache: AuthCache, session_factory: sessionmaker[Session], token: str) -> Principal:
     """Slow path, run in a worker thread: signature, expiry, local and database deny-lists, the user."""
     claims = decode(settings, token)
     cache.check_not_revoked(claims)

@@ -11,9 +11,7 @@ from app.services import predictions
 router = APIRouter(tags=["predictions"])
 
 
-@router.post(
-    "/predict", response_model=PredictResponse, responses=error_responses(401, 413, 422, 429, 503)
-)
+@router.post("/predict", response_model=PredictResponse, responses=error_responses(401, 413, 422, 429, 503))
 async def predict(
     body: PredictRequest,
     user: CurrentUser,
@@ -22,7 +20,12 @@ async def predict(
     engine: ModelDep,
 ) -> PredictResponse:
     stored = await predictions.predict(
-        store, engine, user, cod_persona=body.cod_persona, cod_curso=body.cod_curso, features=body.features,
+        store,
+        engine,
+        user,
+        cod_persona=body.cod_persona,
+        cod_curso=body.cod_curso,
+        features=body.features,
         quota=quota,
     )
     return PredictResponse(id=stored.id, **stored.output)

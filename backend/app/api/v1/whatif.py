@@ -11,9 +11,7 @@ from app.services import predictions
 router = APIRouter(tags=["predictions"])
 
 
-@router.post(
-    "/whatif", response_model=WhatIfResponse, responses=error_responses(401, 413, 422, 429, 503)
-)
+@router.post("/whatif", response_model=WhatIfResponse, responses=error_responses(401, 413, 422, 429, 503))
 async def whatif(
     body: WhatIfRequest,
     user: CurrentUser,
@@ -22,7 +20,13 @@ async def whatif(
     engine: ModelDep,
 ) -> WhatIfResponse:
     stored = await predictions.whatif(
-        store, engine, user, cod_persona=body.cod_persona, cod_curso=body.cod_curso, features=body.features,
-        deltas=body.deltas, quota=quota,
+        store,
+        engine,
+        user,
+        cod_persona=body.cod_persona,
+        cod_curso=body.cod_curso,
+        features=body.features,
+        deltas=body.deltas,
+        quota=quota,
     )
     return WhatIfResponse(id=stored.id, **stored.output)
