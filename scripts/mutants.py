@@ -71,12 +71,25 @@ def _methods(module: str, *names: str) -> list[str]:
 
 
 MODULES: dict[str, Module] = {
-    "metrics": Module("forecast", ["pipelines/metrics.py"], [
-        "tests/unit/test_metric_oracles.py", "tests/unit/test_significance_oracles.py",
-        "tests/pipeline/test_metrics.py", "tests/unit/test_metric_edge_cases.py"]),
-    "walkforward": Module("forecast", ["pipelines/walkforward.py"], [
-        "tests/pipeline/test_fitted_rows.py", "tests/pipeline/test_leakage.py",
-        "tests/pipeline/test_walkforward_outputs.py", "tests/pipeline/test_fold_limits.py"],
+    "metrics": Module(
+        "forecast",
+        ["pipelines/metrics.py"],
+        [
+            "tests/unit/test_metric_oracles.py",
+            "tests/unit/test_significance_oracles.py",
+            "tests/pipeline/test_metrics.py",
+            "tests/unit/test_metric_edge_cases.py",
+        ],
+    ),
+    "walkforward": Module(
+        "forecast",
+        ["pipelines/walkforward.py"],
+        [
+            "tests/pipeline/test_fitted_rows.py",
+            "tests/pipeline/test_leakage.py",
+            "tests/pipeline/test_walkforward_outputs.py",
+            "tests/pipeline/test_fold_limits.py",
+        ],
         # Time box (docs/mutation.md): every run_task mutant reruns the fitted-rows grid and a mutated
         # loop bound can make one run for minutes. Two horizons of the linear, boosting and hybrid kinds
         # go through every run_task line (best_iteration included). mutmut's CPU limit scales with the
@@ -84,28 +97,65 @@ MODULES: dict[str, Module] = {
         # Forked from the process that ran the stats, a worker inherits a started OpenMP pool and
         # XGBoost hangs in it, so survivors showed as timeouts; a fork server that only collected
         # the tests does not have one.
-        pytest_args=["-k", "not fits_a_target or ridge-5 or xgboost-20"], timeout_multiplier=3,
-        timeout_constant=10, isolation="forkserver"),
-    "consensus": Module("forecast", ["pipelines/consensus.py"], [
-        "tests/pipeline/test_consensus.py", "tests/pipeline/test_consensus_values.py"]),
+        pytest_args=["-k", "not fits_a_target or ridge-5 or xgboost-20"],
+        timeout_multiplier=3,
+        timeout_constant=10,
+        isolation="forkserver",
+    ),
+    "consensus": Module(
+        "forecast",
+        ["pipelines/consensus.py"],
+        ["tests/pipeline/test_consensus.py", "tests/pipeline/test_consensus_values.py"],
+    ),
     # Time box (docs/mutation.md): each backend mutant pays a pytest session (database, JWKS server,
     # an app per test), ~5-10 s, so only the functions a request goes through are mutated.
-    "security": Module("backend", ["app/core/security.py"], [
-        "tests/test_token_cache.py", "tests/test_jwks_cache.py", "tests/test_auth_me.py",
-        "tests/test_token_rejection_reasons.py"],
+    "security": Module(
+        "backend",
+        ["app/core/security.py"],
+        [
+            "tests/test_token_cache.py",
+            "tests/test_jwks_cache.py",
+            "tests/test_auth_me.py",
+            "tests/test_token_rejection_reasons.py",
+        ],
         {"postgresql": POSTGRES},
-        only=_methods("app.core.security", "xǁTokenVerifierǁ_verify", "xǁTokenVerifierǁ_key_for",
-                      "xǁTokenVerifierǁcached", "xǁTokenVerifierǁverify", "xǁVerifiedTokenCacheǁget",
-                      "xǁVerifiedTokenCacheǁput")),
+        only=_methods(
+            "app.core.security",
+            "xǁTokenVerifierǁ_verify",
+            "xǁTokenVerifierǁ_key_for",
+            "xǁTokenVerifierǁcached",
+            "xǁTokenVerifierǁverify",
+            "xǁVerifiedTokenCacheǁget",
+            "xǁVerifiedTokenCacheǁput",
+        ),
+    ),
     # The history repository and the inference store share their tests, so one run mutates both.
-    "store": Module("backend", ["app/db/repository.py", "app/db/inference_store.py"], [
-        "tests/test_history.py", "tests/test_inference_store.py", "tests/test_predict_mock.py"],
+    "store": Module(
+        "backend",
+        ["app/db/repository.py", "app/db/inference_store.py"],
+        ["tests/test_history.py", "tests/test_inference_store.py", "tests/test_predict_mock.py"],
         {"postgresql": POSTGRES, "sqlite": SQLITE},
-        only=_methods("app.db.repository", "x_ensure_user", "x_add_inference", "x_list_inferences",
-                      "x__is_postgres", "x__insert_for", "x__user_params")
-        + _methods("app.db.inference_store", "xǁPgInferenceStoreǁadd", "xǁPgInferenceStoreǁhistory_page",
-                   "xǁSqlInferenceStoreǁadd", "xǁSqlInferenceStoreǁ_add", "xǁSqlInferenceStoreǁ_history_page",
-                   "x__history_row", "x__json", "x_build_inference_store")),
+        only=_methods(
+            "app.db.repository",
+            "x_ensure_user",
+            "x_add_inference",
+            "x_list_inferences",
+            "x__is_postgres",
+            "x__insert_for",
+            "x__user_params",
+        )
+        + _methods(
+            "app.db.inference_store",
+            "xǁPgInferenceStoreǁadd",
+            "xǁPgInferenceStoreǁhistory_page",
+            "xǁSqlInferenceStoreǁadd",
+            "xǁSqlInferenceStoreǁ_add",
+            "xǁSqlInferenceStoreǁ_history_page",
+            "x__history_row",
+            "x__json",
+            "x_build_inference_store",
+        ),
+    ),
 }
 
 
@@ -140,22 +190,27 @@ def prepare(name: str, variant: str, module: Module) -> Path:
     return project
 
 
-def run_variant(name: str, variant: str, module: Module, max_children: int,
-                mutants: list[str] | None = None) -> dict:
+def run_variant(name: str, variant: str, module: Module, max_children: int, mutants: list[str] | None = None) -> dict:
     project = prepare(name, variant, module)
     selection = mutants if mutants is not None else module.only
     env = {**os.environ, **module.variants[variant], "PYTHONDONTWRITEBYTECODE": "1"}
     env = {k: v for k, v in env.items() if v != ""}
     started = time.monotonic()
     with open(project / "run.log", "w") as log:
-        rc = subprocess.run([str(MUTMUT), "run", "--max-children", str(max_children), *selection], cwd=project,
-                            env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(
+            [str(MUTMUT), "run", "--max-children", str(max_children), *selection],
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ).returncode
     seconds = round(time.monotonic() - started)
     if rc != 0:
         tail = (project / "run.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"mutmut failed on {name} ({variant}), exit {rc}:\n{tail}")
-    out = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=project, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"], cwd=project, env=env, capture_output=True, text=True, check=True
+    ).stdout
     statuses = dict(re.findall(r"^\s+(\S+): (.+)$", out, flags=re.M))
     if selection:  # the functions outside the time box were never run
         statuses = {m: st for m, st in statuses.items() if any(fnmatch(m, glob) for glob in selection)}
@@ -225,8 +280,9 @@ def recheck_survivors(name: str, max_children: int) -> dict:
 
 
 def _commit() -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def _version() -> str:
@@ -236,14 +292,18 @@ def _version() -> str:
 
 
 def write_report() -> None:
-    summaries = {path: row for n in MODULES if (SCRATCH / f"{n}.json").exists()
-                 for path, row in json.loads((SCRATCH / f"{n}.json").read_text()).items()}
+    summaries = {
+        path: row
+        for n in MODULES
+        if (SCRATCH / f"{n}.json").exists()
+        for path, row in json.loads((SCRATCH / f"{n}.json").read_text()).items()
+    }
     commit = _commit()
     lines = [
         "# Mutation report (generated by `make mutants`; triage in docs/mutation.md)",
         "",
         f"- Command: `make mutants` (`.venv/bin/python scripts/mutants.py`), tool `{_version()}`, "
-        f"Python {platform.python_version()}, commit `{commit}`. A module whose section says \"rechecked\" "
+        f'Python {platform.python_version()}, commit `{commit}`. A module whose section says "rechecked" '
         "had its survivors run again after tests were added: `.venv/bin/python scripts/mutants.py "
         "--recheck MODULE`.",
         "- Score = (killed + timeout) / all mutants. `no tests`: no selected test runs the mutated "
@@ -258,9 +318,11 @@ def write_report() -> None:
         other = sum(v for k, v in c.items() if k not in main)
         score = (c.get("killed", 0) + c.get("timeout", 0)) / max(s["total"], 1)
         runs = ", ".join(f"{k} {v}" for k, v in s["variants"].items())
-        lines.append(f"| `{s['module']}` | {s['date']} | {s['total']} | {c.get('killed', 0)} | "
-                     f"{c.get('survived', 0)} | {c.get('timeout', 0)} | {c.get('no tests', 0)} | {other} | "
-                     f"{score:.1%} | {runs} |")
+        lines.append(
+            f"| `{s['module']}` | {s['date']} | {s['total']} | {c.get('killed', 0)} | "
+            f"{c.get('survived', 0)} | {c.get('timeout', 0)} | {c.get('no tests', 0)} | {other} | "
+            f"{score:.1%} | {runs} |"
+        )
     for s in summaries.values():
         lines += ["", f"## `{s['module']}`", "", "Tests: " + ", ".join(f"`{t}`" for t in s["tests"]), ""]
         if s.get("rechecked"):
@@ -281,8 +343,11 @@ def main() -> None:
     parser.add_argument("modules", nargs="*", help=f"any of {', '.join(MODULES)}; default: all, one at a time")
     parser.add_argument("--max-children", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--report-only", action="store_true")
-    parser.add_argument("--recheck", action="store_true",
-                        help="run only the last run's survivors again, e.g. after adding tests for them")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run only the last run's survivors again, e.g. after adding tests for them",
+    )
     args = parser.parse_args()
     unknown = set(args.modules) - set(MODULES)
     if unknown:

@@ -44,7 +44,7 @@ def _sqlalchemy_url(url: str):
     # The spellings Railway and Heroku hand out; both apps map them onto psycopg2 the same way.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            url = "postgresql+psycopg2://" + url[len(prefix):]
+            url = "postgresql+psycopg2://" + url[len(prefix) :]
     return make_url(url)
 
 

@@ -49,8 +49,14 @@ class _Pipe:
 
 
 class TcpProxy:
-    def __init__(self, upstream_host: str, upstream_port: int, listen_host: str = "127.0.0.1",
-                 listen_port: int = 0, connect_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        listen_host: str = "127.0.0.1",
+        listen_port: int = 0,
+        connect_timeout: float = 2.0,
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.listen_host = listen_host
         self.listen_port = listen_port

@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Tests may install an engine before startup; otherwise load the configured model once.
         options = CompileOptions(
-            enabled=settings.model_compile, timeout_s=settings.model_compile_timeout_seconds,
+            enabled=settings.model_compile,
+            timeout_s=settings.model_compile_timeout_seconds,
             max_bytes=settings.model_compile_max_mb * 2**20,
             max_memory_bytes=settings.model_compile_max_memory_mb * 2**20,
         )
@@ -82,8 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.model_engine.start()
         reloader = ModelReloader(app.state, settings.model_path, options)
         app.state.model_reloader = reloader
-        watcher = (asyncio.create_task(reloader.watch(settings.model_watch_seconds), name="model-watch")
-                   if settings.model_watch_seconds > 0 else None)
+        watcher = (
+            asyncio.create_task(reloader.watch(settings.model_watch_seconds), name="model-watch")
+            if settings.model_watch_seconds > 0
+            else None
+        )
         sighup = _on_sighup(lambda: asyncio.ensure_future(reloader.areload("SIGHUP")))
         status = app.state.model_engine.status()
         if status.get("mode") != "real":

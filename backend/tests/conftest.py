@@ -186,9 +186,7 @@ def fixture_recorder() -> Iterator[FixtureRecorder]:
 @pytest.fixture
 def make_client(settings_factory, clean_db, fixture_recorder):
     @asynccontextmanager
-    async def factory(
-        engine: ModelEngine | None = None, **overrides: Any
-    ) -> AsyncIterator[httpx.AsyncClient]:
+    async def factory(engine: ModelEngine | None = None, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(settings_factory(**overrides))
         if engine is not None:
             app.state.model_engine = engine

@@ -34,13 +34,16 @@ def _alg_none_token() -> str:
 
 def _hmac_with_public_key_token() -> str:
     # The classic confusion attack: HS256 keyed with the published EC public key (PEM).
-    pem = ES_KEY.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem = ES_KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     header = _b64({"alg": "HS256", "typ": "JWT", "kid": "es-key-1"})
     payload = _b64(
-        {"sub": str(USER_A), "aud": "authenticated", "iss": "https://testref.supabase.co/auth/v1",
-         "iat": int(time.time()), "exp": int(time.time()) + 60}
+        {
+            "sub": str(USER_A),
+            "aud": "authenticated",
+            "iss": "https://testref.supabase.co/auth/v1",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        }
     )
     import hashlib
     import hmac
@@ -118,7 +121,12 @@ async def test_forged_or_invalid_tokens_are_401_with_www_authenticate(client, co
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer"}, {"Authorization": "Bearer " + "a" * 9000}],
+    [
+        {},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer " + "a" * 9000},
+    ],
 )
 async def test_missing_or_malformed_authorization_is_401(client, headers):
     response = await client.get("/api/v1/auth/me", headers=headers)

@@ -70,8 +70,9 @@ def test_the_schema_marks_the_categorical_feature_and_its_levels(trained, tmp_pa
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["reference", "onnx"])
-async def test_a_categorical_pipeline_is_served_end_to_end(make_client, trained, tmp_path, auth_headers,
-                                                           count_rows, compiled):
+async def test_a_categorical_pipeline_is_served_end_to_end(
+    make_client, trained, tmp_path, auth_headers, count_rows, compiled
+):
     _, models = trained
     model = models["one_hot"]
     engine = _engine(tmp_path, model, compiled)
@@ -79,22 +80,25 @@ async def test_a_categorical_pipeline_is_served_end_to_end(make_client, trained,
     async with make_client(engine=engine) as client:
         body = {"cod_persona": 5, "cod_curso": "CS2H1", "features": features}
         predict = await client.post("/api/v1/predict", json=body, headers=auth_headers)
-        unknown = await client.post("/api/v1/predict", headers=auth_headers,
-                                    json={**body, "features": {**features, "FAMILIA": "arte"}})
-        whatif = await client.post("/api/v1/whatif", headers=auth_headers,
-                                   json={**body, "deltas": {"AVG_NG": 2}})
-        string_for_number = await client.post("/api/v1/predict", headers=auth_headers,
-                                              json={**body, "features": {**features, "EDAD": "veinte"}})
-        delta_on_level = await client.post("/api/v1/whatif", headers=auth_headers,
-                                           json={**body, "deltas": {"FAMILIA": 1}})
+        unknown = await client.post(
+            "/api/v1/predict", headers=auth_headers, json={**body, "features": {**features, "FAMILIA": "arte"}}
+        )
+        whatif = await client.post("/api/v1/whatif", headers=auth_headers, json={**body, "deltas": {"AVG_NG": 2}})
+        string_for_number = await client.post(
+            "/api/v1/predict", headers=auth_headers, json={**body, "features": {**features, "EDAD": "veinte"}}
+        )
+        delta_on_level = await client.post(
+            "/api/v1/whatif", headers=auth_headers, json={**body, "deltas": {"FAMILIA": 1}}
+        )
     assert predict.status_code == 200, predict.text
     assert predict.json()["prediction"]["score"] == pytest.approx(_expected(model, features), abs=1e-5)
     impacts = {i["feature"]: i["impact"] for i in predict.json()["explain"]}
     assert impacts["FAMILIA"] > 0  # salud vs the baseline level (ciencias) pushes towards passing
     # handle_unknown="ignore": an unseen level scores like the encoder says (all zeros), exactly.
     assert unknown.status_code == 200
-    assert unknown.json()["prediction"]["score"] == pytest.approx(_expected(model, {**features, "FAMILIA": "arte"}),
-                                                                  abs=1e-5)
+    assert unknown.json()["prediction"]["score"] == pytest.approx(
+        _expected(model, {**features, "FAMILIA": "arte"}), abs=1e-5
+    )
     assert whatif.status_code == 200
     shifted = {**features, "AVG_NG": STUDENT["AVG_NG"] + 2}
     assert whatif.json()["prediction"]["score"] == pytest.approx(_expected(model, shifted), abs=1e-5)
@@ -112,8 +116,9 @@ async def test_an_unknown_level_the_encoder_would_reject_is_a_422_listing_the_le
     body = {"cod_persona": 5, "cod_curso": "CS2H1", "features": {**STUDENT, "FAMILIA": "arte"}}
     async with make_client(engine=engine) as client:
         response = await client.post("/api/v1/predict", json=body, headers=auth_headers)
-        number = await client.post("/api/v1/predict", headers=auth_headers,
-                                   json={**body, "features": {**STUDENT, "FAMILIA": 3}})
+        number = await client.post(
+            "/api/v1/predict", headers=auth_headers, json={**body, "features": {**STUDENT, "FAMILIA": 3}}
+        )
     assert response.status_code == 422
     detail = response.json()["details"][0]
     assert detail["field"] == "features.FAMILIA" and detail["code"] == "unknown_level"
@@ -143,9 +148,14 @@ async def test_a_categorical_boosting_pipeline_is_served_by_treelite_in_the_mode
     _, passed = _students_with_familia()
     columns = ColumnTransformer(
         [("familia", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["FAMILIA"])],
-        remainder="passthrough")
-    model = Pipeline([("columns", columns), ("model", HistGradientBoostingClassifier(
-        max_iter=60, categorical_features=[0], random_state=0))]).fit(frame, passed)
+        remainder="passthrough",
+    )
+    model = Pipeline(
+        [
+            ("columns", columns),
+            ("model", HistGradientBoostingClassifier(max_iter=60, categorical_features=[0], random_state=0)),
+        ]
+    ).fit(frame, passed)
     path = tmp_path / "model.pkl"
     joblib.dump(model, path)
     engine = build_engine(path, CompileOptions(enabled=True))

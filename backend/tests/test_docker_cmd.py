@@ -50,7 +50,11 @@ def test_dockerfile_command_serves_healthz_on_port(tmp_path):
         "MODEL_PATH": str(tmp_path / "missing.pkl"),
     }
     process = subprocess.Popen(
-        cmd, cwd=BACKEND_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cmd,
+        cwd=BACKEND_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:

@@ -55,9 +55,7 @@ async def test_oversized_streamed_body_without_length_is_413(client, auth_header
     assert_error_shape(response, 413, "payload_too_large")
 
 
-async def test_validation_errors_are_422_with_one_detail_per_field_and_store_nothing(
-    client, auth_headers, count_rows
-):
+async def test_validation_errors_are_422_with_one_detail_per_field_and_store_nothing(client, auth_headers, count_rows):
     bad = {"cod_persona": -5, "cod_curso": "", "features": {"EDAD": 20}, "extra": 1}
     body = assert_error_shape(
         await client.post("/api/v1/predict", json=bad, headers=auth_headers), 422, "validation_error"
@@ -145,9 +143,12 @@ async def test_production_with_an_unusable_model_answers_503_not_a_mock_score(
 
 def test_only_production_refuses_the_mock_unless_allowed(settings_factory):
     assert settings_factory().mock_model_allowed
-    prod = dict(app_env="prod", frontend_origin="https://app.example.com",
-                database_url="postgresql://u:p@db.example.com/unitrack",
-                supabase_jwks_url="https://x.supabase.co/auth/v1/.well-known/jwks.json")
+    prod = dict(
+        app_env="prod",
+        frontend_origin="https://app.example.com",
+        database_url="postgresql://u:p@db.example.com/unitrack",
+        supabase_jwks_url="https://x.supabase.co/auth/v1/.well-known/jwks.json",
+    )
     assert not settings_factory(**prod).mock_model_allowed
     assert settings_factory(**prod, allow_mock_model=True).mock_model_allowed
 

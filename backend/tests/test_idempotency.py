@@ -23,7 +23,8 @@ def _with_key(headers: dict[str, str], key: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(("path", "body"), [("/api/v1/predict", PREDICT), ("/api/v1/whatif", WHATIF)])
 async def test_a_retry_with_the_same_key_returns_the_first_result_and_stores_nothing_new(
-        client, auth_headers, count_rows, path, body):
+    client, auth_headers, count_rows, path, body
+):
     first = await client.post(path, json=body, headers=_with_key(auth_headers, "retry-1"))
     again = await client.post(path, json=body, headers=_with_key(auth_headers, "retry-1"))
     assert first.status_code == again.status_code == 200, again.text
@@ -80,8 +81,9 @@ async def test_an_expired_key_is_forgotten(client, auth_headers, count_rows, cle
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "ünïcode"])
 async def test_a_malformed_key_is_a_422_in_the_error_shape(client, auth_headers, count_rows, key):
     # Sent as raw bytes: a client can put non-ASCII on the wire even where httpx's str headers cannot.
-    response = await client.post("/api/v1/predict", json=PREDICT,
-                                 headers={**auth_headers, "Idempotency-Key": key.encode()})
+    response = await client.post(
+        "/api/v1/predict", json=PREDICT, headers={**auth_headers, "Idempotency-Key": key.encode()}
+    )
     assert response.status_code == 422 and response.json()["details"][0]["field"] == "Idempotency-Key"
     assert count_rows() == 0
 
@@ -91,9 +93,17 @@ async def test_a_key_stored_first_by_another_replica_stores_nothing_more(client,
     store = client.app.state.inference_store
 
     def twin() -> NewInference:
-        return NewInference(id=uuid.uuid4(), user_id=USER_A, email="a@example.com", kind="predict",
-                            cod_curso="MA101", input=PREDICT, output={"version": "v"}, version="v",
-                            idempotency=IdempotencyKeyUse("raced", "fingerprint"))
+        return NewInference(
+            id=uuid.uuid4(),
+            user_id=USER_A,
+            email="a@example.com",
+            kind="predict",
+            cod_curso="MA101",
+            input=PREDICT,
+            output={"version": "v"},
+            version="v",
+            idempotency=IdempotencyKeyUse("raced", "fingerprint"),
+        )
 
     await store.add(twin())
     with pytest.raises(KeyAlreadyStored):

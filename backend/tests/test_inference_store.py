@@ -35,7 +35,12 @@ def test_database_url_options_reach_the_asyncpg_pool():
     kwargs = connect_kwargs(_settings(url, db_statement_timeout_ms=9000, db_query_timeout_seconds=12))
     dsn = make_url(kwargs["dsn"])
     assert (dsn.drivername, dsn.host, dsn.port, dsn.username, dsn.password, dsn.database) == (
-        "postgresql", "db.example.com", 5432, "app", "s3cret", "unitrack",
+        "postgresql",
+        "db.example.com",
+        5432,
+        "app",
+        "s3cret",
+        "unitrack",
     )
     # asyncpg reads the ssl options from the DSN; the rest are translated or dropped.
     assert dict(dsn.query) == {"sslmode": "verify-full", "sslrootcert": "/certs/ca.pem"}

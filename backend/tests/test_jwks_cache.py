@@ -137,12 +137,14 @@ def test_unusable_keys_are_skipped():
     from app.core.jwks import parse_jwks
 
     keys = parse_jwks(
-        {"keys": [
-            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
-            {**public_jwk(ES_ROTATED_KEY, "enc"), "use": "enc"},
-            {**public_jwk(ES_ROTATED_KEY, "lying"), "alg": "RS256"},
-            {"kty": "EC", "crv": "P-256", "x": "bad", "y": "bad", "kid": "broken"},
-            public_jwk(ES_ROTATED_KEY, "good"),
-        ]}
+        {
+            "keys": [
+                {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
+                {**public_jwk(ES_ROTATED_KEY, "enc"), "use": "enc"},
+                {**public_jwk(ES_ROTATED_KEY, "lying"), "alg": "RS256"},
+                {"kty": "EC", "crv": "P-256", "x": "bad", "y": "bad", "kid": "broken"},
+                public_jwk(ES_ROTATED_KEY, "good"),
+            ]
+        }
     )
     assert list(keys) == ["good"]

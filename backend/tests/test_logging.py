@@ -23,11 +23,15 @@ async def test_access_log_has_request_id_but_no_secrets(make_client, capsys, dat
 def test_scrubber_masks_tokens_and_dsns():
     from app.core.logging import scrub_secrets
 
-    event = scrub_secrets(None, "info", {
-        "event": "oops Bearer abc.def.ghi and postgresql://u:p@h/d",
-        "authorization": "Bearer x",
-        "note": make_token(),
-    })
+    event = scrub_secrets(
+        None,
+        "info",
+        {
+            "event": "oops Bearer abc.def.ghi and postgresql://u:p@h/d",
+            "authorization": "Bearer x",
+            "note": make_token(),
+        },
+    )
     assert "abc.def" not in event["event"] and "u:p@h" not in event["event"]
     assert event["authorization"] == "[redacted]"
     assert event["note"] == "[redacted-jwt]"

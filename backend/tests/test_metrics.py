@@ -21,7 +21,8 @@ async def test_metrics_count_the_requests_made_by_route_template_and_status(clie
 
     def delta(**labels: str) -> float:
         return scrape_value(after, "http_requests_total", **labels) - scrape_value(
-            before, "http_requests_total", **labels)
+            before, "http_requests_total", **labels
+        )
 
     assert delta(method="POST", route=ROUTE, status="200") == 3
     assert delta(method="POST", route=ROUTE, status="422") == 1
@@ -41,7 +42,8 @@ async def test_model_scoring_time_is_recorded_by_serving_path(make_client, auth_
         after = (await client.get("/metrics")).text
     path = engine.runtime.path.kind
     counted = scrape_value(after, "unitrack_model_score_seconds_count", path=path) - scrape_value(
-        before, "unitrack_model_score_seconds_count", path=path)
+        before, "unitrack_model_score_seconds_count", path=path
+    )
     assert counted == 1
 
 
@@ -51,9 +53,14 @@ async def test_in_production_metrics_need_the_token(make_client, settings_factor
         assert (await open_client.get("/metrics")).status_code == 200  # outside production: open
     from app.main import create_app
 
-    prod = settings_factory(app_env="prod", auth_mode="supabase", supabase_project_ref="abcd",
-                            supabase_jwks_url="https://abcd.supabase.co/auth/v1/.well-known/jwks.json",
-                            database_url="postgresql://u:p@127.0.0.1:1/x", metrics_token=token)
+    prod = settings_factory(
+        app_env="prod",
+        auth_mode="supabase",
+        supabase_project_ref="abcd",
+        supabase_jwks_url="https://abcd.supabase.co/auth/v1/.well-known/jwks.json",
+        database_url="postgresql://u:p@127.0.0.1:1/x",
+        metrics_token=token,
+    )
     import httpx
 
     app = create_app(prod)
@@ -74,9 +81,12 @@ class _Route:
 
 
 def test_the_route_label_is_the_full_template_whatever_the_prefix():
-    cases = [("/api/v1/predict", "/predict", "/api/v1/predict"),
-             ("/api/v1/models/xgb/metrics", "/models/{name}/metrics", "/api/v1/models/{name}/metrics"),
-             ("/metrics", "/metrics", "/metrics"), ("/api/v1/models/", "/models/", "/api/v1/models/")]
+    cases = [
+        ("/api/v1/predict", "/predict", "/api/v1/predict"),
+        ("/api/v1/models/xgb/metrics", "/models/{name}/metrics", "/api/v1/models/{name}/metrics"),
+        ("/metrics", "/metrics", "/metrics"),
+        ("/api/v1/models/", "/models/", "/api/v1/models/"),
+    ]
     for path, declared, expected in cases:
         assert route_template({"path": path, "route": _Route(declared)}) == expected
     assert route_template({"path": "/api/v1/anything"}) == "unmatched"

@@ -25,10 +25,24 @@ async def test_the_model_is_described_feature_by_feature_from_its_card(make_clie
     model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))]).fit(frame, passed)
     path = tmp_path / "model.pkl"
     joblib.dump(model, path)
-    (tmp_path / "model.json").write_text(json.dumps({
-        "version": "semester-v3", "label_names": {"positive": "Aprueba", "negative": "Reprueba"},
-        "features": [{"name": "PTJE_INGRESO", "default": 130.0, "min": 0, "max": 200,
-                      "description": "Puntaje de ingreso"}, *FEATURES[1:]]}))
+    (tmp_path / "model.json").write_text(
+        json.dumps(
+            {
+                "version": "semester-v3",
+                "label_names": {"positive": "Aprueba", "negative": "Reprueba"},
+                "features": [
+                    {
+                        "name": "PTJE_INGRESO",
+                        "default": 130.0,
+                        "min": 0,
+                        "max": 200,
+                        "description": "Puntaje de ingreso",
+                    },
+                    *FEATURES[1:],
+                ],
+            }
+        )
+    )
     engine = build_engine(path, CompileOptions(enabled=False))
     async with make_client(engine=engine) as client:
         body = (await client.get("/api/v1/model", headers=bearer(make_token()))).json()
@@ -46,8 +60,9 @@ async def test_the_model_is_described_feature_by_feature_from_its_card(make_clie
 async def test_a_categorical_feature_is_described_with_its_levels(make_client, tmp_path):
     frame, passed = make_students(n_rows=600, seed=6)
     frame["FAMILIA"] = np.random.default_rng(6).choice(["ciencias", "letras", "salud"], len(frame))
-    columns = ColumnTransformer([("num", StandardScaler(), FEATURES),
-                                 ("familia", OneHotEncoder(handle_unknown="ignore"), ["FAMILIA"])])
+    columns = ColumnTransformer(
+        [("num", StandardScaler(), FEATURES), ("familia", OneHotEncoder(handle_unknown="ignore"), ["FAMILIA"])]
+    )
     model = Pipeline([("columns", columns), ("clf", LogisticRegression(max_iter=500))]).fit(frame, passed)
     path = tmp_path / "model.pkl"
     joblib.dump(model, path)

@@ -13,13 +13,18 @@ COURSES = ["CS2H1", "MA101", "FI201", "QU110", "HU100", "ES120", "IN300", "MA202
 
 
 def _batch(n: int = 8, **features_override) -> dict:
-    return {"cod_persona": 8839, "items": [
-        {"cod_curso": c, "features": {**STUDENT, "EDAD": 18 + i, **features_override}}
-        for i, c in enumerate(COURSES[:n])]}
+    return {
+        "cod_persona": 8839,
+        "items": [
+            {"cod_curso": c, "features": {**STUDENT, "EDAD": 18 + i, **features_override}}
+            for i, c in enumerate(COURSES[:n])
+        ],
+    }
 
 
 async def test_a_batch_answers_each_item_in_order_as_predict_would_and_stores_them(
-        make_client, auth_headers, model_file, count_rows):
+    make_client, auth_headers, model_file, count_rows
+):
     from app.services.inference import load_engine
 
     async with make_client(engine=load_engine(model_file)) as client:
@@ -27,8 +32,10 @@ async def test_a_batch_answers_each_item_in_order_as_predict_would_and_stores_th
         batch = await client.post(BATCH, json=body, headers=auth_headers)
         assert batch.status_code == 200, batch.text
         items = batch.json()["items"]
-        singles = [await client.post("/api/v1/predict", json={"cod_persona": 8839, **item}, headers=auth_headers)
-                   for item in body["items"]]
+        singles = [
+            await client.post("/api/v1/predict", json={"cod_persona": 8839, **item}, headers=auth_headers)
+            for item in body["items"]
+        ]
         history = (await client.get("/api/v1/history?limit=50", headers=auth_headers)).json()
     assert len(items) == 8 and len({i["id"] for i in items}) == 8
     for item, single in zip(items, singles, strict=True):  # same scores and explanations as one by one
@@ -41,7 +48,8 @@ async def test_a_batch_answers_each_item_in_order_as_predict_would_and_stores_th
 
 
 async def test_a_batch_with_one_bad_item_is_a_422_naming_it_and_stores_nothing(
-        make_client, auth_headers, model_file, count_rows):
+    make_client, auth_headers, model_file, count_rows
+):
     from app.services.inference import load_engine
 
     body = _batch()

@@ -11,9 +11,7 @@ PAYLOAD = {
 }
 
 
-async def test_predict_in_mock_mode_returns_half_and_stores_the_inference(
-    client, auth_headers, db_engine, count_rows
-):
+async def test_predict_in_mock_mode_returns_half_and_stores_the_inference(client, auth_headers, db_engine, count_rows):
     response = await client.post("/api/v1/predict", json=PAYLOAD, headers=auth_headers)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -35,12 +33,8 @@ async def test_predict_in_mock_mode_returns_half_and_stores_the_inference(
 
 
 async def test_whatif_in_mock_mode_simulates_plus_minus_002(client, auth_headers, count_rows):
-    up = await client.post(
-        "/api/v1/whatif", json={**PAYLOAD, "deltas": {"CREDITOS": 2}}, headers=auth_headers
-    )
-    down = await client.post(
-        "/api/v1/whatif", json={**PAYLOAD, "deltas": {"CREDITOS": -1}}, headers=auth_headers
-    )
+    up = await client.post("/api/v1/whatif", json={**PAYLOAD, "deltas": {"CREDITOS": 2}}, headers=auth_headers)
+    down = await client.post("/api/v1/whatif", json={**PAYLOAD, "deltas": {"CREDITOS": -1}}, headers=auth_headers)
     assert up.status_code == 200, up.text
     assert up.json()["prediction"]["score"] == 0.52
     assert up.json()["baseline_score"] == 0.5

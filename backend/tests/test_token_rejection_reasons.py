@@ -73,7 +73,10 @@ def test_signing_keys_that_cannot_be_fetched_are_a_503_with_a_retry_hint(verifie
         verifier(jwks_down=True).verify(_token(kid="some-key"))
     err = caught.value
     assert (err.status_code, err.error, err.message) == (
-        503, "auth_unavailable", "Signing keys are temporarily unavailable")
+        503,
+        "auth_unavailable",
+        "Signing keys are temporarily unavailable",
+    )
     assert err.headers == {"Retry-After": "30"}  # the default refetch cooldown
 
 

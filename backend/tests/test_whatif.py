@@ -7,9 +7,7 @@ from students import STUDENT
 BODY = {"cod_persona": 42, "cod_curso": "CS2H1", "features": STUDENT}
 
 
-async def test_predict_with_a_real_model_returns_probability_and_explanations(
-    make_client, real_engine, auth_headers
-):
+async def test_predict_with_a_real_model_returns_probability_and_explanations(make_client, real_engine, auth_headers):
     async with make_client(engine=real_engine) as client:
         response = await client.post("/api/v1/predict", json=BODY, headers=auth_headers)
     assert response.status_code == 200, response.text
@@ -26,12 +24,8 @@ async def test_raising_a_feature_with_positive_effect_raises_the_score(
     make_client, real_engine, auth_headers, count_rows
 ):
     async with make_client(engine=real_engine) as client:
-        up = await client.post(
-            "/api/v1/whatif", json={**BODY, "deltas": {"AVG_NG": 4}}, headers=auth_headers
-        )
-        down = await client.post(
-            "/api/v1/whatif", json={**BODY, "deltas": {"AVG_NG": -4}}, headers=auth_headers
-        )
+        up = await client.post("/api/v1/whatif", json={**BODY, "deltas": {"AVG_NG": 4}}, headers=auth_headers)
+        down = await client.post("/api/v1/whatif", json={**BODY, "deltas": {"AVG_NG": -4}}, headers=auth_headers)
         plain = await client.post("/api/v1/predict", json=BODY, headers=auth_headers)
     assert up.status_code == 200, up.text
     up_body, down_body = up.json(), down.json()
@@ -42,9 +36,7 @@ async def test_raising_a_feature_with_positive_effect_raises_the_score(
     assert count_rows() == 3
 
 
-async def test_unknown_delta_name_is_422_and_stores_nothing(
-    make_client, real_engine, auth_headers, count_rows
-):
+async def test_unknown_delta_name_is_422_and_stores_nothing(make_client, real_engine, auth_headers, count_rows):
     async with make_client(engine=real_engine) as client:
         response = await client.post(
             "/api/v1/whatif", json={**BODY, "deltas": {"horas_estudio": 2}}, headers=auth_headers
@@ -59,9 +51,7 @@ async def test_unknown_or_non_numeric_features_are_422_naming_each_field(
 ):
     features = {**STUDENT, "EDAD": "veinte", "PTJE_INGRES": 130}
     async with make_client(engine=real_engine) as client:
-        response = await client.post(
-            "/api/v1/predict", json={**BODY, "features": features}, headers=auth_headers
-        )
+        response = await client.post("/api/v1/predict", json={**BODY, "features": features}, headers=auth_headers)
     assert response.status_code == 422
     fields = {d["field"] for d in response.json()["details"]}
     assert {"features.EDAD", "features.PTJE_INGRES"} <= fields

@@ -70,30 +70,93 @@ def main() -> int:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
 
     work = Path(tempfile.mkdtemp(prefix="forecast-bench-"))
-    env = {**os.environ, "APP_ENV": "prod", "SECRET_KEY": "bench-" + "k" * 40,
-           "FRONTEND_ORIGIN": "http://localhost:3000", "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
-           "RESULTS_DIR": str(work / "results"), "LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "APP_ENV": "prod",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "FRONTEND_ORIGIN": "http://localhost:3000",
+        "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
+        "RESULTS_DIR": str(work / "results"),
+        "LOG_LEVEL": "INFO",
+    }
     env.pop("REDIS_URL", None)
     subprocess.run([PY, "-m", "api.cli", "migrate"], cwd=FORECAST, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([PY, "-m", "api.cli", "create-user", "--username", "bench", "--email", "bench@example.com",
-                    "--password", "bench-password-123"], cwd=FORECAST, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "api.cli",
+            "create-user",
+            "--username",
+            "bench",
+            "--email",
+            "bench@example.com",
+            "--password",
+            "bench-password-123",
+        ],
+        cwd=FORECAST,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print("==> publishing a real pipeline run (ridge, bayesian_ridge, huber x 1,5,10,20)", flush=True)
-    subprocess.run([PY, "-m", "pipelines.run", "--models", "ridge,bayesian_ridge,huber", "--horizons", "1,5,10,20",
-                    "--folds", "2", "--jobs", "1", "--no-progress"], cwd=FORECAST, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "pipelines.run",
+            "--models",
+            "ridge,bayesian_ridge,huber",
+            "--horizons",
+            "1,5,10,20",
+            "--folds",
+            "2",
+            "--jobs",
+            "1",
+            "--no-progress",
+        ],
+        cwd=FORECAST,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     base = f"http://127.0.0.1:{args.port}"
     log = open(work / "server.log", "wb")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
-        [PY, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(args.port), "--workers", "1",
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
-        cwd=FORECAST, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=FORECAST,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         wait_up(f"{base}/api/v1/health/ready", server, timeout=30)
-        request = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
-                                         data=json.dumps({"username": "bench", "password": "bench-password-123"}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/v1/auth/login",
+            method="POST",
+            data=json.dumps({"username": "bench", "password": "bench-password-123"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback
             token = json.load(response)["access_token"]
         header = f"Authorization: Bearer {token}"
@@ -101,8 +164,11 @@ def main() -> int:
             subprocess.run(["wrk", "-t1", "-c1", "-d1s", "-H", header, base + path], check=True, capture_output=True)
         print(f"==> {args.duration}s: 4 wrk processes x {args.connections} connections, one endpoint each", flush=True)
         procs = {
-            name: subprocess.Popen(["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-                                    "-H", header, base + path], stdout=subprocess.PIPE, text=True)
+            name: subprocess.Popen(
+                ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-H", header, base + path],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             for name, path in ENDPOINTS.items()
         }
         results = {name: parse_wrk(proc.communicate()[0]) for name, proc in procs.items()}
@@ -117,14 +183,28 @@ def main() -> int:
     reads = sum(results[n]["rps"] for n in READ_ENDPOINTS)
     worst_p99 = max(results[n]["p99_ms"] for n in READ_ENDPOINTS)
     ok = reads >= TARGET_RPS and worst_p99 <= TARGET_P99_MS and all(r["non_2xx"] == 0 for r in results.values())
-    print(f"\nall endpoints: {total:.0f} req/s; read endpoints: {reads:.0f} req/s, worst p99 {worst_p99:.2f} ms "
-          f"(target >= {TARGET_RPS} req/s, p99 <= {TARGET_P99_MS} ms): {'PASS' if ok else 'FAIL'}")
+    print(
+        f"\nall endpoints: {total:.0f} req/s; read endpoints: {reads:.0f} req/s, worst p99 {worst_p99:.2f} ms "
+        f"(target >= {TARGET_RPS} req/s, p99 <= {TARGET_P99_MS} ms): {'PASS' if ok else 'FAIL'}"
+    )
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({
-        "duration_s": args.duration, "connections_total": 4 * args.connections, "cpus": os.cpu_count(),
-        "endpoints": results, "read_rps": reads, "read_worst_p99_ms": worst_p99, "total_rps": total, "pass": ok,
-    }, indent=2) + "\n")
+    (out / "latest.json").write_text(
+        json.dumps(
+            {
+                "duration_s": args.duration,
+                "connections_total": 4 * args.connections,
+                "cpus": os.cpu_count(),
+                "endpoints": results,
+                "read_rps": reads,
+                "read_worst_p99_ms": worst_p99,
+                "total_rps": total,
+                "pass": ok,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 

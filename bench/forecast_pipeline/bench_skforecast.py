@@ -43,10 +43,18 @@ def backtest(model: str, h: int, X: np.ndarray, price: np.ndarray, n_jobs: int) 
     exog = pd.DataFrame(X[:last], index=idx, columns=[f"f{i}" for i in range(X.shape[1])])
     est = make_pipeline(StandardScaler(), Ridge(RIDGE_ALPHA)) if model == "ridge" else LGBMRegressor(**LGBM)
     forecaster = ForecasterRecursive(estimator=est, lags=[steps + h])
-    cv = TimeSeriesFold(steps=steps, initial_train_size=first_test - h, gap=h, refit=True,
-                        fixed_train_size=False, allow_incomplete_fold=True, verbose=False)
-    _, pred = backtesting_forecaster(forecaster, y, cv, metric="mean_squared_error", exog=exog, n_jobs=n_jobs,
-                                     show_progress=False)
+    cv = TimeSeriesFold(
+        steps=steps,
+        initial_train_size=first_test - h,
+        gap=h,
+        refit=True,
+        fixed_train_size=False,
+        allow_incomplete_fold=True,
+        verbose=False,
+    )
+    _, pred = backtesting_forecaster(
+        forecaster, y, cv, metric="mean_squared_error", exog=exog, n_jobs=n_jobs, show_progress=False
+    )
     p = pred["pred"].to_numpy()
     yt = y.loc[pred.index].to_numpy()
     return float(np.mean((yt > 0) == (p > 0)) * 100)

@@ -204,10 +204,14 @@ async def main_async(plan: dict[str, Any]) -> dict[str, Any]:
         "p90_ms": pct(stats.latencies_us, 90),
         "p99_ms": pct(stats.latencies_us, 99),
         "max_ms": pct(stats.latencies_us, 100),
-        "by_kind": {k: {"n": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
-                    for k, v in sorted(stats.by_kind_latency.items())},
+        "by_kind": {
+            k: {"n": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
+            for k, v in sorted(stats.by_kind_latency.items())
+        },
         "status": dict(sorted(stats.status.items())),
-        "status_by_name": {k: {str(s): c for s, c in sorted(v.items())} for k, v in sorted(stats.status_by_name.items())},
+        "status_by_name": {
+            k: {str(s): c for s, c in sorted(v.items())} for k, v in sorted(stats.status_by_name.items())
+        },
         "transport_errors": stats.transport_errors,
         "after_switch": state["after_switch"],
         "mixed": stats.mixed[:20],

@@ -89,10 +89,32 @@ def uptime() -> str:
 def start_server(cwd: Path, app: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log = log_path.open("wb")
     return subprocess.Popen(
-        [PY, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
-         "--timeout-graceful-shutdown", "20"],
-        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "20",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -109,7 +131,7 @@ def run_client(plan: dict[str, Any], work: Path, on_progress=None) -> dict[str, 
             if on_progress:
                 on_progress(int(done), int(after))
         elif line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT "):])
+            result = json.loads(line[len("RESULT ") :])
     proc.wait()
     if result is None:
         raise SystemExit("the load client produced no result")
@@ -137,9 +159,11 @@ def save(name: str, report: dict[str, Any]) -> Path:
 
 
 def print_summary(name: str, result: dict[str, Any], checks: dict[str, Any], load: dict[str, str]) -> None:
-    print(f"\n== {name}: {result['requests']} requests in {result['seconds']} s "
-          f"= {result['throughput_rps']} req/s; p50 {result['p50_ms']:.2f} ms, p90 {result['p90_ms']:.2f} ms, "
-          f"p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.1f} ms")
+    print(
+        f"\n== {name}: {result['requests']} requests in {result['seconds']} s "
+        f"= {result['throughput_rps']} req/s; p50 {result['p50_ms']:.2f} ms, p90 {result['p90_ms']:.2f} ms, "
+        f"p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.1f} ms"
+    )
     print(f"   status counts: {result['status']}; transport errors: {result['transport_errors']}")
     for kind, figures in result["by_kind"].items():
         print(f"   {kind:<18} n={figures['n']:>6}  p50 {figures['p50_ms']:.2f} ms  p99 {figures['p99_ms']:.2f} ms")
@@ -171,9 +195,29 @@ FORECAST_READS = [
 
 
 def publish_run(env: dict[str, str], results_dir: Path) -> str:
-    subprocess.run([PY, "-m", "pipelines.run", "--models", "ridge,huber", "--horizons", "1,5", "--folds", "2",
-                    "--jobs", "1", "--results-dir", str(results_dir), "--no-progress"],
-                   cwd=FORECAST, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "pipelines.run",
+            "--models",
+            "ridge,huber",
+            "--horizons",
+            "1,5",
+            "--folds",
+            "2",
+            "--jobs",
+            "1",
+            "--results-dir",
+            str(results_dir),
+            "--no-progress",
+        ],
+        cwd=FORECAST,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return (results_dir / "LATEST").read_text().strip()
 
 
@@ -186,21 +230,34 @@ def soak_forecast(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="forecast-soak-"))
     results_dir = work / "results"
     db_url = recreate_database(pg_admin_url(args.pg), "forecast_soak")
-    env = {**os.environ, "APP_ENV": "prod", "SECRET_KEY": "soak-" + "s" * 48, "DATABASE_URL": db_url,
-           "RESULTS_DIR": str(results_dir), "FRONTEND_ORIGIN": "http://localhost:3000", "LOG_LEVEL": "INFO",
-           "LOG_JSON": "true", "ACCESS_LOG": "false", "REDIS_URL": "", "RESULTS_POLL_SECONDS": "1"}
+    env = {
+        **os.environ,
+        "APP_ENV": "prod",
+        "SECRET_KEY": "soak-" + "s" * 48,
+        "DATABASE_URL": db_url,
+        "RESULTS_DIR": str(results_dir),
+        "FRONTEND_ORIGIN": "http://localhost:3000",
+        "LOG_LEVEL": "INFO",
+        "LOG_JSON": "true",
+        "ACCESS_LOG": "false",
+        "REDIS_URL": "",
+        "RESULTS_POLL_SECONDS": "1",
+    }
     print(f"==> database forecast_soak, work dir {work}", flush=True)
     subprocess.run([PY, "-m", "api.cli", "migrate"], cwd=FORECAST, env=env, check=True, stdout=subprocess.DEVNULL)
     users = [(f"soak{i}", f"soak-password-{i:04d}") for i in range(args.users)]
-    script = ("import sys\nfrom api.config import get_settings\nfrom api.db.session import build_engine, "
-              "build_session_factory\nfrom api.bootstrap import create_user\n"
-              "f = build_session_factory(build_engine(get_settings()))\n"
-              "with f() as s, s.begin():\n"
-              "    for line in sys.stdin.read().split():\n"
-              "        u, p = line.split(':')\n"
-              "        create_user(s, u, u + '@example.com', p)\n")
-    subprocess.run([PY, "-c", script], cwd=FORECAST, env=env, check=True,
-                   input="\n".join(f"{u}:{p}" for u, p in users), text=True)
+    script = (
+        "import sys\nfrom api.config import get_settings\nfrom api.db.session import build_engine, "
+        "build_session_factory\nfrom api.bootstrap import create_user\n"
+        "f = build_session_factory(build_engine(get_settings()))\n"
+        "with f() as s, s.begin():\n"
+        "    for line in sys.stdin.read().split():\n"
+        "        u, p = line.split(':')\n"
+        "        create_user(s, u, u + '@example.com', p)\n"
+    )
+    subprocess.run(
+        [PY, "-c", script], cwd=FORECAST, env=env, check=True, input="\n".join(f"{u}:{p}" for u, p in users), text=True
+    )
     print("==> run A: pipeline (ridge,huber x 1,5)", flush=True)
     run_a = publish_run(env, results_dir)
     base = f"http://127.0.0.1:{args.port}"
@@ -216,25 +273,54 @@ def soak_forecast(args: argparse.Namespace) -> int:
             tokens.append(body["access_token"])
         status, images = http("GET", f"{base}/api/v1/images/", token=tokens[0])
         assert status == 200, images
-        image_ids = [img["image_id"] for img in images["images"]][:3] if isinstance(images, dict) else \
-            [img["image_id"] for img in images][:3]
+        image_ids = (
+            [img["image_id"] for img in images["images"]][:3]
+            if isinstance(images, dict)
+            else [img["image_id"] for img in images][:3]
+        )
         requests: list[dict[str, Any]] = []
         auth = {"Authorization": "Bearer {TOKEN}"}
         for name, path, weight in FORECAST_READS:
-            requests.append({"name": name, "method": "GET", "path": path, "headers": auth, "weight": weight,
-                             "kind": "forecast_json"})
+            requests.append(
+                {
+                    "name": name,
+                    "method": "GET",
+                    "path": path,
+                    "headers": auth,
+                    "weight": weight,
+                    "kind": "forecast_json",
+                }
+            )
         for image_id in image_ids:
-            requests.append({"name": f"png_{image_id}", "method": "GET", "path": f"/api/v1/images/{image_id}",
-                             "headers": auth, "weight": 1, "kind": "forecast_binary"})
-        requests.append({"name": "health", "method": "GET", "path": "/api/v1/health", "weight": 2,
-                         "kind": "forecast_health"})
-        requests.append({"name": "ready", "method": "GET", "path": "/api/v1/health/ready", "weight": 1,
-                         "kind": "forecast_health"})
+            requests.append(
+                {
+                    "name": f"png_{image_id}",
+                    "method": "GET",
+                    "path": f"/api/v1/images/{image_id}",
+                    "headers": auth,
+                    "weight": 1,
+                    "kind": "forecast_binary",
+                }
+            )
+        requests.append(
+            {"name": "health", "method": "GET", "path": "/api/v1/health", "weight": 2, "kind": "forecast_health"}
+        )
+        requests.append(
+            {"name": "ready", "method": "GET", "path": "/api/v1/health/ready", "weight": 1, "kind": "forecast_health"}
+        )
         gen_a = run_generated_at(results_dir, run_a)
-        plan = {"host": "127.0.0.1", "port": args.port, "connections": args.connections, "seed": 7,
-                "users": [{"token": t} for t in tokens], "requests": requests,
-                "requests_total": args.requests, "min_after_switch": args.requests // 5,
-                "first_generated_at": gen_a, "max_seconds": args.max_seconds}
+        plan = {
+            "host": "127.0.0.1",
+            "port": args.port,
+            "connections": args.connections,
+            "seed": 7,
+            "users": [{"token": t} for t in tokens],
+            "requests": requests,
+            "requests_total": args.requests,
+            "min_after_switch": args.requests // 5,
+            "first_generated_at": gen_a,
+            "max_seconds": args.max_seconds,
+        }
 
         def publish_b() -> None:
             started = time.monotonic()
@@ -272,15 +358,28 @@ def soak_forecast(args: argparse.Namespace) -> int:
         "server_exit_code": exit_code,
         "server_log_problems": server_log_problems(work / "server.log"),
     }
-    ok = (checks["zero_5xx"] and checks["no_transport_errors"] and checks["no_mixed_response"]
-          and checks["every_generated_at_is_run_a_or_b"] and checks["at_most_one_body_per_path_and_run"]
-          and checks["responses_from_run_b"] > 0 and not checks["server_log_problems"])
-    report = {"target": "forecast", "pass": ok, "cpus": os.cpu_count(), "uptime": load, "args": vars(args),
-              "runs": {"a": {"run_id": run_a, "generated_at": gen_a},
-                       "b": {**run_b, "generated_at": gen_b}},
-              "checks": checks, "result": {k: v for k, v in result.items() if k not in ("bodies", "ids")},
-              "bodies_per_path": {name: len(shas) for name, shas in result["bodies"].items()},
-              "foreign_generated_at": foreign, "too_many_bodies": too_many_bodies}
+    ok = (
+        checks["zero_5xx"]
+        and checks["no_transport_errors"]
+        and checks["no_mixed_response"]
+        and checks["every_generated_at_is_run_a_or_b"]
+        and checks["at_most_one_body_per_path_and_run"]
+        and checks["responses_from_run_b"] > 0
+        and not checks["server_log_problems"]
+    )
+    report = {
+        "target": "forecast",
+        "pass": ok,
+        "cpus": os.cpu_count(),
+        "uptime": load,
+        "args": vars(args),
+        "runs": {"a": {"run_id": run_a, "generated_at": gen_a}, "b": {**run_b, "generated_at": gen_b}},
+        "checks": checks,
+        "result": {k: v for k, v in result.items() if k not in ("bodies", "ids")},
+        "bodies_per_path": {name: len(shas) for name, shas in result["bodies"].items()},
+        "foreign_generated_at": foreign,
+        "too_many_bodies": too_many_bodies,
+    }
     path = save("forecast", report)
     print_summary("forecast", result, {k: v for k, v in checks.items()}, load)
     print(f"\n{'PASS' if ok else 'FAIL'} -> {path.relative_to(ROOT)}")
@@ -307,16 +406,28 @@ def soak_unitrack(args: argparse.Namespace) -> int:
     if not model.exists():
         print("==> training the demo model", flush=True)
         subprocess.run([PY, str(ROOT / "ml_models" / "src" / "train.py")], cwd=ROOT, check=True)
-    env = {**os.environ, "APP_ENV": "dev", "AUTH_MODE": "local", "DATABASE_URL": db_url, "LOG_LEVEL": "WARNING",
-           "LOCAL_AUTH_KEY_PATH": str(work / "es256_private.pem"), "RATE_LIMIT_PREDICT": "0", "REDIS_URL": "",
-           "FRONTEND_ORIGIN": "http://localhost:3000", "MODEL_PATH": str(model)}
+    env = {
+        **os.environ,
+        "APP_ENV": "dev",
+        "AUTH_MODE": "local",
+        "DATABASE_URL": db_url,
+        "LOG_LEVEL": "WARNING",
+        "LOCAL_AUTH_KEY_PATH": str(work / "es256_private.pem"),
+        "RATE_LIMIT_PREDICT": "0",
+        "REDIS_URL": "",
+        "FRONTEND_ORIGIN": "http://localhost:3000",
+        "MODEL_PATH": str(model),
+    }
     print(f"==> database unitrack_soak, work dir {work}", flush=True)
     subprocess.run([PY, "-m", "app.cli", "migrate"], cwd=BACKEND, env=env, check=True, stdout=subprocess.DEVNULL)
-    script = ("from app.core.config import get_settings\nfrom app.core.local_auth import LocalSigner\n"
-              "s = LocalSigner(get_settings())\n"
-              f"for i in range({args.users}):\n    print(s.issue(f'soak{{i}}@example.com', ttl_seconds=7200))\n")
-    tokens = subprocess.run([PY, "-c", script], cwd=BACKEND, env=env, check=True, capture_output=True,
-                            text=True).stdout.split()
+    script = (
+        "from app.core.config import get_settings\nfrom app.core.local_auth import LocalSigner\n"
+        "s = LocalSigner(get_settings())\n"
+        f"for i in range({args.users}):\n    print(s.issue(f'soak{{i}}@example.com', ttl_seconds=7200))\n"
+    )
+    tokens = subprocess.run(
+        [PY, "-c", script], cwd=BACKEND, env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
     assert len(tokens) == args.users, tokens
     base = f"http://127.0.0.1:{args.port}"
     server = start_server(BACKEND, "app.main:app", args.port, env, work / "server.log")
@@ -334,30 +445,93 @@ def soak_unitrack(args: argparse.Namespace) -> int:
         json_auth = {"Authorization": "Bearer {TOKEN}", "Content-Type": "application/json"}
         expired = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.c2ln"
         requests = [
-            {"name": "predict", "method": "POST", "path": "/api/v1/predict", "headers": json_auth,
-             "body": json.dumps(GOOD), "weight": 35, "kind": "predict"},
-            {"name": "whatif", "method": "POST", "path": "/api/v1/whatif", "headers": json_auth,
-             "body": json.dumps(WHATIF), "weight": 20, "kind": "whatif"},
-            {"name": "history", "method": "GET", "path": "/api/v1/history?limit=20", "weight": 15,
-             "headers": {"Authorization": "Bearer {TOKEN}"}, "kind": "history"},
-            {"name": "me", "method": "GET", "path": "/api/v1/auth/me", "weight": 5,
-             "headers": {"Authorization": "Bearer {TOKEN}"}, "kind": "me"},
-            {"name": "bad_token_garbage", "method": "POST", "path": "/api/v1/predict", "weight": 4,
-             "headers": {"Authorization": "Bearer not-a-jwt", "Content-Type": "application/json"},
-             "body": json.dumps(GOOD), "kind": "bad_token", "expect": [401]},
-            {"name": "bad_token_forged", "method": "POST", "path": "/api/v1/whatif", "weight": 3,
-             "headers": {"Authorization": f"Bearer {expired}", "Content-Type": "application/json"},
-             "body": json.dumps(WHATIF), "kind": "bad_token", "expect": [401]},
-            {"name": "no_token", "method": "GET", "path": "/api/v1/history", "weight": 3, "headers": {},
-             "kind": "bad_token", "expect": [401]},
+            {
+                "name": "predict",
+                "method": "POST",
+                "path": "/api/v1/predict",
+                "headers": json_auth,
+                "body": json.dumps(GOOD),
+                "weight": 35,
+                "kind": "predict",
+            },
+            {
+                "name": "whatif",
+                "method": "POST",
+                "path": "/api/v1/whatif",
+                "headers": json_auth,
+                "body": json.dumps(WHATIF),
+                "weight": 20,
+                "kind": "whatif",
+            },
+            {
+                "name": "history",
+                "method": "GET",
+                "path": "/api/v1/history?limit=20",
+                "weight": 15,
+                "headers": {"Authorization": "Bearer {TOKEN}"},
+                "kind": "history",
+            },
+            {
+                "name": "me",
+                "method": "GET",
+                "path": "/api/v1/auth/me",
+                "weight": 5,
+                "headers": {"Authorization": "Bearer {TOKEN}"},
+                "kind": "me",
+            },
+            {
+                "name": "bad_token_garbage",
+                "method": "POST",
+                "path": "/api/v1/predict",
+                "weight": 4,
+                "headers": {"Authorization": "Bearer not-a-jwt", "Content-Type": "application/json"},
+                "body": json.dumps(GOOD),
+                "kind": "bad_token",
+                "expect": [401],
+            },
+            {
+                "name": "bad_token_forged",
+                "method": "POST",
+                "path": "/api/v1/whatif",
+                "weight": 3,
+                "headers": {"Authorization": f"Bearer {expired}", "Content-Type": "application/json"},
+                "body": json.dumps(WHATIF),
+                "kind": "bad_token",
+                "expect": [401],
+            },
+            {
+                "name": "no_token",
+                "method": "GET",
+                "path": "/api/v1/history",
+                "weight": 3,
+                "headers": {},
+                "kind": "bad_token",
+                "expect": [401],
+            },
         ]
         for i, bad in enumerate(BAD_FEATURES):
-            requests.append({"name": f"bad_features_{i}", "method": "POST", "path": "/api/v1/predict",
-                             "headers": json_auth, "body": json.dumps(bad), "weight": 2, "kind": "bad_features",
-                             "expect": [400, 422]})
-        plan = {"host": "127.0.0.1", "port": args.port, "connections": args.users, "seed": 11,
-                "users": [{"token": t} for t in tokens], "requests": requests, "requests_total": args.requests,
-                "max_seconds": args.max_seconds}
+            requests.append(
+                {
+                    "name": f"bad_features_{i}",
+                    "method": "POST",
+                    "path": "/api/v1/predict",
+                    "headers": json_auth,
+                    "body": json.dumps(bad),
+                    "weight": 2,
+                    "kind": "bad_features",
+                    "expect": [400, 422],
+                }
+            )
+        plan = {
+            "host": "127.0.0.1",
+            "port": args.port,
+            "connections": args.users,
+            "seed": 11,
+            "users": [{"token": t} for t in tokens],
+            "requests": requests,
+            "requests_total": args.requests,
+            "max_seconds": args.max_seconds,
+        }
         print(f"==> load: {args.requests}+ requests, {args.users} users (one connection each)", flush=True)
         result = run_client(plan, work)
         load["after"] = uptime()
@@ -397,10 +571,23 @@ def soak_unitrack(args: argparse.Namespace) -> int:
         "server_exit_code": exit_code,
         "server_log_problems": server_log_problems(work / "server.log"),
     }
-    ok = (checks["zero_5xx"] and checks["no_transport_errors"] and checks["rows_equal_acknowledged_ids"]
-          and not wrong_user and not duplicates and not result["unexpected"])
-    report = {"target": "unitrack", "pass": ok, "cpus": os.cpu_count(), "uptime": load, "args": vars(args),
-              "checks": checks, "result": {k: v for k, v in result.items() if k not in ("bodies", "ids")}}
+    ok = (
+        checks["zero_5xx"]
+        and checks["no_transport_errors"]
+        and checks["rows_equal_acknowledged_ids"]
+        and not wrong_user
+        and not duplicates
+        and not result["unexpected"]
+    )
+    report = {
+        "target": "unitrack",
+        "pass": ok,
+        "cpus": os.cpu_count(),
+        "uptime": load,
+        "args": vars(args),
+        "checks": checks,
+        "result": {k: v for k, v in result.items() if k not in ("bodies", "ids")},
+    }
     path = save("unitrack", report)
     print_summary("unitrack", result, checks, load)
     print(f"\n{'PASS' if ok else 'FAIL'} -> {path.relative_to(ROOT)}")

@@ -32,8 +32,7 @@ def families() -> dict[str, object]:
         "random_forest_200": RandomForestClassifier(200, random_state=0, n_jobs=1),
         "hist_gradient_boosting_200": HistGradientBoostingClassifier(max_iter=200, random_state=0),
         # CREDITOS (column 2) as a category: ONNX scores these splits wrong, Treelite serves.
-        "hgb_200_categorical": HistGradientBoostingClassifier(max_iter=200, categorical_features=[2],
-                                                              random_state=0),
+        "hgb_200_categorical": HistGradientBoostingClassifier(max_iter=200, categorical_features=[2], random_state=0),
     }
     try:
         from xgboost import XGBClassifier
@@ -63,8 +62,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
     frame, passed = make_students(n_rows=3000)
-    print(f"{'family':<28}{'path':<10}{'load->served s':>15}{'max|diff|':>11}{'rows':>7}"
-          f"{'sklearn ms':>12}{'compiled ms':>13}{'speed-up':>10}")
+    print(
+        f"{'family':<28}{'path':<10}{'load->served s':>15}{'max|diff|':>11}{'rows':>7}"
+        f"{'sklearn ms':>12}{'compiled ms':>13}{'speed-up':>10}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name, model in families().items():
             path = Path(tmp) / f"{name}.pkl"
@@ -75,12 +76,16 @@ def main() -> None:
             load_s = time.perf_counter() - started
             block = engine._explanation_block(dict(STUDENT))
             reference = per_call_ms(engine.runtime.reference.scores, block, args.calls)
-            compiled = per_call_ms(engine.runtime._compiled.scores, block, args.calls) if engine.runtime.compiled else None
+            compiled = (
+                per_call_ms(engine.runtime._compiled.scores, block, args.calls) if engine.runtime.compiled else None
+            )
             v = serving.verification
-            print(f"{name:<28}{serving.kind:<10}{load_s:>15.1f}{(v.max_abs_diff if v else float('nan')):>11.1e}"
-                  f"{(v.rows if v else 0):>7}{reference:>12.3f}"
-                  f"{(f'{compiled:.3f}' if compiled else '-'):>13}"
-                  f"{(f'{reference / compiled:.0f}x' if compiled else '-'):>10}")
+            print(
+                f"{name:<28}{serving.kind:<10}{load_s:>15.1f}{(v.max_abs_diff if v else float('nan')):>11.1e}"
+                f"{(v.rows if v else 0):>7}{reference:>12.3f}"
+                f"{(f'{compiled:.3f}' if compiled else '-'):>13}"
+                f"{(f'{reference / compiled:.0f}x' if compiled else '-'):>10}"
+            )
             engine.runtime.close()
 
 

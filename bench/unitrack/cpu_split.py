@@ -71,25 +71,44 @@ def main() -> int:
     body = work / "predict.json"
     body.write_text(json.dumps({"cod_persona": 8839, "cod_curso": "CS2H1", "features": matrix.STUDENT}))
     batch_body = work / "batch.json"  # a semester: 8 courses, the same student
-    batch_body.write_text(json.dumps({"cod_persona": 8839, "items": [
-        {"cod_curso": f"C{n}", "features": {**matrix.STUDENT, "EDAD": 18.0 + n}} for n in range(BATCH_SIZE)]}))
+    batch_body.write_text(
+        json.dumps(
+            {
+                "cod_persona": 8839,
+                "items": [
+                    {"cod_curso": f"C{n}", "features": {**matrix.STUDENT, "EDAD": 18.0 + n}} for n in range(BATCH_SIZE)
+                ],
+            }
+        )
+    )
     frame, passed = matrix.make_students(n_rows=3000)
     model_path = work / "model.pkl"
     joblib.dump(matrix.families()[args.family]().fit(frame, passed), model_path)
     loaded = load_model(model_path)
-    env = {**os.environ, "APP_ENV": "dev", "AUTH_MODE": "local", "DATABASE_URL": db_url,
-           "LOCAL_AUTH_KEY_PATH": str(key_path), "MODEL_PATH": str(model_path), "LOG_LEVEL": "INFO",
-           "RATE_LIMIT_PREDICT": "0", "DB_POOL_SIZE": "16", "MODEL_WATCH_SECONDS": "0",
-           "JWKS_URL": f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/auth/local/jwks.json",
-           "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True)))}
+    env = {
+        **os.environ,
+        "APP_ENV": "dev",
+        "AUTH_MODE": "local",
+        "DATABASE_URL": db_url,
+        "LOCAL_AUTH_KEY_PATH": str(key_path),
+        "MODEL_PATH": str(model_path),
+        "LOG_LEVEL": "INFO",
+        "RATE_LIMIT_PREDICT": "0",
+        "DB_POOL_SIZE": "16",
+        "MODEL_WATCH_SECONDS": "0",
+        "JWKS_URL": f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/auth/local/jwks.json",
+        "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True))),
+    }
     api = bench.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", [])
-    bare = bench.start_server("reference_app:app", matrix.PORTS["bare"], env, work / "bare.log",
-                              ["--app-dir", str(HERE)])
+    bare = bench.start_server(
+        "reference_app:app", matrix.PORTS["bare"], env, work / "bare.log", ["--app-dir", str(HERE)]
+    )
     # (name, server, port, path, body, items per request)
-    phases = [("api", api, matrix.PORTS["api"], "/api/v1/predict", body, 1),
-              (f"api batch of {BATCH_SIZE}", api, matrix.PORTS["api"], "/api/v1/predict/batch", batch_body,
-               BATCH_SIZE),
-              ("bare", bare, matrix.PORTS["bare"], "/predict", body, 1)]
+    phases = [
+        ("api", api, matrix.PORTS["api"], "/api/v1/predict", body, 1),
+        (f"api batch of {BATCH_SIZE}", api, matrix.PORTS["api"], "/api/v1/predict/batch", batch_body, BATCH_SIZE),
+        ("bare", bare, matrix.PORTS["bare"], "/predict", body, 1),
+    ]
     try:
         wait_up(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", api)
         wait_up(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", bare)
@@ -100,20 +119,28 @@ def main() -> int:
             bench.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
             counted_before = predicts_counted(port) if name == "api" else 0.0
             pg_before = postgres_cpu_seconds()
-            result = bench.measured(name, process.pid, lambda: bench.run_load(
-                "python", port, "POST", path, tokens, body, args.duration))  # noqa: B023 - called at once
+            result = bench.measured(
+                name, process.pid, lambda: bench.run_load("python", port, "POST", path, tokens, body, args.duration)
+            )  # noqa: B023 - called at once
             pg_ms = (postgres_cpu_seconds() - pg_before) * 1000 / max(result["requests"], 1)
-            print(f"      PostgreSQL {pg_ms:.2f} CPU-ms/req; server + PostgreSQL "
-                  f"{result['server_cpu_ms_per_request'] + pg_ms:.2f} CPU-ms/req; {items * result['rps']:.0f} "
-                  "items/s", flush=True)
+            print(
+                f"      PostgreSQL {pg_ms:.2f} CPU-ms/req; server + PostgreSQL "
+                f"{result['server_cpu_ms_per_request'] + pg_ms:.2f} CPU-ms/req; {items * result['rps']:.0f} "
+                "items/s",
+                flush=True,
+            )
             items_per_second[name] = items * result["rps"]
             if name == "api":  # what /metrics saw of the phase, beside what the client counted
                 counted = predicts_counted(port) - counted_before
-                print(f"      /metrics counted {counted:.0f} POST /api/v1/predict 200s; the client "
-                      f"{result['requests']}", flush=True)
+                print(
+                    f"      /metrics counted {counted:.0f} POST /api/v1/predict 200s; the client {result['requests']}",
+                    flush=True,
+                )
         batch = items_per_second[f"api batch of {BATCH_SIZE}"]
-        print(f"==> batch of {BATCH_SIZE}: {batch / items_per_second['api']:.1f}x the items per second of single "
-              f"/predict calls (goal >= 4x)")
+        print(
+            f"==> batch of {BATCH_SIZE}: {batch / items_per_second['api']:.1f}x the items per second of single "
+            f"/predict calls (goal >= 4x)"
+        )
     finally:
         for process in (api, bare):
             stop(process)

@@ -81,25 +81,40 @@ def prepare_database(pg: str, db: str) -> str:
             cur.execute(f'CREATE DATABASE "{db}"')
     admin.close()
     url = f"{pg.rstrip('/')}/{db}"
-    subprocess.run([bench.PY, "-m", "app.cli", "migrate"], cwd=bench.BACKEND, check=True,
-                   env={**os.environ, "DATABASE_URL": url, "APP_ENV": "dev"},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [bench.PY, "-m", "app.cli", "migrate"],
+        cwd=bench.BACKEND,
+        check=True,
+        env={**os.environ, "DATABASE_URL": url, "APP_ENV": "dev"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return url
 
 
 def start_mlserver(python: Path, model_path: Path, work: Path) -> subprocess.Popen[bytes]:
     folder = work / "mlserver"
     folder.mkdir(exist_ok=True)
-    (folder / "settings.json").write_text(json.dumps({
-        "http_port": PORTS["mlserver"], "grpc_port": PORTS["mlserver"] + 1, "metrics_port": PORTS["mlserver"] + 2,
-        "debug": False}))
-    (folder / "model-settings.json").write_text(json.dumps({
-        "name": "model", "implementation": "mlserver_sklearn.SKLearnModel",
-        "parameters": {"uri": str(model_path)}}))
+    (folder / "settings.json").write_text(
+        json.dumps(
+            {
+                "http_port": PORTS["mlserver"],
+                "grpc_port": PORTS["mlserver"] + 1,
+                "metrics_port": PORTS["mlserver"] + 2,
+                "debug": False,
+            }
+        )
+    )
+    (folder / "model-settings.json").write_text(
+        json.dumps(
+            {"name": "model", "implementation": "mlserver_sklearn.SKLearnModel", "parameters": {"uri": str(model_path)}}
+        )
+    )
     log = open(work / "mlserver.log", "wb")  # noqa: SIM115 - lives as long as the server
     mlserver = python.parent / "mlserver"
-    return subprocess.Popen([str(mlserver), "start", str(folder)], stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [str(mlserver), "start", str(folder)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def main() -> int:
@@ -141,32 +156,58 @@ def main() -> int:
         loaded = load_model(model_path)
         block = perturbation_rows(np.array([STUDENT[n] for n in loaded.schema.names], dtype=float), loaded.baselines)
         mlserver_body = work / family / "v2.json"
-        mlserver_body.write_text(json.dumps({
-            "inputs": [{"name": "input-0", "shape": list(block.shape), "datatype": "FP64",
-                        "data": block.ravel().tolist()}],
-            "outputs": [{"name": "predict_proba"}]}))
-        env = {**os.environ, "APP_ENV": "dev", "AUTH_MODE": "local", "DATABASE_URL": db_url,
-               "LOCAL_AUTH_KEY_PATH": str(key_path), "MODEL_PATH": str(model_path), "LOG_LEVEL": "WARNING",
-               "RATE_LIMIT_PREDICT": "0", "DB_POOL_SIZE": "16", "MODEL_WATCH_SECONDS": "0",
-               "JWKS_URL": f"http://127.0.0.1:{PORTS['api']}/api/v1/auth/local/jwks.json",
-               "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True)))}
+        mlserver_body.write_text(
+            json.dumps(
+                {
+                    "inputs": [
+                        {
+                            "name": "input-0",
+                            "shape": list(block.shape),
+                            "datatype": "FP64",
+                            "data": block.ravel().tolist(),
+                        }
+                    ],
+                    "outputs": [{"name": "predict_proba"}],
+                }
+            )
+        )
+        env = {
+            **os.environ,
+            "APP_ENV": "dev",
+            "AUTH_MODE": "local",
+            "DATABASE_URL": db_url,
+            "LOCAL_AUTH_KEY_PATH": str(key_path),
+            "MODEL_PATH": str(model_path),
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PREDICT": "0",
+            "DB_POOL_SIZE": "16",
+            "MODEL_WATCH_SECONDS": "0",
+            "JWKS_URL": f"http://127.0.0.1:{PORTS['api']}/api/v1/auth/local/jwks.json",
+            "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True))),
+        }
         servers = {
             "api": bench.start_server("app.main:app", PORTS["api"], env, work / family / "api.log", []),
-            "bare": bench.start_server("reference_app:app", PORTS["bare"], env, work / family / "bare.log",
-                                       ["--app-dir", str(HERE)]),
+            "bare": bench.start_server(
+                "reference_app:app", PORTS["bare"], env, work / family / "bare.log", ["--app-dir", str(HERE)]
+            ),
             "mlserver": start_mlserver(ml_python, model_path, work / family),
         }
         try:
             wait_up(f"http://127.0.0.1:{PORTS['api']}/api/v1/readyz", servers["api"])
-            servers["naive"] = bench.start_server("naive_app:app", PORTS["naive"], env, work / family / "naive.log",
-                                                  ["--app-dir", str(HERE)])
+            servers["naive"] = bench.start_server(
+                "naive_app:app", PORTS["naive"], env, work / family / "naive.log", ["--app-dir", str(HERE)]
+            )
             wait_up(f"http://127.0.0.1:{PORTS['naive']}/healthz", servers["naive"])
             wait_up(f"http://127.0.0.1:{PORTS['bare']}/healthz", servers["bare"])
             wait_up(f"http://127.0.0.1:{PORTS['mlserver']}/v2/health/ready", servers["mlserver"], timeout=120)
             ready = bench.wait_serving(f"http://127.0.0.1:{PORTS['api']}/api/v1/readyz", lambda d: d["model"])
             bench.wait_serving(f"http://127.0.0.1:{PORTS['bare']}/healthz", lambda d: d)
-            targets = {"naive": ("/predict", predict_body), "bare": ("/predict", predict_body),
-                       "api": ("/api/v1/predict", predict_body), "mlserver": ("/v2/models/model/infer", mlserver_body)}
+            targets = {
+                "naive": ("/predict", predict_body),
+                "bare": ("/predict", predict_body),
+                "api": ("/api/v1/predict", predict_body),
+                "mlserver": ("/v2/models/model/infer", mlserver_body),
+            }
             rps: dict[str, list[float]] = {name: [] for name in targets}
             for name, (path, body) in targets.items():  # warm-up
                 bench.run_load("python", PORTS[name], "POST", path, work / "tokens.txt", body, 2)
@@ -176,9 +217,14 @@ def main() -> int:
                     if load["non_2xx"] or load["socket_errors"]:
                         raise SystemExit(f"{family}/{name}: {load['non_2xx']} non-2xx, {load['socket_errors']}")
                     rps[name].append(load["rps"])
-                    print(f"    {family:<9} {name:<9} {load['rps']:8.0f} req/s  p50 {load['p50_ms']:6.1f} ms", flush=True)
-            results[family] = {"median_rps": {n: statistics.median(v) for n, v in rps.items()}, "rps": rps,
-                               "serving": (ready["model"].get("serving") or {}).get("path")}
+                    print(
+                        f"    {family:<9} {name:<9} {load['rps']:8.0f} req/s  p50 {load['p50_ms']:6.1f} ms", flush=True
+                    )
+            results[family] = {
+                "median_rps": {n: statistics.median(v) for n, v in rps.items()},
+                "rps": rps,
+                "serving": (ready["model"].get("serving") or {}).get("path"),
+            }
         finally:
             for process in servers.values():
                 stop(process)
@@ -187,9 +233,13 @@ def main() -> int:
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> int:
-    print(f"\nmedian of {args.rounds} rounds, {args.duration:.0f}s each, {args.users} connections, closed loop (pyload.py)")
-    print(f"{'family':<10}{'path':<9}{'api':>8}{'bare':>8}{'naive':>8}{'mlserver':>10}"
-          f"{'api/naive':>11}{'api/bare':>10}{'api/mlsrv':>11}  goals")
+    print(
+        f"\nmedian of {args.rounds} rounds, {args.duration:.0f}s each, {args.users} connections, closed loop (pyload.py)"
+    )
+    print(
+        f"{'family':<10}{'path':<9}{'api':>8}{'bare':>8}{'naive':>8}{'mlserver':>10}"
+        f"{'api/naive':>11}{'api/bare':>10}{'api/mlsrv':>11}  goals"
+    )
     ok = True
     for family, r in results.items():
         m = r["median_rps"]
@@ -197,11 +247,16 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> int:
         need_ml = 5.0 if family in TREES else 1.0
         passed = vs_naive >= 3 and vs_bare >= 0.6 and vs_ml >= need_ml
         ok &= passed
-        print(f"{family:<10}{r['serving'] or '-':<9}{m['api']:8.0f}{m['bare']:8.0f}{m['naive']:8.0f}{m['mlserver']:10.0f}"
-              f"{vs_naive:10.1f}x{vs_bare:9.2f}x{vs_ml:10.1f}x  {'PASS' if passed else 'FAIL'} "
-              f"(>=3x, >=0.6x, >={need_ml:g}x)")
-    (bench.RESULTS / "matrix-latest.json").write_text(json.dumps({"args": vars(args) | {"mlserver_venv": str(
-        args.mlserver_venv)}, "results": results}, indent=1, default=str))
+        print(
+            f"{family:<10}{r['serving'] or '-':<9}{m['api']:8.0f}{m['bare']:8.0f}{m['naive']:8.0f}{m['mlserver']:10.0f}"
+            f"{vs_naive:10.1f}x{vs_bare:9.2f}x{vs_ml:10.1f}x  {'PASS' if passed else 'FAIL'} "
+            f"(>=3x, >=0.6x, >={need_ml:g}x)"
+        )
+    (bench.RESULTS / "matrix-latest.json").write_text(
+        json.dumps(
+            {"args": vars(args) | {"mlserver_venv": str(args.mlserver_venv)}, "results": results}, indent=1, default=str
+        )
+    )
     return 0 if ok else 1
 
 

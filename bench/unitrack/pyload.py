@@ -39,8 +39,9 @@ async def read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def worker(args, request: bytes, deadline: float, latencies: list[int], stats: dict,
-                 first: float, interval: float) -> None:
+async def worker(
+    args, request: bytes, deadline: float, latencies: list[int], stats: dict, first: float, interval: float
+) -> None:
     """Closed loop when ``interval`` is 0; otherwise open loop: request k is due at first + k*interval
     and its latency is counted from when it was due, not from when it could be sent (no coordinated
     omission: a slow response makes the following requests late, and that lateness is counted)."""
@@ -82,11 +83,20 @@ async def main_async(args) -> dict:
     started = time.perf_counter()
     deadline = started + args.duration
     interval = len(tokens) / args.rate if args.rate else 0.0
-    await asyncio.gather(*(
-        worker(args, build_request(args.method, args.host, args.port, args.path, tok, body), deadline, latencies, st,
-               started + 0.05 + i * interval / len(tokens), interval)
-        for i, (tok, st) in enumerate(zip(tokens, stats))
-    ))
+    await asyncio.gather(
+        *(
+            worker(
+                args,
+                build_request(args.method, args.host, args.port, args.path, tok, body),
+                deadline,
+                latencies,
+                st,
+                started + 0.05 + i * interval / len(tokens),
+                interval,
+            )
+            for i, (tok, st) in enumerate(zip(tokens, stats))
+        )
+    )
     elapsed_us = int((time.perf_counter() - started) * 1e6)
     latencies.sort()
 
@@ -94,10 +104,19 @@ async def main_async(args) -> dict:
         return latencies[min(len(latencies) - 1, int(len(latencies) * q / 100))] if latencies else 0
 
     return {
-        "requests": len(latencies), "duration_us": elapsed_us,
-        "errors": {"connect": 0, "read": sum(s["read_errors"] for s in stats), "write": 0,
-                   "status": sum(s["bad"] for s in stats), "timeout": 0},
-        "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99), "p999_us": pct(99.9),
+        "requests": len(latencies),
+        "duration_us": elapsed_us,
+        "errors": {
+            "connect": 0,
+            "read": sum(s["read_errors"] for s in stats),
+            "write": 0,
+            "status": sum(s["bad"] for s in stats),
+            "timeout": 0,
+        },
+        "p50_us": pct(50),
+        "p90_us": pct(90),
+        "p99_us": pct(99),
+        "p999_us": pct(99.9),
         "max_us": latencies[-1] if latencies else 0,
         "mean_us": sum(latencies) / len(latencies) if latencies else 0.0,
         "per_user": [{"user_index": i, "ok": s["ok"], "bad": s["bad"]} for i, s in enumerate(stats)],
@@ -113,8 +132,13 @@ def main() -> None:
     parser.add_argument("--tokens", required=True)
     parser.add_argument("--body")
     parser.add_argument("--duration", type=float, default=15)
-    parser.add_argument("--rate", type=float, default=0, help="total requests/s, spread over the connections "
-                        "on a fixed schedule (open loop); 0 = closed loop, as fast as responses come")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="total requests/s, spread over the connections "
+        "on a fixed schedule (open loop); 0 = closed loop, as fast as responses come",
+    )
     args = parser.parse_args()
     try:
         import uvloop  # type: ignore[import-not-found]

@@ -89,8 +89,14 @@ def prepare_database(args: argparse.Namespace, user_ids: list[str], feature_name
     admin.close()
     url = f"{args.pg.rstrip('/')}/{args.db}"
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "dev"}
-    subprocess.run([PY, "-m", "app.cli", "migrate"], cwd=BACKEND, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [PY, "-m", "app.cli", "migrate"],
+        cwd=BACKEND,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     conn = _connect(args.pg, args.db)
     with conn.cursor() as cur:
@@ -137,8 +143,11 @@ def stand_in_for_autovacuum(args: argparse.Namespace) -> float | None:
 
 
 def seed(cur: Any, args: argparse.Namespace, user_ids: list[str], feature_names: list[str]) -> None:
-    print(f"==> seeding {args.db}: {args.rows:,} inferences over {args.seed_users:,} users "
-          f"(the {len(user_ids)} bench users among them)", flush=True)
+    print(
+        f"==> seeding {args.db}: {args.rows:,} inferences over {args.seed_users:,} users "
+        f"(the {len(user_ids)} bench users among them)",
+        flush=True,
+    )
     started = time.perf_counter()
     cur.execute("TRUNCATE users, inferences CASCADE")
     cur.execute(
@@ -199,8 +208,19 @@ def rows_per_user(pg: str, db: str, user_ids: list[str]) -> dict[str, int]:
 # -- servers ---------------------------------------------------------------------------------------
 
 
-UVICORN_FLAGS = ["--host", "127.0.0.1", "--workers", "1", "--loop", "uvloop", "--http", "httptools",
-                 "--no-access-log", "--log-level", "warning"]
+UVICORN_FLAGS = [
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+]
 
 
 def wait_serving(url: str, model_of: Any, timeout: float = 180) -> dict[str, Any]:
@@ -221,7 +241,11 @@ def start_server(app: str, port: int, env: dict[str, str], log_path: Path, extra
     log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the server
     return subprocess.Popen(
         [PY, "-m", "uvicorn", app, "--port", str(port), *UVICORN_FLAGS, *extra],
-        cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=BACKEND,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -239,30 +263,70 @@ def machine_busy() -> tuple[int, int]:
 # -- load ----------------------------------------------------------------------------------------
 
 
-def run_load(client: str, port: int, method: str, path: str, tokens_file: Path, body_file: Path | None,
-             duration: float, rate: float = 0) -> dict[str, Any]:
+def run_load(
+    client: str,
+    port: int,
+    method: str,
+    path: str,
+    tokens_file: Path,
+    body_file: Path | None,
+    duration: float,
+    rate: float = 0,
+) -> dict[str, Any]:
     """One load phase. ``rate`` > 0: open loop at that total rate (pyload.py); else closed loop."""
     if client == "wrk" and not rate:
         n = len(tokens_file.read_text().split())
-        env = {**os.environ, "BENCH_TOKENS": str(tokens_file), "BENCH_METHOD": method, "BENCH_PATH": path,
-               "BENCH_BODY": str(body_file or "")}
-        cmd = ["wrk", f"-t{n}", f"-c{n}", f"-d{int(duration)}s", "--timeout", "10s", "-s", str(HERE / "load.lua"),
-               f"http://127.0.0.1:{port}"]
+        env = {
+            **os.environ,
+            "BENCH_TOKENS": str(tokens_file),
+            "BENCH_METHOD": method,
+            "BENCH_PATH": path,
+            "BENCH_BODY": str(body_file or ""),
+        }
+        cmd = [
+            "wrk",
+            f"-t{n}",
+            f"-c{n}",
+            f"-d{int(duration)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "load.lua"),
+            f"http://127.0.0.1:{port}",
+        ]
     else:
         env = dict(os.environ)
-        cmd = [PY, str(HERE / "pyload.py"), "--port", str(port), "--method", method, "--path", path,
-               "--tokens", str(tokens_file), "--duration", str(duration), "--rate", str(rate)]
+        cmd = [
+            PY,
+            str(HERE / "pyload.py"),
+            "--port",
+            str(port),
+            "--method",
+            method,
+            "--path",
+            path,
+            "--tokens",
+            str(tokens_file),
+            "--duration",
+            str(duration),
+            "--rate",
+            str(rate),
+        ]
         if body_file:
             cmd += ["--body", str(body_file)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("BENCH_JSON "))
-    raw = json.loads(line[len("BENCH_JSON "):])
+    raw = json.loads(line[len("BENCH_JSON ") :])
     seconds = raw["duration_us"] / 1e6
     return {
         "requests": raw["requests"],
         "rps": raw["requests"] / seconds,
-        "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
-        "p999_ms": raw["p999_us"] / 1000, "max_ms": raw["max_us"] / 1000, "mean_ms": raw["mean_us"] / 1000,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "p999_ms": raw["p999_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "mean_ms": raw["mean_us"] / 1000,
         "non_2xx": sum(u["bad"] for u in raw["per_user"]),
         "socket_errors": {k: v for k, v in raw["errors"].items() if k != "status" and v},
         "per_user": raw["per_user"],
@@ -276,25 +340,41 @@ def measured(name: str, server_pid: int, load: Any) -> dict[str, Any]:
     result["server_cpu_ms_per_request"] = (cpu1 - cpu0) * 1000 / max(result["requests"], 1)
     result["server_cpu_cores"] = (cpu1 - cpu0) / (t1 - t0)
     result["machine_busy_pct"] = 100 * (busy1 - busy0) / max(total1 - total0, 1)
-    print(f"    {name:<16} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:7.2f}  p90 {result['p90_ms']:7.2f}"
-          f"  p99 {result['p99_ms']:7.2f} ms  non-2xx {result['non_2xx']}"
-          f"  server {result['server_cpu_ms_per_request']:.2f} CPU-ms/req ({result['server_cpu_cores']:.2f} cores)"
-          f"  machine {result['machine_busy_pct']:.0f}% busy", flush=True)
+    print(
+        f"    {name:<16} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:7.2f}  p90 {result['p90_ms']:7.2f}"
+        f"  p99 {result['p99_ms']:7.2f} ms  non-2xx {result['non_2xx']}"
+        f"  server {result['server_cpu_ms_per_request']:.2f} CPU-ms/req ({result['server_cpu_cores']:.2f} cores)"
+        f"  machine {result['machine_busy_pct']:.0f}% busy",
+        flush=True,
+    )
     return result
 
 
-def endpoint_phases(name: str, client: str, port: int, method: str, path: str, tokens_file: Path,
-                    body_file: Path | None, args: argparse.Namespace, server_pid: int,
-                    before_measure: Any = None) -> dict[str, Any]:
+def endpoint_phases(
+    name: str,
+    client: str,
+    port: int,
+    method: str,
+    path: str,
+    tokens_file: Path,
+    body_file: Path | None,
+    args: argparse.Namespace,
+    server_pid: int,
+    before_measure: Any = None,
+) -> dict[str, Any]:
     """Warm-up, then latency at the target rate (open loop), then throughput (closed loop)."""
     run_load(client, port, method, path, tokens_file, body_file, 2)
     if before_measure:
         time.sleep(1.0)  # requests wrk abandoned at the end of the warm-up may still be committing
         before_measure()
-    at_rate = measured(f"{name} @{args.rate:.0f}/s", server_pid, lambda: run_load(
-        "python", port, method, path, tokens_file, body_file, args.duration, rate=args.rate))
-    saturated = measured(f"{name} max", server_pid, lambda: run_load(
-        client, port, method, path, tokens_file, body_file, args.duration))
+    at_rate = measured(
+        f"{name} @{args.rate:.0f}/s",
+        server_pid,
+        lambda: run_load("python", port, method, path, tokens_file, body_file, args.duration, rate=args.rate),
+    )
+    saturated = measured(
+        f"{name} max", server_pid, lambda: run_load(client, port, method, path, tokens_file, body_file, args.duration)
+    )
     return {"at_rate": at_rate, "max": saturated}
 
 
@@ -319,19 +399,29 @@ def main() -> int:
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--port", type=int, default=18200)
     parser.add_argument("--ref-port", type=int, default=18201)
-    parser.add_argument("--db-pool-size", type=int, default=16,
-                        help="DB_POOL_SIZE for the API: at least the number of concurrent clients, so the "
-                        "pool never opens and closes overflow connections under load (0 = the app's default)")
-    parser.add_argument("--rate-limit", default="1000000/minute",
-                        help="RATE_LIMIT_PREDICT for the API: high enough never to answer 429 to the bench, "
-                        "so the limiter's cost is measured but it does not reject ('off' to leave it out)")
+    parser.add_argument(
+        "--db-pool-size",
+        type=int,
+        default=16,
+        help="DB_POOL_SIZE for the API: at least the number of concurrent clients, so the "
+        "pool never opens and closes overflow connections under load (0 = the app's default)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        default="1000000/minute",
+        help="RATE_LIMIT_PREDICT for the API: high enough never to answer 429 to the bench, "
+        "so the limiter's cost is measured but it does not reject ('off' to leave it out)",
+    )
     args = parser.parse_args()
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
         if client == "python":
-            print("!! wrk not found (apt-get install -y wrk); using the Python client, which competes with the "
-                  "server for the 2 cores: figures are pessimistic", flush=True)
+            print(
+                "!! wrk not found (apt-get install -y wrk); using the Python client, which competes with the "
+                "server for the 2 cores: figures are pessimistic",
+                flush=True,
+            )
 
     if not MODEL.exists():
         print("==> training the demo model", flush=True)
@@ -346,8 +436,9 @@ def main() -> int:
     from app.core.config import Settings
     from app.core.local_auth import LocalSigner
 
-    settings = Settings(app_env="dev", auth_mode="local", local_auth_key_path=key_path,
-                        local_token_ttl_seconds=24 * 3600)
+    settings = Settings(
+        app_env="dev", auth_mode="local", local_auth_key_path=key_path, local_token_ttl_seconds=24 * 3600
+    )
     signer = LocalSigner(settings)
     tokens = [signer.issue(f"bench-user-{i:02d}@bench.local") for i in range(args.users)]
     user_ids = [jwt.decode(t, options={"verify_signature": False})["sub"] for t in tokens]
@@ -359,15 +450,22 @@ def main() -> int:
     feature_names = [f["name"] for f in card.get("features", [])] or list(PREDICT_BODY["features"])
 
     db_url = prepare_database(args, user_ids, feature_names)
-    env = {**os.environ, "APP_ENV": "dev", "AUTH_MODE": "local", "DATABASE_URL": db_url,
-           "LOCAL_AUTH_KEY_PATH": str(key_path), "MODEL_PATH": str(MODEL), "LOG_LEVEL": "INFO",
-           "FRONTEND_ORIGIN": "http://localhost:3000", "PYTHONUNBUFFERED": "1",
-           "RATE_LIMIT_PREDICT": args.rate_limit}
+    env = {
+        **os.environ,
+        "APP_ENV": "dev",
+        "AUTH_MODE": "local",
+        "DATABASE_URL": db_url,
+        "LOCAL_AUTH_KEY_PATH": str(key_path),
+        "MODEL_PATH": str(MODEL),
+        "LOG_LEVEL": "INFO",
+        "FRONTEND_ORIGIN": "http://localhost:3000",
+        "PYTHONUNBUFFERED": "1",
+        "RATE_LIMIT_PREDICT": args.rate_limit,
+    }
     if args.db_pool_size:
         env["DB_POOL_SIZE"] = str(args.db_pool_size)
     api = start_server("app.main:app", args.port, env, work / "api.log", [])
-    ref = start_server("reference_app:app", args.ref_port, env, work / "reference.log",
-                       ["--app-dir", str(HERE)])
+    ref = start_server("reference_app:app", args.ref_port, env, work / "reference.log", ["--app-dir", str(HERE)])
     runs: list[dict[str, Any]] = []
     try:
         wait_up(f"http://127.0.0.1:{args.port}/api/v1/readyz", api)
@@ -375,25 +473,46 @@ def main() -> int:
         ready = wait_serving(f"http://127.0.0.1:{args.port}/api/v1/readyz", lambda doc: doc["model"])
         wait_serving(f"http://127.0.0.1:{args.ref_port}/healthz", lambda doc: doc)
         print(f"==> API ready: {json.dumps(ready.get('model', ready))[:160]}", flush=True)
-        print(f"==> {args.runs} runs x (history, reference, predict), {args.duration:.0f}s each, "
-              f"{args.users} connections/users, client={client}", flush=True)
+        print(
+            f"==> {args.runs} runs x (history, reference, predict), {args.duration:.0f}s each, "
+            f"{args.users} connections/users, client={client}",
+            flush=True,
+        )
         for i in range(args.runs):
             run: dict[str, Any] = {"loadavg_before": loadavg()}
             print(f"--- run {i + 1}/{args.runs}, load average {run['loadavg_before']}", flush=True)
             if i > 0:
                 run["vacuum_seconds"] = stand_in_for_autovacuum(args)
-            run["history"] = endpoint_phases("history", client, args.port, "GET",
-                                             "/api/v1/history?limit=50&offset=0", tokens_file, None, args, api.pid)
-            run["reference"] = endpoint_phases("reference", client, args.ref_port, "POST", "/predict",
-                                               tokens_file, body_file, args, ref.pid)
+            run["history"] = endpoint_phases(
+                "history",
+                client,
+                args.port,
+                "GET",
+                "/api/v1/history?limit=50&offset=0",
+                tokens_file,
+                None,
+                args,
+                api.pid,
+            )
+            run["reference"] = endpoint_phases(
+                "reference", client, args.ref_port, "POST", "/predict", tokens_file, body_file, args, ref.pid
+            )
             before: dict[str, int] = {}
             run["predict"] = endpoint_phases(
-                "predict", client, args.port, "POST", "/api/v1/predict", tokens_file, body_file, args, api.pid,
-                before_measure=lambda: before.update(rows_per_user(args.pg, args.db, user_ids)))
+                "predict",
+                client,
+                args.port,
+                "POST",
+                "/api/v1/predict",
+                tokens_file,
+                body_file,
+                args,
+                api.pid,
+                before_measure=lambda: before.update(rows_per_user(args.pg, args.db, user_ids)),
+            )
             time.sleep(1.0)  # let requests still in flight when the client stopped finish
             after = rows_per_user(args.pg, args.db, user_ids)
-            run["rows"] = check_rows(run["predict"], user_ids, before, after,
-                                     in_flight_max=1 if client == "wrk" else 0)
+            run["rows"] = check_rows(run["predict"], user_ids, before, after, in_flight_max=1 if client == "wrk" else 0)
             run["loadavg_after"] = loadavg()
             runs.append(run)
     finally:
@@ -403,8 +522,9 @@ def main() -> int:
     return report(args, client, runs, work)
 
 
-def check_rows(predict: dict[str, Any], user_ids: list[str], before: dict[str, int], after: dict[str, int],
-               in_flight_max: int) -> dict[str, Any]:
+def check_rows(
+    predict: dict[str, Any], user_ids: list[str], before: dict[str, int], after: dict[str, int], in_flight_max: int
+) -> dict[str, Any]:
     problems = []
     acked_total = stored_total = 0
     acked = dict.fromkeys(user_ids, 0)
@@ -420,19 +540,28 @@ def check_rows(predict: dict[str, Any], user_ids: list[str], before: dict[str, i
         if not acked[uid] <= stored <= acked[uid] + in_flight_max:
             problems.append({"user": uid, "acked": acked[uid], "stored": stored})
     ok = not problems
-    print(f"    rows: {acked_total} acknowledged, {stored_total} stored over {len(user_ids)} users: "
-          f"{'OK' if ok else 'MISMATCH ' + json.dumps(problems)}", flush=True)
+    print(
+        f"    rows: {acked_total} acknowledged, {stored_total} stored over {len(user_ids)} users: "
+        f"{'OK' if ok else 'MISMATCH ' + json.dumps(problems)}",
+        flush=True,
+    )
     return {"acknowledged": acked_total, "stored": stored_total, "ok": ok, "problems": problems}
 
 
 def report(args: argparse.Namespace, client: str, runs: list[dict[str, Any]], work: Path) -> int:
     endpoints = ("predict", "reference", "history")
     keys = ("rps", "p50_ms", "p90_ms", "p99_ms", "server_cpu_ms_per_request", "machine_busy_pct")
-    summary = {ep: {ph: {k: statistics.median(r[ep][ph][k] for r in runs) for k in keys}
-                    for ph in ("at_rate", "max")} for ep in endpoints}
+    summary = {
+        ep: {ph: {k: statistics.median(r[ep][ph][k] for r in runs) for k in keys} for ph in ("at_rate", "max")}
+        for ep in endpoints
+    }
     rows_ok = all(r["rows"]["ok"] for r in runs)
-    no_errors = all(r[ep][ph]["non_2xx"] == 0 and not r[ep][ph]["socket_errors"]
-                    for r in runs for ep in endpoints for ph in ("at_rate", "max"))
+    no_errors = all(
+        r[ep][ph]["non_2xx"] == 0 and not r[ep][ph]["socket_errors"]
+        for r in runs
+        for ep in endpoints
+        for ph in ("at_rate", "max")
+    )
     pr, hi = summary["predict"], summary["history"]
     checks = {
         "predict_p50": pr["at_rate"]["p50_ms"] <= TARGETS["predict_p50_ms"],
@@ -443,18 +572,26 @@ def report(args: argparse.Namespace, client: str, runs: list[dict[str, Any]], wo
         "rows_present": rows_ok,
         "no_errors": no_errors,
     }
-    print(f"\nmedian of {len(runs)} runs ({args.duration:.0f}s per phase, {args.users} connections = users, "
-          f"{os.cpu_count()} CPUs); latency: open loop at {args.rate:.0f} req/s (pyload.py); "
-          f"throughput: closed loop ({client})")
-    print(f"{'endpoint':<11}{'@rate req/s':>12}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'CPU-ms/req':>11}"
-          f"{'  | max req/s':>12}{'p50 ms':>8}{'p99 ms':>8}{'CPU-ms/req':>11}")
+    print(
+        f"\nmedian of {len(runs)} runs ({args.duration:.0f}s per phase, {args.users} connections = users, "
+        f"{os.cpu_count()} CPUs); latency: open loop at {args.rate:.0f} req/s (pyload.py); "
+        f"throughput: closed loop ({client})"
+    )
+    print(
+        f"{'endpoint':<11}{'@rate req/s':>12}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'CPU-ms/req':>11}"
+        f"{'  | max req/s':>12}{'p50 ms':>8}{'p99 ms':>8}{'CPU-ms/req':>11}"
+    )
     for ep in endpoints:
         a, m = summary[ep]["at_rate"], summary[ep]["max"]
-        print(f"{ep:<11}{a['rps']:>12.0f}{a['p50_ms']:>8.2f}{a['p90_ms']:>8.2f}{a['p99_ms']:>8.2f}"
-              f"{a['server_cpu_ms_per_request']:>11.2f}{'  |':>4}{m['rps']:>8.0f}{m['p50_ms']:>8.2f}"
-              f"{m['p99_ms']:>8.2f}{m['server_cpu_ms_per_request']:>11.2f}")
-    print("targets: predict p50 <= 5 ms and p99 <= 25 ms at >= 300 req/s, max >= 300 req/s, every acknowledged "
-          "row present; history p50 <= 5 ms")
+        print(
+            f"{ep:<11}{a['rps']:>12.0f}{a['p50_ms']:>8.2f}{a['p90_ms']:>8.2f}{a['p99_ms']:>8.2f}"
+            f"{a['server_cpu_ms_per_request']:>11.2f}{'  |':>4}{m['rps']:>8.0f}{m['p50_ms']:>8.2f}"
+            f"{m['p99_ms']:>8.2f}{m['server_cpu_ms_per_request']:>11.2f}"
+        )
+    print(
+        "targets: predict p50 <= 5 ms and p99 <= 25 ms at >= 300 req/s, max >= 300 req/s, every acknowledged "
+        "row present; history p50 <= 5 ms"
+    )
     for name, passed in checks.items():
         print(f"  {name:<14}{'PASS' if passed else 'FAIL'}")
     print("load average at the start of each run: " + "; ".join(r["loadavg_before"] for r in runs))
@@ -463,10 +600,26 @@ def report(args: argparse.Namespace, client: str, runs: list[dict[str, Any]], wo
             for ph in ("at_rate", "max"):
                 r[ep][ph].pop("per_user", None)
     out = {
-        "setup": {"rate_limit": args.rate_limit, "db_pool_size": args.db_pool_size, "duration_s": args.duration, "runs": args.runs, "connections": args.users, "rate": args.rate,
-                  "throughput_client": client, "latency_client": "pyload.py (open loop)", "cpus": os.cpu_count(),
-                  "rows_seeded": args.rows, "seed_users": args.seed_users, "uvicorn": UVICORN_FLAGS, "db": args.db},
-        "targets": TARGETS, "median": summary, "checks": checks, "pass": all(checks.values()), "runs": runs,
+        "setup": {
+            "rate_limit": args.rate_limit,
+            "db_pool_size": args.db_pool_size,
+            "duration_s": args.duration,
+            "runs": args.runs,
+            "connections": args.users,
+            "rate": args.rate,
+            "throughput_client": client,
+            "latency_client": "pyload.py (open loop)",
+            "cpus": os.cpu_count(),
+            "rows_seeded": args.rows,
+            "seed_users": args.seed_users,
+            "uvicorn": UVICORN_FLAGS,
+            "db": args.db,
+        },
+        "targets": TARGETS,
+        "median": summary,
+        "checks": checks,
+        "pass": all(checks.values()),
+        "runs": runs,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -37,10 +37,7 @@ _MODEL_VERSION = re.compile(r"^model-[0-9a-f]{12}$")
 
 def _pin(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: _PINNED_BY_KEY[k] if k in _PINNED_BY_KEY and v is not None else _pin(v)
-            for k, v in value.items()
-        }
+        return {k: _PINNED_BY_KEY[k] if k in _PINNED_BY_KEY and v is not None else _pin(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_pin(v) for v in value]
     if isinstance(value, str):

@@ -29,8 +29,7 @@ def ensure_admin(settings: Settings, session_factory: sessionmaker[Session]) -> 
         if repo.get_user_by_username(session, settings.admin_username) is not None:
             return
         email = settings.admin_email or f"{settings.admin_username}@localhost"
-        create_user(session, settings.admin_username, email, settings.admin_password.get_secret_value(),
-                    is_admin=True)
+        create_user(session, settings.admin_username, email, settings.admin_password.get_secret_value(), is_admin=True)
     log.info("admin_created", username=settings.admin_username)
 
 

@@ -1,8 +1,8 @@
 """Operations CLI, run from forecast/:
 
-    python -m api.cli migrate [--revision head]
-    python -m api.cli create-user --username alice --email alice@example.com [--password ...] [--admin]
-    python -m api.cli ensure-demo-user          # dev only: creates/resets the demo user, prints credentials
+python -m api.cli migrate [--revision head]
+python -m api.cli create-user --username alice --email alice@example.com [--password ...] [--admin]
+python -m api.cli ensure-demo-user          # dev only: creates/resets the demo user, prints credentials
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def cmd_ensure_demo_user(_: argparse.Namespace) -> int:
     print(
         f"Forecast demo user (dev only): username={username} password={password}\n"
         f"  Log in: curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/login "
-        f"-H 'Content-Type: application/json' -d '{{\"username\":\"{username}\",\"password\":\"{password}\"}}'"
+        f'-H \'Content-Type: application/json\' -d \'{{"username":"{username}","password":"{password}"}}\''
     )
     return 0
 

@@ -22,13 +22,16 @@ def normalise_database_url(url: str) -> str:
             return "postgresql+psycopg2://" + url[len(prefix) :]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         # A relative SQLite path is relative to forecast/, whatever the working directory.
-        return f"sqlite:///{(FORECAST_DIR / url[len('sqlite:///'):]).resolve()}"
+        return f"sqlite:///{(FORECAST_DIR / url[len('sqlite:///') :]).resolve()}"
     return url
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=FORECAST_DIR / ".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
+        env_file=FORECAST_DIR / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
         hide_input_in_errors=True,  # a refused start must not echo the environment (secrets) back
     )
 
@@ -108,7 +111,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe_prod(self) -> Settings:
         if self.app_env == "prod":
             refuse_unsafe_production(
-                origins=self.cors_origins, database_url=self.database_url,
+                origins=self.cors_origins,
+                database_url=self.database_url,
                 secrets={"SECRET_KEY": self.secret_key, "METRICS_TOKEN": self.metrics_token},
                 admin_password=self.admin_password,
             )

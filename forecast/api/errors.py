@@ -27,8 +27,12 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     if not is_database_unavailable(exc):
         return await _unhandled(request, exc)
     # Class name only: a driver message can carry the host, the database or a statement.
-    log.error("database_unavailable", path=request.url.path, exc_type=type(exc).__name__,
-              cause=type(exc.__cause__ or exc).__name__)
+    log.error(
+        "database_unavailable",
+        path=request.url.path,
+        exc_type=type(exc).__name__,
+        cause=type(exc.__cause__ or exc).__name__,
+    )
     return database_unavailable_response()
 
 

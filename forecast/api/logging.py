@@ -28,11 +28,13 @@ def configure_logging(level: str = "INFO", json_logs: bool = False, cache: bool 
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,
     ]
-    renderer: Any = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
-    structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
         if json_logs
-        else [*shared, renderer],
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer] if json_logs else [*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory() if not cache else structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=cache,  # tests reconfigure logging per app

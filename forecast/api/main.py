@@ -42,8 +42,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception as exc:  # a down database must not stop health and readiness from answering
         log.error("admin_bootstrap_failed", exc_type=type(exc).__name__)
     poller = asyncio.create_task(app.state.run_store.poll_forever(), name="run-poller")
-    log.info("startup", env=settings.app_env, results_dir=str(settings.results_dir),
-             run_id=app.state.run_store.snapshot.run_id if app.state.run_store.snapshot else None)
+    log.info(
+        "startup",
+        env=settings.app_env,
+        results_dir=str(settings.results_dir),
+        run_id=app.state.run_store.snapshot.run_id if app.state.run_store.snapshot else None,
+    )
     try:
         yield
     finally:
@@ -61,9 +65,7 @@ def _patched_openapi(app: FastAPI) -> dict[str, Any]:
         for operation in path.values():
             response = operation.get("responses", {}).get("422")
             if response:
-                response["content"] = {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
-                }
+                response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
         for operation in path.values():
             # Read endpoints authenticate inside their snapshot dependency: document the bearer scheme.
             if "401" in operation.get("responses", {}) and "security" not in operation:

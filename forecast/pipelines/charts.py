@@ -45,10 +45,25 @@ def model_ranking(path: Path, horizons: list[int], da: dict[str, list[float]], a
     colors = plt.cm.tab10(np.linspace(0, 1, 10))
     for k, m in enumerate(ranked):
         mean = float(np.mean(da[m]))
-        ax.plot(horizons, da[m], marker="o", ms=3, lw=1, color=colors[k % 10],
-                label=f"{m}: {mean:.1f}% ({mean - mean_up:+.1f} pp vs always-up)")
-    ax.plot(horizons, always_up, color="#C44E52", lw=2.5, ls="--", marker="s", ms=5,
-            label=f"always up (baseline): {mean_up:.1f}%")
+        ax.plot(
+            horizons,
+            da[m],
+            marker="o",
+            ms=3,
+            lw=1,
+            color=colors[k % 10],
+            label=f"{m}: {mean:.1f}% ({mean - mean_up:+.1f} pp vs always-up)",
+        )
+    ax.plot(
+        horizons,
+        always_up,
+        color="#C44E52",
+        lw=2.5,
+        ls="--",
+        marker="s",
+        ms=5,
+        label=f"always up (baseline): {mean_up:.1f}%",
+    )
     ax.axhline(50, color="k", lw=0.8, ls=":", label="chance (50%)")
     ax.set_xticks(horizons, [f"h={h}" for h in horizons])
     ax.set_ylabel("Out-of-sample directional accuracy (%)")
@@ -57,8 +72,7 @@ def model_ranking(path: Path, horizons: list[int], da: dict[str, list[float]], a
     _save(fig, path)
 
 
-def metrics_heatmap(path: Path, models: list[str], horizons: list[int], da: np.ndarray,
-                    always_up: list[float]) -> None:
+def metrics_heatmap(path: Path, models: list[str], horizons: list[int], da: np.ndarray, always_up: list[float]) -> None:
     """DA per model and horizon, coloured by its edge over always-up at that horizon (last row)."""
     rows = [*models, "always up"]
     values = np.vstack([da, always_up])
@@ -71,9 +85,16 @@ def metrics_heatmap(path: Path, models: list[str], horizons: list[int], da: np.n
     ax.axhline(len(models) - 0.5, color="k", lw=1.5)
     for i in range(len(rows)):
         for j in range(len(horizons)):
-            ax.text(j, i, f"{values[i, j]:.1f}", ha="center", va="center", fontsize=8,
-                    color="white" if abs(edge[i, j]) > 0.6 * span else "black",
-                    fontweight="bold" if i == len(models) else "normal")
+            ax.text(
+                j,
+                i,
+                f"{values[i, j]:.1f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(edge[i, j]) > 0.6 * span else "black",
+                fontweight="bold" if i == len(models) else "normal",
+            )
     fig.colorbar(im, ax=ax, label="DA minus always-up (pp)")
     ax.set_title("Out-of-sample DA (%) by horizon; colour: edge over always-up")
     _save(fig, path)
@@ -106,16 +127,23 @@ def feature_importance(path: Path, features: dict[str, float], title: str) -> No
     _save(fig, path)
 
 
-def forecast_fan_chart(path: Path, hist_dates: pd.DatetimeIndex, hist_prices: np.ndarray,
-                       fc_dates: pd.DatetimeIndex, center: np.ndarray,
-                       bands: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]], title: str) -> None:
+def forecast_fan_chart(
+    path: Path,
+    hist_dates: pd.DatetimeIndex,
+    hist_prices: np.ndarray,
+    fc_dates: pd.DatetimeIndex,
+    center: np.ndarray,
+    bands: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]],
+    title: str,
+) -> None:
     """``bands`` maps (lower q, upper q) to price arrays; they start at the last observed price."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.plot(hist_dates, hist_prices, color="k", lw=1, label="price")
     alphas = iter((0.18, 0.32, 0.5))
     for (ql, qh), (lo, hi) in sorted(bands.items()):
-        ax.fill_between(fc_dates, lo, hi, color="#4C72B0", alpha=next(alphas, 0.4),
-                        label=f"{ql:.0%}-{qh:.0%} of OOS errors")
+        ax.fill_between(
+            fc_dates, lo, hi, color="#4C72B0", alpha=next(alphas, 0.4), label=f"{ql:.0%}-{qh:.0%} of OOS errors"
+        )
     ax.plot(fc_dates, center, color="#4C72B0", lw=1.5, marker="o", ms=3, label="consensus")
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left")

@@ -25,8 +25,9 @@ from pipelines.metrics import is_up
 from pipelines.skill import Split
 
 
-def skilled_weights(y_test: np.ndarray, preds: dict[str, np.ndarray], split: Split, h: int,
-                    alpha: float) -> dict[str, float]:
+def skilled_weights(
+    y_test: np.ndarray, preds: dict[str, np.ndarray], split: Split, h: int, alpha: float
+) -> dict[str, float]:
     """Weights of the models that beat always-up on the selection block; empty when none does."""
     y_sel = y_test[split.selection]
     base = skill.always_up_hits(y_sel)
@@ -77,8 +78,16 @@ class Consensus:
         return max(self.p_up, 1.0 - self.p_up)
 
 
-def build(y_all: np.ndarray, test_rows: np.ndarray, y_test: np.ndarray, preds: dict[str, np.ndarray],
-          live: dict[str, float], split: Split, h: int, alpha: float) -> Consensus:
+def build(
+    y_all: np.ndarray,
+    test_rows: np.ndarray,
+    y_test: np.ndarray,
+    preds: dict[str, np.ndarray],
+    live: dict[str, float],
+    split: Split,
+    h: int,
+    alpha: float,
+) -> Consensus:
     """``y_all``: every realised h-day target, by row (the live models' fitting history)."""
     weights = skilled_weights(y_test, preds, split, h, alpha)
     if not weights:

@@ -38,10 +38,10 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     err = y_true - y_pred
     sst = float(np.sum((y_true - y_true.mean()) ** 2))
     return {
-        "rmse": float(np.sqrt(np.mean(err ** 2))),
+        "rmse": float(np.sqrt(np.mean(err**2))),
         "mae": float(np.mean(np.abs(err))),
         # Out-of-sample R^2 against the test-period mean: negative means worse than that constant.
-        "r2": float(1.0 - np.sum(err ** 2) / sst) if sst > 0 else float("nan"),
+        "r2": float(1.0 - np.sum(err**2) / sst) if sst > 0 else float("nan"),
     }
 
 
@@ -56,8 +56,7 @@ def pesaran_timmermann(y_true: np.ndarray, y_pred: np.ndarray, h: int) -> dict[s
     a, p = is_up(y_true).astype(float), is_up(y_pred).astype(float)
     n = len(a)
     out: dict[str, Any] = {"test": "pesaran_timmermann_hac", "statistic": None, "p_value": None, "n_used": int(n)}
-    base = (f"one-sided PT regression test on all {n} test points, Newey-West standard error with "
-            f"{max(h - 1, 0)} lags")
+    base = f"one-sided PT regression test on all {n} test points, Newey-West standard error with {max(h - 1, 0)} lags"
     if n < 10:
         out["note"] = base + "; too few points for the test"
     elif p.min() == p.max():
@@ -70,8 +69,7 @@ def pesaran_timmermann(y_true: np.ndarray, y_pred: np.ndarray, h: int) -> dict[s
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = sm.OLS(a, np.column_stack([np.ones(n), p])).fit(
-                cov_type="HAC", cov_kwds={"maxlags": max(h - 1, 0)})
+            fit = sm.OLS(a, np.column_stack([np.ones(n), p])).fit(cov_type="HAC", cov_kwds={"maxlags": max(h - 1, 0)})
         stat = float(fit.params[1] / fit.bse[1]) if fit.bse[1] > 0 else float("nan")
         if np.isfinite(stat):
             out["statistic"], out["p_value"] = stat, float(norm.sf(stat))

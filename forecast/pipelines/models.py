@@ -24,6 +24,7 @@ BOOSTING = ("xgboost", "lightgbm", "catboost")
 HYBRID = tuple(f"hybrid_{b}" for b in BOOSTING)
 MODEL_NAMES = LINEAR + BOOSTING + HYBRID
 
+
 # Small and fast on purpose: on daily returns deeper/longer boosting only fits noise, and the default run
 # must finish in minutes on two cores.
 class BoostParams(TypedDict):
@@ -37,8 +38,16 @@ class BoostParams(TypedDict):
     validation_fraction: float
 
 
-BOOST_PARAMS: BoostParams = {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.8,
-                "colsample": 0.8, "min_leaf": 50, "early_stopping_rounds": 30, "validation_fraction": 0.15}
+BOOST_PARAMS: BoostParams = {
+    "n_estimators": 300,
+    "learning_rate": 0.05,
+    "max_depth": 3,
+    "subsample": 0.8,
+    "colsample": 0.8,
+    "min_leaf": 50,
+    "early_stopping_rounds": 30,
+    "validation_fraction": 0.15,
+}
 RIDGE_ALPHA = 10.0
 HYBRID_BASE = "ridge"
 
@@ -123,25 +132,49 @@ class BoostingModel:
         if self.kind == "xgboost":
             from xgboost import XGBRegressor
 
-            return XGBRegressor(n_estimators=p["n_estimators"], learning_rate=p["learning_rate"],
-                                max_depth=p["max_depth"], subsample=p["subsample"],
-                                colsample_bytree=p["colsample"], min_child_weight=p["min_leaf"],
-                                tree_method="hist", n_jobs=1, random_state=self.seed,
-                                early_stopping_rounds=es, importance_type="gain")
+            return XGBRegressor(
+                n_estimators=p["n_estimators"],
+                learning_rate=p["learning_rate"],
+                max_depth=p["max_depth"],
+                subsample=p["subsample"],
+                colsample_bytree=p["colsample"],
+                min_child_weight=p["min_leaf"],
+                tree_method="hist",
+                n_jobs=1,
+                random_state=self.seed,
+                early_stopping_rounds=es,
+                importance_type="gain",
+            )
         if self.kind == "lightgbm":
             from lightgbm import LGBMRegressor
 
-            return LGBMRegressor(n_estimators=p["n_estimators"], learning_rate=p["learning_rate"],
-                                 max_depth=p["max_depth"], num_leaves=2 ** p["max_depth"],
-                                 subsample=p["subsample"], subsample_freq=1, colsample_bytree=p["colsample"],
-                                 min_child_samples=p["min_leaf"], n_jobs=1, random_state=self.seed,
-                                 importance_type="gain", verbose=-1)
+            return LGBMRegressor(
+                n_estimators=p["n_estimators"],
+                learning_rate=p["learning_rate"],
+                max_depth=p["max_depth"],
+                num_leaves=2 ** p["max_depth"],
+                subsample=p["subsample"],
+                subsample_freq=1,
+                colsample_bytree=p["colsample"],
+                min_child_samples=p["min_leaf"],
+                n_jobs=1,
+                random_state=self.seed,
+                importance_type="gain",
+                verbose=-1,
+            )
         from catboost import CatBoostRegressor
 
-        return CatBoostRegressor(iterations=p["n_estimators"], learning_rate=p["learning_rate"],
-                                 depth=p["max_depth"] + 1, rsm=p["colsample"], thread_count=1,
-                                 random_seed=self.seed, verbose=False, allow_writing_files=False,
-                                 min_data_in_leaf=p["min_leaf"])
+        return CatBoostRegressor(
+            iterations=p["n_estimators"],
+            learning_rate=p["learning_rate"],
+            depth=p["max_depth"] + 1,
+            rsm=p["colsample"],
+            thread_count=1,
+            random_seed=self.seed,
+            verbose=False,
+            allow_writing_files=False,
+            min_data_in_leaf=p["min_leaf"],
+        )
 
     def fit(self, X: np.ndarray, y: np.ndarray, purge: int = 0) -> BoostingModel:
         split = _split_tail(len(y), purge)
@@ -158,8 +191,7 @@ class BoostingModel:
         elif self.kind == "lightgbm":
             import lightgbm as lgb
 
-            self.model.fit(Xf, yf, eval_X=(Xv,), eval_y=(yv,),
-                           callbacks=[lgb.early_stopping(es_rounds, verbose=False)])
+            self.model.fit(Xf, yf, eval_X=(Xv,), eval_y=(yv,), callbacks=[lgb.early_stopping(es_rounds, verbose=False)])
             self.best_iteration = int(self.model.best_iteration_ or BOOST_PARAMS["n_estimators"])
         else:
             self.model.fit(Xf, yf, eval_set=(Xv, yv), early_stopping_rounds=es_rounds, use_best_model=True)
@@ -202,8 +234,9 @@ class HybridModel:
             s = v.sum()
             return v / s if s > 0 else v
 
-        weights: np.ndarray = (self._share[0] * norm(self.base.importance())
-                               + self._share[1] * norm(self.boost.importance()))
+        weights: np.ndarray = self._share[0] * norm(self.base.importance()) + self._share[1] * norm(
+            self.boost.importance()
+        )
         return weights
 
 

@@ -43,8 +43,16 @@ def backtest_frame(r: TaskResult, dates: pd.DatetimeIndex, logp: np.ndarray) -> 
     days = np.arange(r.test_rows[0], r.test_rows[-1] + r.horizon)
     equity = backtest.equity_curve(r.strategy_returns)
     hold = np.exp(logp[days + 1] - logp[days[0]])
-    return pd.DataFrame({"date": dates[days + 1], "position": r.positions, "strategy_return": r.strategy_returns,
-                         "equity": equity, "drawdown": backtest.drawdown_series(equity), "buy_hold": hold})
+    return pd.DataFrame(
+        {
+            "date": dates[days + 1],
+            "position": r.positions,
+            "strategy_return": r.strategy_returns,
+            "equity": equity,
+            "drawdown": backtest.drawdown_series(equity),
+            "buy_hold": hold,
+        }
+    )
 
 
 def write_tables(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIndex, logp: np.ndarray) -> None:
@@ -60,41 +68,68 @@ def write_tables(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIn
     rows = []
     for f in a.forecasts:
         d = f.model_dump(mode="json")
-        rows.append({"date": last_date, "model": d["model"], "horizon": d["horizon"], "prediction": d["prediction"],
-                     "direction": d["direction"], "confidence": d["confidence"],
-                     "prediction_price": d["prediction_price"], "prediction_date": d["prediction_date"],
-                     "generated_at": d["generated_at"]})
+        rows.append(
+            {
+                "date": last_date,
+                "model": d["model"],
+                "horizon": d["horizon"],
+                "prediction": d["prediction"],
+                "direction": d["direction"],
+                "confidence": d["confidence"],
+                "prediction_price": d["prediction_price"],
+                "prediction_date": d["prediction_date"],
+                "generated_at": d["generated_at"],
+            }
+        )
     _write_csv(out / "forecasts.csv", rows)
     rows = []
     for c in a.consensus:
         d = c.model_dump(mode="json")
-        rows.append({"date": last_date, "horizon": d.pop("horizon"),
-                     "consensus_prediction": d.pop("consensus_prediction"),
-                     "consensus_direction": d.pop("consensus_direction"), "confidence": d.pop("confidence"),
-                     "models_used": ";".join(d.pop("models_used")), "weights": json.dumps(d.pop("weights"))} | d)
+        rows.append(
+            {
+                "date": last_date,
+                "horizon": d.pop("horizon"),
+                "consensus_prediction": d.pop("consensus_prediction"),
+                "consensus_direction": d.pop("consensus_direction"),
+                "confidence": d.pop("confidence"),
+                "models_used": ";".join(d.pop("models_used")),
+                "weights": json.dumps(d.pop("weights")),
+            }
+            | d
+        )
     _write_csv(out / "consensus.csv", rows)
-    _write_csv(out / "feature_importance.csv",
-               [{"model": fi.model_name, "horizon": fi.horizon, "rank": i + 1, "feature": k, "importance": v}
-                for fi in a.importances for i, (k, v) in enumerate(fi.features.items())])
+    _write_csv(
+        out / "feature_importance.csv",
+        [
+            {"model": fi.model_name, "horizon": fi.horizon, "rank": i + 1, "feature": k, "importance": v}
+            for fi in a.importances
+            for i, (k, v) in enumerate(fi.features.items())
+        ],
+    )
     frames = []
     for (model, h), r in results.items():
         df = backtest_frame(r, dates, logp)
         df.insert(0, "horizon", h)
         df.insert(0, "model", model)
         frames.append(df)
-    pd.concat(frames).to_csv(out / "backtest_series.csv", index=False, float_format="%.8g",
-                             date_format="%Y-%m-%d")
+    pd.concat(frames).to_csv(out / "backtest_series.csv", index=False, float_format="%.8g", date_format="%Y-%m-%d")
 
 
 def _pair_charts(img_dir: Path, m: str, h: int, bt: pd.DataFrame, feats: dict[str, float]) -> list[ImageRef]:
     made: list[ImageRef] = []
     i = charts.image_id("backtest_equity", m, h)
-    charts.backtest_equity(img_dir / f"{i}.png", bt["date"], bt["equity"].to_numpy(), bt["buy_hold"].to_numpy(),
-                           f"{m}, h={h}: backtest wealth (out of sample)")
+    charts.backtest_equity(
+        img_dir / f"{i}.png",
+        bt["date"],
+        bt["equity"].to_numpy(),
+        bt["buy_hold"].to_numpy(),
+        f"{m}, h={h}: backtest wealth (out of sample)",
+    )
     made.append((i, "backtest_equity", m, h))
     i = charts.image_id("backtest_drawdown", m, h)
-    charts.backtest_drawdown(img_dir / f"{i}.png", bt["date"], bt["drawdown"].to_numpy(),
-                             f"{m}, h={h}: backtest drawdown")
+    charts.backtest_drawdown(
+        img_dir / f"{i}.png", bt["date"], bt["drawdown"].to_numpy(), f"{m}, h={h}: backtest drawdown"
+    )
     made.append((i, "backtest_drawdown", m, h))
     i = charts.image_id("feature_importance", m, h)
     charts.feature_importance(img_dir / f"{i}.png", feats, f"{m}, h={h}: top features")
@@ -102,8 +137,16 @@ def _pair_charts(img_dir: Path, m: str, h: int, bt: pd.DataFrame, feats: dict[st
     return made
 
 
-def write_charts(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIndex, logp: np.ndarray,
-                 models: list[str], horizons: list[int], n_jobs: int) -> list[ImageRef]:
+def write_charts(
+    out: Path,
+    a: Assembled,
+    results: Results,
+    dates: pd.DatetimeIndex,
+    logp: np.ndarray,
+    models: list[str],
+    horizons: list[int],
+    n_jobs: int,
+) -> list[ImageRef]:
     img_dir = out / IMAGES_DIR
     img_dir.mkdir(exist_ok=True)
     made: list[ImageRef] = []
@@ -112,8 +155,9 @@ def write_charts(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIn
     base = {b.horizon: b.always_up_da for b in a.baselines}
     always_up = [base[h] for h in horizons]
     i = charts.image_id("model_ranking")
-    charts.model_ranking(img_dir / f"{i}.png", horizons, {m: list(row) for m, row in zip(models, da, strict=True)},
-                         always_up)
+    charts.model_ranking(
+        img_dir / f"{i}.png", horizons, {m: list(row) for m, row in zip(models, da, strict=True)}, always_up
+    )
     made.append((i, "model_ranking", None, None))
     i = charts.image_id("metrics_heatmap")
     charts.metrics_heatmap(img_dir / f"{i}.png", models, horizons, da, always_up)
@@ -130,13 +174,23 @@ def write_charts(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIn
         lo = [last_p] + [last_p * np.exp(a.fan[h]["prediction"] + a.fan[h]["quantiles"][ql]) for h in hs]
         hi = [last_p] + [last_p * np.exp(a.fan[h]["prediction"] + a.fan[h]["quantiles"][qh]) for h in hs]
         bands[(ql, qh)] = (np.array(lo), np.array(hi))
-    charts.forecast_fan_chart(img_dir / f"{i}.png", dates[hist], np.exp(logp[hist]), fc_dates, center, bands,
-                              "Consensus forecast with out-of-sample error quantiles")
+    charts.forecast_fan_chart(
+        img_dir / f"{i}.png",
+        dates[hist],
+        np.exp(logp[hist]),
+        fc_dates,
+        center,
+        bands,
+        "Consensus forecast with out-of-sample error quantiles",
+    )
     made.append((i, "forecast_fan_chart", None, None))
 
     imp = {(fi.model_name, fi.horizon): fi.features for fi in a.importances}
-    jobs = [delayed(_pair_charts)(img_dir, m, h, backtest_frame(results[(m, h)], dates, logp), imp[(m, h)])
-            for m in models for h in horizons]
+    jobs = [
+        delayed(_pair_charts)(img_dir, m, h, backtest_frame(results[(m, h)], dates, logp), imp[(m, h)])
+        for m in models
+        for h in horizons
+    ]
     for chunk in Parallel(n_jobs=n_jobs)(jobs):
         made.extend(chunk)
     return made
@@ -147,15 +201,33 @@ def image_manifest(out: Path, made: list[ImageRef], generated_at: datetime) -> l
     for image_id, kind, m, h in made:
         rel = f"{IMAGES_DIR}/{image_id}.png"
         p = out / rel
-        images.append(RunImage(file=rel, metadata=ImageMetadata(
-            image_id=image_id, image_type=kind, model_name=m, horizon=h, generated_at=generated_at,
-            file_size_bytes=p.stat().st_size, dimensions=charts.png_dimensions(p))))
+        images.append(
+            RunImage(
+                file=rel,
+                metadata=ImageMetadata(
+                    image_id=image_id,
+                    image_type=kind,
+                    model_name=m,
+                    horizon=h,
+                    generated_at=generated_at,
+                    file_size_bytes=p.stat().st_size,
+                    dimensions=charts.png_dimensions(p),
+                ),
+            )
+        )
     return images
 
 
 def write_bundle(out: Path, summary: RunSummary, a: Assembled, images: list[RunImage]) -> RunBundle:
-    bundle = RunBundle(summary=summary, models=a.summaries, metrics=a.metrics, forecasts=a.forecasts,
-                       consensus=a.consensus, feature_importance=a.importances, images=images)
+    bundle = RunBundle(
+        summary=summary,
+        models=a.summaries,
+        metrics=a.metrics,
+        forecasts=a.forecasts,
+        consensus=a.consensus,
+        feature_importance=a.importances,
+        images=images,
+    )
     (out / "summary.json").write_text(summary.model_dump_json(indent=2))
     # Validate the exact bytes a reader will load, not just the in-memory object.
     text = bundle.model_dump_json(indent=1)

@@ -76,8 +76,9 @@ def list_runs(results_dir: str | Path) -> list[str]:
     runs = Path(results_dir) / RUNS_DIRNAME
     if not runs.is_dir():
         return []
-    return sorted(p.name for p in runs.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / RUN_BUNDLE_FILE).is_file())
+    return sorted(
+        p.name for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / RUN_BUNDLE_FILE).is_file()
+    )
 
 
 def prune_runs(results_dir: str | Path, keep: int) -> list[str]:

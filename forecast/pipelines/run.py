@@ -33,8 +33,17 @@ from pipelines.features import model_frame  # noqa: E402
 from pipelines.methodology import methodology  # noqa: E402
 
 # Submit slow tasks first so the two workers finish together (longest-processing-time-first).
-COST = {"catboost": 5, "hybrid_catboost": 4, "xgboost": 3, "hybrid_xgboost": 3, "lightgbm": 2,
-        "hybrid_lightgbm": 2, "huber": 1, "ridge": 0, "bayesian_ridge": 0}
+COST = {
+    "catboost": 5,
+    "hybrid_catboost": 4,
+    "xgboost": 3,
+    "hybrid_xgboost": 3,
+    "lightgbm": 2,
+    "hybrid_lightgbm": 2,
+    "huber": 1,
+    "ridge": 0,
+    "bayesian_ridge": 0,
+}
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -58,8 +67,11 @@ def _model_list(text: str) -> tuple[str, ...]:
 def parse_args(argv: list[str] | None = None) -> PipelineConfig:
     d = PipelineConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=d.data,
-                   help=f"bundled series ({', '.join(sorted(data.BUNDLED))}) or a CSV path (default: %(default)s)")
+    p.add_argument(
+        "--data",
+        default=d.data,
+        help=f"bundled series ({', '.join(sorted(data.BUNDLED))}) or a CSV path (default: %(default)s)",
+    )
     p.add_argument("--price-column", default=None, help="price column (default: auto: adj close, close, price)")
     p.add_argument("--models", type=_model_list, default=d.models, help="comma-separated")
     p.add_argument("--horizons", type=_int_list, default=d.horizons, help="e.g. 1,5,10")
@@ -68,10 +80,19 @@ def parse_args(argv: list[str] | None = None) -> PipelineConfig:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--keep", type=int, default=d.keep, help="complete runs kept on disk (default: %(default)s)")
     p.add_argument("--folds", type=int, default=d.folds, help="walk-forward refits")
-    p.add_argument("--cost-bps", type=float, default=d.cost_bps,
-                   help="trading cost per unit of turnover, basis points (default: %(default)s)")
-    p.add_argument("--holdout", type=float, default=d.holdout_fraction, dest="holdout_fraction",
-                   help="share of test points held out of every choice (default: %(default)s)")
+    p.add_argument(
+        "--cost-bps",
+        type=float,
+        default=d.cost_bps,
+        help="trading cost per unit of turnover, basis points (default: %(default)s)",
+    )
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=d.holdout_fraction,
+        dest="holdout_fraction",
+        help="share of test points held out of every choice (default: %(default)s)",
+    )
     p.add_argument("--spa-reps", type=int, default=d.spa_reps, help="SPA bootstrap replications per horizon")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="hide the progress bar")
     args = vars(p.parse_args(argv))
@@ -82,16 +103,22 @@ def parse_args(argv: list[str] | None = None) -> PipelineConfig:
         raise  # unreachable: p.error exits
 
 
-def walk_forward(config: PipelineConfig, X: np.ndarray, price: np.ndarray) -> dict[tuple[str, int], walkforward.TaskResult]:
+def walk_forward(
+    config: PipelineConfig, X: np.ndarray, price: np.ndarray
+) -> dict[tuple[str, int], walkforward.TaskResult]:
     """Every model x horizon task, in parallel worker processes, slowest first."""
     tasks = sorted(((m, h) for m in config.models for h in config.horizons), key=lambda t: (-COST[t[0]], -t[1]))
     jobs = max(1, min(config.jobs, len(tasks)))
     gen = Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        delayed(walkforward.run_task)(m, h, X, price, config.seed, config.folds,
-                                      cost_per_turnover=config.cost_per_turnover) for m, h in tasks)
+        delayed(walkforward.run_task)(
+            m, h, X, price, config.seed, config.folds, cost_per_turnover=config.cost_per_turnover
+        )
+        for m, h in tasks
+    )
     results = {}
-    for r in tqdm(gen, total=len(tasks), desc="model x horizon", unit="fit", disable=not config.progress,
-                  file=sys.stderr):
+    for r in tqdm(
+        gen, total=len(tasks), desc="model x horizon", unit="fit", disable=not config.progress, file=sys.stderr
+    ):
         results[(r.model_name, r.horizon)] = r
     return results
 
@@ -132,40 +159,72 @@ def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
         timings["total_before_publish_s"] = time.perf_counter() - t_start
         first = results[(config.models[0], config.horizons[0])]
         summary = RunSummary(
-            run_id=run_id, generated_at=generated_at, best_model_overall=a.best_model_overall,
-            avg_da_by_model=a.avg_da_by_model, horizons=list(config.horizons), n_models=len(config.models),
-            data=DataInfo(source=series.source, price_column=series.price_column,
-                          start_date=series.frame.index[0].date(), end_date=series.frame.index[-1].date(),
-                          n_rows=len(series.frame), last_price=float(price[-1]), last_date=dates[-1].date(),
-                          has_volume=series.has_volume),
-            feature_names=list(feats.columns), baselines=a.baselines, significance=a.significance,
+            run_id=run_id,
+            generated_at=generated_at,
+            best_model_overall=a.best_model_overall,
+            avg_da_by_model=a.avg_da_by_model,
+            horizons=list(config.horizons),
+            n_models=len(config.models),
+            data=DataInfo(
+                source=series.source,
+                price_column=series.price_column,
+                start_date=series.frame.index[0].date(),
+                end_date=series.frame.index[-1].date(),
+                n_rows=len(series.frame),
+                last_price=float(price[-1]),
+                last_date=dates[-1].date(),
+                has_volume=series.has_volume,
+            ),
+            feature_names=list(feats.columns),
+            baselines=a.baselines,
+            significance=a.significance,
             parameters=_parameters(config, jobs, len(price), dates, first, results),
-            timings={k: round(v, 3) for k, v in timings.items()}, methodology=methodology(config),
-            best_model_edge=a.best_model_edge, best_model_holdout_edge=a.best_model_holdout_edge,
-            beats_baseline=a.beats_baseline, verdict=a.verdict,
-            skill_by_horizon=a.skill_by_horizon)
+            timings={k: round(v, 3) for k, v in timings.items()},
+            methodology=methodology(config),
+            best_model_edge=a.best_model_edge,
+            best_model_holdout_edge=a.best_model_holdout_edge,
+            beats_baseline=a.beats_baseline,
+            verdict=a.verdict,
+            skill_by_horizon=a.skill_by_horizon,
+        )
         outputs.write_bundle(staged, summary, a, images)
         final = publish.publish_run(config.results_dir, staged, run_id, keep=config.keep)
     except BaseException:
         # The previous run stays published; don't leave our half-written staging dir behind.
         publish.discard_staging(staged)
         raise
-    print(report.closing_summary(a, list(config.models), list(config.horizons), config.alpha, final,
-                                 time.perf_counter() - t_start))
+    print(
+        report.closing_summary(
+            a, list(config.models), list(config.horizons), config.alpha, final, time.perf_counter() - t_start
+        )
+    )
     return run_id, final
 
 
-def _parameters(config: PipelineConfig, jobs: int, n_rows: int, dates: pd.DatetimeIndex,
-                first: walkforward.TaskResult, results: dict[tuple[str, int], walkforward.TaskResult]) -> dict[str, Any]:
+def _parameters(
+    config: PipelineConfig,
+    jobs: int,
+    n_rows: int,
+    dates: pd.DatetimeIndex,
+    first: walkforward.TaskResult,
+    results: dict[tuple[str, int], walkforward.TaskResult],
+) -> dict[str, Any]:
     its = [it for r in results.values() for it in r.best_iterations]
     chosen = {k: v for k, v in asdict(config).items() if k not in ("results_dir", "progress", "price_column")}
     return {
-        **chosen, "models": list(config.models), "horizons": list(config.horizons), "jobs": jobs,
-        "test_fraction": walkforward.TEST_FRACTION, "rows_after_warmup": n_rows,
-        "warmup_rows": data.FEATURE_WARMUP, "purge_gap": "h rows (training rows i < first_test_row - h)",
+        **chosen,
+        "models": list(config.models),
+        "horizons": list(config.horizons),
+        "jobs": jobs,
+        "test_fraction": walkforward.TEST_FRACTION,
+        "rows_after_warmup": n_rows,
+        "warmup_rows": data.FEATURE_WARMUP,
+        "purge_gap": "h rows (training rows i < first_test_row - h)",
         "test_start": dates[first.test_rows[0]].date().isoformat(),
         "refit_every_rows": int(np.median([f.test_end - f.test_start for f in first.folds])),
-        "boosting": models.BOOST_PARAMS, "ridge_alpha": models.RIDGE_ALPHA, "hybrid_base": models.HYBRID_BASE,
+        "boosting": models.BOOST_PARAMS,
+        "ridge_alpha": models.RIDGE_ALPHA,
+        "hybrid_base": models.HYBRID_BASE,
         "boosting_best_iteration_median": float(np.median(its)) if its else None,
     }
 

@@ -52,17 +52,29 @@ class HorizonData:
 
 
 def horizon_skills(horizons: list[HorizonData], alpha: float, reps: int, seed: int) -> list[HorizonSkill]:
-    raw = [skill.spa_p_value(d.base_hits, np.column_stack([d.model_hits[m] for m in d.preds]), d.h, reps,
-                             seed + d.h) for d in horizons]
+    raw = [
+        skill.spa_p_value(d.base_hits, np.column_stack([d.model_hits[m] for m in d.preds]), d.h, reps, seed + d.h)
+        for d in horizons
+    ]
     out = []
     for d, p, p_adjusted in zip(horizons, raw, skill.holm(raw), strict=True):
         best, hold = d.selection_best(), d.split.holdout
         edge = d.holdout_edge(best)
-        out.append(HorizonSkill(
-            horizon=d.h, baseline_da=round(d.da(None), 4), best_model=best, best_edge=round(edge, 4),
-            best_holdout_da=round(d.da(best, hold), 4), baseline_holdout_da=round(d.da(None, hold), 4),
-            spa_p_value=round(p, 6), spa_p_value_adjusted=round(p_adjusted, 6),
-            beats_baseline=bool(p_adjusted < alpha and edge > 0), n_test=len(d.y_test), n_holdout=len(hold)))
+        out.append(
+            HorizonSkill(
+                horizon=d.h,
+                baseline_da=round(d.da(None), 4),
+                best_model=best,
+                best_edge=round(edge, 4),
+                best_holdout_da=round(d.da(best, hold), 4),
+                baseline_holdout_da=round(d.da(None, hold), 4),
+                spa_p_value=round(p, 6),
+                spa_p_value_adjusted=round(p_adjusted, 6),
+                beats_baseline=bool(p_adjusted < alpha and edge > 0),
+                n_test=len(d.y_test),
+                n_holdout=len(hold),
+            )
+        )
     return out
 
 
@@ -79,9 +91,11 @@ def sentence(skills: list[HorizonSkill]) -> str:
     if not winners:
         where = f"h={skills[0].horizon}" if len(skills) == 1 else "any horizon"
         return f"No model beats always-up at {where} on this data."
-    claims = [f"{s.best_model} beats always-up at h={s.horizon} by {s.best_edge:+.1f} pp on the hold-out "
-              f"(SPA p = {s.spa_p_value:.3f}, {s.spa_p_value_adjusted:.3f} adjusted across horizons)"
-              for s in winners]
+    claims = [
+        f"{s.best_model} beats always-up at h={s.horizon} by {s.best_edge:+.1f} pp on the hold-out "
+        f"(SPA p = {s.spa_p_value:.3f}, {s.spa_p_value_adjusted:.3f} adjusted across horizons)"
+        for s in winners
+    ]
     rest = [f"h={s.horizon}" for s in skills if not s.beats_baseline]
     tail = f"; no model does at {', '.join(rest)}" if rest else ""
     return "; ".join(claims) + tail + "."

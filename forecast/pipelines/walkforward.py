@@ -59,9 +59,16 @@ class TaskResult:
     best_iterations: list[int] = field(default_factory=list)
 
 
-def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: int = 0,
-             n_folds: int = N_FOLDS, test_fraction: float = TEST_FRACTION,
-             cost_per_turnover: float = backtest.DEFAULT_COST_BPS / 10_000) -> TaskResult:
+def run_task(
+    model_name: str,
+    h: int,
+    X: np.ndarray,
+    price: np.ndarray,
+    seed: int = 0,
+    n_folds: int = N_FOLDS,
+    test_fraction: float = TEST_FRACTION,
+    cost_per_turnover: float = backtest.DEFAULT_COST_BPS / 10_000,
+) -> TaskResult:
     # Keep BLAS single-threaded inside worker processes (joblib's loky also sets this); two workers on two
     # cores each spawning BLAS threads would oversubscribe.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -111,9 +118,19 @@ def run_task(model_name: str, h: int, X: np.ndarray, price: np.ndarray, seed: in
     live = make_model(model_name, seed).fit(X[: n - h], y[: n - h], purge=h)
     live_pred = float(live.predict(X[-1:])[0])
     return TaskResult(
-        model_name=model_name, horizon=h, test_rows=test_rows, y_test=y_test, pred_test=pred,
-        da_train=da_train, metrics=m, significance=metrics.pesaran_timmermann(y_test, pred, h),
-        strategy_returns=strat, positions=positions,
-        live_prediction=live_pred, importance=live.importance(), seconds=time.perf_counter() - t0,
-        folds=folds, best_iterations=best_its,
+        model_name=model_name,
+        horizon=h,
+        test_rows=test_rows,
+        y_test=y_test,
+        pred_test=pred,
+        da_train=da_train,
+        metrics=m,
+        significance=metrics.pesaran_timmermann(y_test, pred, h),
+        strategy_returns=strat,
+        positions=positions,
+        live_prediction=live_pred,
+        importance=live.importance(),
+        seconds=time.perf_counter() - t0,
+        folds=folds,
+        best_iterations=best_its,
     )

@@ -85,10 +85,21 @@ def published(results_dir: Path, app) -> str:
 def make_settings(clean_db: str, results_dir: Path):
     def factory(**overrides) -> Settings:
         values = dict(
-            app_env="test", secret_key=TEST_SECRET, database_url=clean_db, results_dir=results_dir,
-            results_poll_seconds=0.1, frontend_origin="http://localhost:3000", log_level="WARNING",
-            login_max_failures=3, login_window_seconds=60, login_lockout_seconds=120, default_horizon=5,
-            admin_username=None, admin_password=None, admin_email=None, redis_url=None,
+            app_env="test",
+            secret_key=TEST_SECRET,
+            database_url=clean_db,
+            results_dir=results_dir,
+            results_poll_seconds=0.1,
+            frontend_origin="http://localhost:3000",
+            log_level="WARNING",
+            login_max_failures=3,
+            login_window_seconds=60,
+            login_lockout_seconds=120,
+            default_horizon=5,
+            admin_username=None,
+            admin_password=None,
+            admin_email=None,
+            redis_url=None,
         )
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -168,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out_dir / "model.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
     print(f"SYNTHETIC demo model {MODEL_VERSION} written to {model_path} (+ model.json)")
-    print(f"held-out accuracy={metrics['accuracy']:.3f} roc_auc={metrics['roc_auc']:.3f} "
-          f"(n_test={metrics['n_test']}, pass rate={metrics['pass_rate']:.2f})")
+    print(
+        f"held-out accuracy={metrics['accuracy']:.3f} roc_auc={metrics['roc_auc']:.3f} "
+        f"(n_test={metrics['n_test']}, pass rate={metrics['pass_rate']:.2f})"
+    )
     return 0
 
 

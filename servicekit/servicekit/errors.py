@@ -89,13 +89,17 @@ def error_body(
     error: str | None = None,
     details: Iterable[ErrorDetail] | None = None,
 ) -> bytes:
-    return ErrorResponse(
-        error=error or ERROR_CODES.get(status_code, "error"),
-        message=message,
-        details=list(details) if details is not None else None,
-        status_code=status_code,
-        timestamp=utc_now(),
-    ).model_dump_json().encode()
+    return (
+        ErrorResponse(
+            error=error or ERROR_CODES.get(status_code, "error"),
+            message=message,
+            details=list(details) if details is not None else None,
+            status_code=status_code,
+            timestamp=utc_now(),
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 def error_response(

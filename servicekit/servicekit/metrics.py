@@ -25,7 +25,9 @@ from servicekit.errors import APIError
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
-    "http_request_duration_seconds", "Time from the request's arrival to its last byte", ["method", "route"],
+    "http_request_duration_seconds",
+    "Time from the request's arrival to its last byte",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 

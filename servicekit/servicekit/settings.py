@@ -16,11 +16,17 @@ from pydantic import SecretStr
 MIN_SECRET_BYTES = 32
 MIN_ADMIN_PASSWORD_CHARS = 12
 # Passwords and secrets published in this repository's docs, examples or defaults: never in production.
-DOCUMENTED_DEFAULTS = frozenset({
-    "admin", "password", "changeme", "change-me", "secret",
-    "forecast-demo-2026",  # the forecast demo user's (README, `make run`)
-    "dev-insecure-secret-key-change-me",  # forecast's SECRET_KEY default
-})
+DOCUMENTED_DEFAULTS = frozenset(
+    {
+        "admin",
+        "password",
+        "changeme",
+        "change-me",
+        "secret",
+        "forecast-demo-2026",  # the forecast demo user's (README, `make run`)
+        "dev-insecure-secret-key-change-me",  # forecast's SECRET_KEY default
+    }
+)
 
 
 def parse_origins(value: str) -> list[str]:
@@ -60,8 +66,9 @@ def production_problems(
             problems.append(f"{name} must be a random value of at least {MIN_SECRET_BYTES} bytes")
     password = _plain(admin_password)
     if password is not None and (len(password) < MIN_ADMIN_PASSWORD_CHARS or _is_documented(password)):
-        problems.append(f"ADMIN_PASSWORD must have at least {MIN_ADMIN_PASSWORD_CHARS} characters and not be "
-                        "a documented default")
+        problems.append(
+            f"ADMIN_PASSWORD must have at least {MIN_ADMIN_PASSWORD_CHARS} characters and not be a documented default"
+        )
     if dev_auth:
         problems.append("AUTH_MODE=local (development tokens) is refused")
     return problems

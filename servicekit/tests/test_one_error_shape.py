@@ -46,7 +46,11 @@ def _serve(app: str, cwd: Path, env: dict[str, str], log: Path, health: str) -> 
     port = any_free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=cwd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=cwd,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     wait_up(base + health, proc)
@@ -54,15 +58,30 @@ def _serve(app: str, cwd: Path, env: dict[str, str], log: Path, health: str) -> 
 
 
 def _unitrack_env(tmp: Path, database_url: str) -> dict[str, str]:
-    return {**os.environ, "APP_ENV": "dev", "AUTH_MODE": "local", "DATABASE_URL": database_url,
-            "LOCAL_AUTH_KEY_PATH": str(tmp / "unitrack-key.pem"), "MODEL_PATH": str(tmp / "no-model.pkl"),
-            "RATE_LIMIT_PREDICT": "2/minute", "RATE_LIMIT_BACKEND": "memory", "MODEL_WATCH_SECONDS": "0",
-            "LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "APP_ENV": "dev",
+        "AUTH_MODE": "local",
+        "DATABASE_URL": database_url,
+        "LOCAL_AUTH_KEY_PATH": str(tmp / "unitrack-key.pem"),
+        "MODEL_PATH": str(tmp / "no-model.pkl"),
+        "RATE_LIMIT_PREDICT": "2/minute",
+        "RATE_LIMIT_BACKEND": "memory",
+        "MODEL_WATCH_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def _forecast_env(tmp: Path, database_url: str) -> dict[str, str]:
-    return {**os.environ, "APP_ENV": "dev", "DATABASE_URL": database_url, "RESULTS_DIR": str(tmp / "results"),
-            "LOGIN_MAX_FAILURES": "2", "DB_CONNECT_TIMEOUT_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+    return {
+        **os.environ,
+        "APP_ENV": "dev",
+        "DATABASE_URL": database_url,
+        "RESULTS_DIR": str(tmp / "results"),
+        "LOGIN_MAX_FAILURES": "2",
+        "DB_CONNECT_TIMEOUT_SECONDS": "1",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +103,24 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dic
             proc, base = _serve("app.main:app", backend, env, tmp / f"unitrack-{state}.log", "/api/v1/healthz")
             processes.append(proc)
             found[state]["unitrack"] = Service(
-                "unitrack", base, token,
+                "unitrack",
+                base,
+                token,
                 ("/api/v1/predict", {"cod_persona": 1, "cod_curso": "CS2H1", "features": {"EDAD": 20}}),
-                "/api/v1/history")
+                "/api/v1/history",
+            )
             env = _forecast_env(tmp, forecast_db)
             if state == "up":
                 _run([sys.executable, "-m", "api.cli", "migrate"], forecast, env)
             proc, base = _serve("api.main:app", forecast, env, tmp / f"forecast-{state}.log", "/api/v1/health/live")
             processes.append(proc)
             found[state]["forecast"] = Service(
-                "forecast", base, None, ("/api/v1/auth/login", {"username": "nobody", "password": "wrong"}),
-                "/api/v1/forecasts/latest")
+                "forecast",
+                base,
+                None,
+                ("/api/v1/auth/login", {"username": "nobody", "password": "wrong"}),
+                "/api/v1/forecasts/latest",
+            )
         yield found
     finally:
         for proc in processes:
@@ -127,8 +153,9 @@ def _post(client: httpx.Client, service: Service, body: bytes | dict, headers: d
     path, _ = service.predict_like
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     auth = {"Authorization": f"Bearer {service.token}"} if service.token else {}
-    return client.post(service.base + path, content=content,
-                       headers={"Content-Type": "application/json", **auth, **(headers or {})})
+    return client.post(
+        service.base + path, content=content, headers={"Content-Type": "application/json", **auth, **(headers or {})}
+    )
 
 
 def test_invalid_json_is_the_same_422_in_both_services(services):

@@ -21,14 +21,29 @@ ROOT = Path(__file__).resolve().parents[2]
 DB_PASSWORD = "db-pass-0f3c9a"  # must never show, whatever is refused
 GOOD_SECRET = "k" * 24 + "-good-secret-77"
 SERVICES = {
-    "unitrack": (ROOT / "backend", "from app.core.config import Settings; Settings(_env_file=None)", {
-        "APP_ENV": "prod", "SUPABASE_PROJECT_REF": "abcd", "FRONTEND_ORIGIN": "https://app.example",
-        "DATABASE_URL": f"postgresql://u:{DB_PASSWORD}@db.example:5432/unitrack",
-        "SUPABASE_JWT_SECRET": GOOD_SECRET}),
-    "forecast": (ROOT / "forecast", "from api.config import Settings; Settings(_env_file=None)", {
-        "APP_ENV": "prod", "SECRET_KEY": GOOD_SECRET, "FRONTEND_ORIGIN": "https://app.example",
-        "DATABASE_URL": f"postgresql://u:{DB_PASSWORD}@db.example:5432/forecast",
-        "ADMIN_USERNAME": "root", "ADMIN_PASSWORD": "a-long-enough-admin-password"}),
+    "unitrack": (
+        ROOT / "backend",
+        "from app.core.config import Settings; Settings(_env_file=None)",
+        {
+            "APP_ENV": "prod",
+            "SUPABASE_PROJECT_REF": "abcd",
+            "FRONTEND_ORIGIN": "https://app.example",
+            "DATABASE_URL": f"postgresql://u:{DB_PASSWORD}@db.example:5432/unitrack",
+            "SUPABASE_JWT_SECRET": GOOD_SECRET,
+        },
+    ),
+    "forecast": (
+        ROOT / "forecast",
+        "from api.config import Settings; Settings(_env_file=None)",
+        {
+            "APP_ENV": "prod",
+            "SECRET_KEY": GOOD_SECRET,
+            "FRONTEND_ORIGIN": "https://app.example",
+            "DATABASE_URL": f"postgresql://u:{DB_PASSWORD}@db.example:5432/forecast",
+            "ADMIN_USERNAME": "root",
+            "ADMIN_PASSWORD": "a-long-enough-admin-password",
+        },
+    ),
 }
 # (service, variable changed, bad value, the variable the refusal must name)
 CASES = [
@@ -46,8 +61,14 @@ CASES = [
 def _start(service: str, overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
     cwd, code, env = SERVICES[service]
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "APP_ENV", "FRONTEND_ORIGIN"}}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env={**clean, **env, **overrides},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**clean, **env, **overrides},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
@@ -66,12 +87,26 @@ def test_an_unsafe_production_setting_is_refused_without_printing_a_secret(servi
 
 
 def test_every_problem_is_reported_at_once():
-    problems = production_problems(origins=[], database_url=SecretStr("sqlite:///x.db"),
-                                   secrets={"SECRET_KEY": SecretStr("short")}, admin_password="admin", dev_auth=True)
-    assert [p.split(" ")[0] for p in problems] == ["FRONTEND_ORIGIN", "DATABASE_URL", "SECRET_KEY", "ADMIN_PASSWORD",
-                                                   "AUTH_MODE=local"]
+    problems = production_problems(
+        origins=[],
+        database_url=SecretStr("sqlite:///x.db"),
+        secrets={"SECRET_KEY": SecretStr("short")},
+        admin_password="admin",
+        dev_auth=True,
+    )
+    assert [p.split(" ")[0] for p in problems] == [
+        "FRONTEND_ORIGIN",
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "ADMIN_PASSWORD",
+        "AUTH_MODE=local",
+    ]
 
 
 def test_an_unset_optional_secret_is_not_a_problem():
-    assert production_problems(origins=["https://app.example"], database_url="postgresql://h/db",
-                               secrets={"SUPABASE_JWT_SECRET": None}) == []
+    assert (
+        production_problems(
+            origins=["https://app.example"], database_url="postgresql://h/db", secrets={"SUPABASE_JWT_SECRET": None}
+        )
+        == []
+    )

@@ -42,8 +42,7 @@ def _run(cwd: Path, setup: str, path: str, body: str, headers: str, tmp: Path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update({"APP_ENV": "dev", "LOG_LEVEL": "WARNING"})
     code = SCRIPT.format(setup=setup.format(tmp=tmp), path=path, body=body, headers=headers)
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=180)
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -67,9 +66,14 @@ migrate(settings)
 token = LocalSigner(settings).issue("trace@test.local")
 app = create_app(settings)
 """
-    result = _run(ROOT / "backend", setup, "/api/v1/predict",
-                  '{"cod_persona": 1, "cod_curso": "CS2H1", "features": {"EDAD": 20}}',
-                  '{"Authorization": "Bearer " + token}', tmp_path)
+    result = _run(
+        ROOT / "backend",
+        setup,
+        "/api/v1/predict",
+        '{"cod_persona": 1, "cod_curso": "CS2H1", "features": {"EDAD": 20}}',
+        '{"Authorization": "Bearer " + token}',
+        tmp_path,
+    )
     span = _server_span(result)
     assert result["status"] == 200
     assert span["http.route"] == "/api/v1/predict" and span["request.id"] == result["request_id"]
@@ -84,8 +88,9 @@ settings = Settings(_env_file=None, app_env="dev", database_url="sqlite:///{tmp}
 migrations.upgrade(settings.sqlalchemy_url, "head")
 app = create_app(settings)
 """
-    result = _run(ROOT / "forecast", setup, "/api/v1/auth/login", '{"username": "nobody", "password": "wrong"}',
-                  "{}", tmp_path)
+    result = _run(
+        ROOT / "forecast", setup, "/api/v1/auth/login", '{"username": "nobody", "password": "wrong"}', "{}", tmp_path
+    )
     span = _server_span(result)
     assert result["status"] == 401
     assert span["http.route"] == "/api/v1/auth/login" and span["request.id"] == result["request_id"]

@@ -175,10 +175,14 @@ async def get_idempotency_key(
     request: Request,
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", max_length=257, pattern=KEY_PATTERN,
-               description="Retry-safe writes: the same key with the same body returns the first result "
-                           "(same id) and stores nothing new; with another body, 422; while the first is "
-                           "still running, 409. Remembered 24 h per user."),
+        Header(
+            alias="Idempotency-Key",
+            max_length=257,
+            pattern=KEY_PATTERN,
+            description="Retry-safe writes: the same key with the same body returns the first result "
+            "(same id) and stores nothing new; with another body, 422; while the first is "
+            "still running, 409. Remembered 24 h per user.",
+        ),
     ] = None,
 ) -> RequestKey | None:
     return None if idempotency_key is None else RequestKey.parse(idempotency_key, request.app.state.idempotency)

@@ -49,13 +49,18 @@ async def _database_error_handler(_: Request, exc: Exception) -> Response:
 
 
 async def _idempotency_key_reused_handler(_: Request, exc: Exception) -> Response:
-    return error_response(422, "This Idempotency-Key was already used for a different request",
-                          error="idempotency_key_reused")
+    return error_response(
+        422, "This Idempotency-Key was already used for a different request", error="idempotency_key_reused"
+    )
 
 
 async def _idempotency_in_flight_handler(_: Request, exc: Exception) -> Response:
-    return error_response(409, "A request with this Idempotency-Key is still in progress; retry shortly",
-                          error="idempotency_key_in_flight", headers={"Retry-After": "1"})
+    return error_response(
+        409,
+        "A request with this Idempotency-Key is still in progress; retry shortly",
+        error="idempotency_key_in_flight",
+        headers={"Retry-After": "1"},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,16 +16,15 @@ FeatureName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}
 # it can name every bad field in one 422.
 FeatureMap = Annotated[
     dict[FeatureName, Any],
-    Field(max_length=200,
-          json_schema_extra={"additionalProperties": {"anyOf": [{"type": "number"}, {"type": "string"}]}}),
+    Field(
+        max_length=200, json_schema_extra={"additionalProperties": {"anyOf": [{"type": "number"}, {"type": "string"}]}}
+    ),
 ]
 DeltaMap = Annotated[
     dict[FeatureName, Any],
     Field(max_length=200, json_schema_extra={"additionalProperties": {"type": "number"}}),
 ]
-CodCurso = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
-]
+CodCurso = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")]
 
 
 _PREDICT_EXAMPLE: dict[str, Any] = {
@@ -64,10 +63,20 @@ class BatchItem(BaseModel):
 class BatchPredictRequest(BaseModel):
     """A semester planned at once: one student, 1-50 courses."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "cod_persona": 8839, "items": [
-            {"cod_curso": "CS2H1", "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3}},
-            {"cod_curso": "MA101", "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 4}}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "cod_persona": 8839,
+                    "items": [
+                        {"cod_curso": "CS2H1", "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 3}},
+                        {"cod_curso": "MA101", "features": {"PTJE_INGRESO": 133.0, "EDAD": 21, "CREDITOS": 4}},
+                    ],
+                }
+            ]
+        },
+    )
 
     cod_persona: int = Field(ge=0, le=10**15)
     items: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)

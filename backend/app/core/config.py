@@ -76,9 +76,7 @@ def parse_rate(value: str) -> tuple[int, int] | None:
         return None
     match = _RATE.match(text)
     if not match:
-        raise ValueError(
-            f"invalid rate limit {value!r}: use e.g. 60/minute, 10/second, 500/hour or 100/30s"
-        )
+        raise ValueError(f"invalid rate limit {value!r}: use e.g. 60/minute, 10/second, 500/hour or 100/30s")
     count = int(match.group(1))
     window = int(match.group(3)) if match.group(3) else _UNITS[match.group(2).lower()]
     if count == 0:
@@ -206,7 +204,9 @@ class Settings(BaseSettings):
 
         if self.app_env == "prod":
             refuse_unsafe_production(
-                origins=origins, database_url=self.database_url, dev_auth=self.auth_mode == "local",
+                origins=origins,
+                database_url=self.database_url,
+                dev_auth=self.auth_mode == "local",
                 secrets={"SUPABASE_JWT_SECRET": self.supabase_jwt_secret, "METRICS_TOKEN": self.metrics_token},
             )
             jwks = urlsplit(self.supabase_jwks_url or "")

@@ -165,9 +165,7 @@ class RateLimiter:
         if known_wait is not None:
             Decision(False, self.limit, 0, known_wait).enforce(scope)
         window_start, retry_after = self._window()
-        return Quota(
-            scope, subject, window_start, self.window, self.limit, retry_after, self._over_limit
-        )
+        return Quota(scope, subject, window_start, self.window, self.limit, retry_after, self._over_limit)
 
     def check(self, scope: str, subject: str, amount: int = 1) -> Decision:
         window_start, retry_after = self._window()

@@ -23,9 +23,7 @@ SessionLocal = sessionmaker(autoflush=False, expire_on_commit=False)
 def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
     url = url or settings.sqlalchemy_url
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 15}, pool_pre_ping=True
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, pool_pre_ping=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {

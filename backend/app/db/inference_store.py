@@ -91,9 +91,7 @@ class InferenceStore(Protocol):
         """Store the inference; with a quota, count it too and return this window's count
         (over ``quota.limit``, nothing is stored)."""
 
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
+    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
         """The user's rows, newest first, and how many the user has in all."""
 
     async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
@@ -149,8 +147,9 @@ class PgInferenceStore:
             "created_at": datetime.now(UTC),
         }
         if quota is not None:
-            params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit,
-                          rl_amount=quota.amount)
+            params.update(
+                rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit, rl_amount=quota.amount
+            )
         if inference.idempotency is not None:
             params.update(idem_key=inference.idempotency.key, idem_hash=inference.idempotency.request_hash)
         statement = self._ADD[(quota is not None, inference.idempotency is not None)]
@@ -166,15 +165,21 @@ class PgInferenceStore:
         first = inferences[0]
         started = datetime.now(UTC)
         params: dict[str, Any] = {
-            "user_id": first.user_id, "email": first.email, "kind": first.kind, "version": first.version,
-            "ids": [i.id for i in inferences], "cod_cursos": [i.cod_curso for i in inferences],
-            "inputs": [to_json(i.input) for i in inferences], "outputs": [to_json(i.output) for i in inferences],
+            "user_id": first.user_id,
+            "email": first.email,
+            "kind": first.kind,
+            "version": first.version,
+            "ids": [i.id for i in inferences],
+            "cod_cursos": [i.cod_curso for i in inferences],
+            "inputs": [to_json(i.input) for i in inferences],
+            "outputs": [to_json(i.output) for i in inferences],
             # A microsecond apart, in order: history lists the batch's items newest (last) first.
             "created_ats": [started + timedelta(microseconds=n) for n in range(len(inferences))],
         }
         if quota is not None:
-            params.update(rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit,
-                          rl_amount=quota.amount)
+            params.update(
+                rl_key=quota.key, rl_window_start=quota.window_start, rl_limit=quota.limit, rl_amount=quota.amount
+            )
         count = await self._pool.fetchval(self._ADD_BATCH[quota is not None], params, idempotent=False)
         return int(count) if quota is not None else None
 
@@ -188,9 +193,7 @@ class PgInferenceStore:
         status = await self._pool.execute(self._PRUNE_KEYS, {"cutoff": cutoff}, idempotent=True)
         return int(status.rsplit(" ", 1)[-1]) if status else 0
 
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
+    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
         records = await self._pool.fetch(
             self._HISTORY, {"user_id": user_id, "limit": limit, "offset": offset}, idempotent=True
         )
@@ -201,6 +204,7 @@ class PgInferenceStore:
 
 def build_inference_store(settings: Settings, session_factory: sessionmaker[Session]) -> InferenceStore:
     from app.db.sql_inference_store import SqlInferenceStore  # the SQLite store imports this module
+
     if settings.sqlalchemy_url.startswith("postgresql"):
         return PgInferenceStore(settings)
     return SqlInferenceStore(session_factory)

@@ -110,12 +110,26 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
 
 # libpq connection options asyncpg does not know (it would pass them to the server as settings,
 # which refuses them). connect_timeout: DB_CONNECT_TIMEOUT_SECONDS is the one that counts.
-_LIBPQ_ONLY = frozenset({
-    "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-    "tcp_user_timeout", "fallback_application_name", "gssencmode", "channel_binding",
-    "require_auth", "sslcompression", "sslsni", "requirepeer", "sslcertmode", "load_balance_hosts",
-    "hostaddr",
-})
+_LIBPQ_ONLY = frozenset(
+    {
+        "connect_timeout",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
+        "fallback_application_name",
+        "gssencmode",
+        "channel_binding",
+        "require_auth",
+        "sslcompression",
+        "sslsni",
+        "requirepeer",
+        "sslcertmode",
+        "load_balance_hosts",
+        "hostaddr",
+    }
+)
 
 
 def statement_cache_size(settings: Settings, port: int | None) -> int:

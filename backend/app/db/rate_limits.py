@@ -29,9 +29,7 @@ class DatabaseBackend:
             index_elements=[table.c.key],
             set_={
                 "count": case((same_window, table.c.count + stmt.excluded.count), else_=stmt.excluded.count),
-                "window_start": case(
-                    (same_window, table.c.window_start), else_=stmt.excluded.window_start
-                ),
+                "window_start": case((same_window, table.c.window_start), else_=stmt.excluded.window_start),
             },
         ).returning(table.c.count)
 

@@ -131,9 +131,7 @@ PG_FIND_IDEMPOTENCY_KEY = (
     "JOIN inferences i ON i.id = k.inference_id "
     "WHERE k.user_id = %(user_id)s::uuid AND k.key = %(idem_key)s::text"
 )
-PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS = (
-    "DELETE FROM idempotency_keys WHERE created_at < %(cutoff)s::timestamptz"
-)
+PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE created_at < %(cutoff)s::timestamptz"
 
 
 def _user_params(user_id: uuid.UUID, email: str | None) -> dict[str, Any]:
@@ -169,12 +167,8 @@ def add_inference(
     )
 
 
-def list_inferences(
-    session: Session, user_id: uuid.UUID, *, limit: int, offset: int
-) -> tuple[list[Inference], int]:
-    total = session.scalar(
-        select(func.count()).select_from(Inference).where(Inference.user_id == user_id)
-    )
+def list_inferences(session: Session, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[Inference], int]:
+    total = session.scalar(select(func.count()).select_from(Inference).where(Inference.user_id == user_id))
     rows = session.scalars(
         select(Inference)
         .where(Inference.user_id == user_id)
@@ -203,12 +197,20 @@ PG_HISTORY_PAGE = (
 
 
 def add_idempotency_key(
-    session: Session, *, user_id: uuid.UUID, key: str, request_hash: str, inference_id: uuid.UUID,
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    key: str,
+    request_hash: str,
+    inference_id: uuid.UUID,
     created_at: datetime,
 ) -> None:
     """In the caller's transaction, after the inference: both commit or neither does."""
-    session.add(IdempotencyKey(user_id=user_id, key=key, request_hash=request_hash,
-                               inference_id=inference_id, created_at=created_at))
+    session.add(
+        IdempotencyKey(
+            user_id=user_id, key=key, request_hash=request_hash, inference_id=inference_id, created_at=created_at
+        )
+    )
     session.flush()  # a key another request stored first fails here, inside the transaction
 
 

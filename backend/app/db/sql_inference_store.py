@@ -70,8 +70,11 @@ class SqlInferenceStore:
             )
             if inference.idempotency is not None:
                 repository.add_idempotency_key(
-                    session, user_id=inference.user_id, key=inference.idempotency.key,
-                    request_hash=inference.idempotency.request_hash, inference_id=inference.id,
+                    session,
+                    user_id=inference.user_id,
+                    key=inference.idempotency.key,
+                    request_hash=inference.idempotency.request_hash,
+                    inference_id=inference.id,
                     created_at=created_at,
                 )
 
@@ -87,9 +90,15 @@ class SqlInferenceStore:
             repository.ensure_user(session, inferences[0].user_id, inferences[0].email)
             for n, inference in enumerate(inferences):
                 repository.add_inference(
-                    session, inference_id=inference.id, user_id=inference.user_id, kind=inference.kind,
-                    cod_curso=inference.cod_curso, input=inference.input, output=inference.output,
-                    version=inference.version, created_at=started + timedelta(microseconds=n),
+                    session,
+                    inference_id=inference.id,
+                    user_id=inference.user_id,
+                    kind=inference.kind,
+                    cod_curso=inference.cod_curso,
+                    input=inference.input,
+                    output=inference.output,
+                    version=inference.version,
+                    created_at=started + timedelta(microseconds=n),
                 )
 
     async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
@@ -107,9 +116,7 @@ class SqlInferenceStore:
         with self._session_factory() as session, session.begin():
             return repository.delete_expired_idempotency_keys(session, cutoff)
 
-    async def history_page(
-        self, user_id: uuid.UUID, *, limit: int, offset: int
-    ) -> tuple[list[HistoryRow], int]:
+    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
         return await anyio.to_thread.run_sync(self._history_page, user_id, limit, offset)
 
     def _history_page(self, user_id: uuid.UUID, limit: int, offset: int) -> tuple[list[HistoryRow], int]:

@@ -193,8 +193,9 @@ def validate_deltas(raw: Any, features: Mapping[str, float | str], schema: Featu
             continue
         current = features[name]
         if isinstance(current, str) or (known.get(name) is not None and known[name].is_categorical):
-            errors.append(FieldError(field, "a categorical feature has no delta: send the other level in features",
-                                     "type_error"))
+            errors.append(
+                FieldError(field, "a categorical feature has no delta: send the other level in features", "type_error")
+            )
             continue
         number, error = coerce_number(value)
         if error is not None:

@@ -110,9 +110,16 @@ def _feature_schema(estimator: Any, card: ModelCard | None, notes: list[str]) ->
             notes.append(f"card features not used by the model: {extra}")
         levels = categorical_columns(estimator)
         specs = tuple(
-            replace(card_specs.get(name, FeatureSpec(name=name)), levels=levels[name].levels,
-                    accepts_unknown_level=levels[name].accepts_unknown, default=None, minimum=None, maximum=None)
-            if name in levels else card_specs.get(name, FeatureSpec(name=name))
+            replace(
+                card_specs.get(name, FeatureSpec(name=name)),
+                levels=levels[name].levels,
+                accepts_unknown_level=levels[name].accepts_unknown,
+                default=None,
+                minimum=None,
+                maximum=None,
+            )
+            if name in levels
+            else card_specs.get(name, FeatureSpec(name=name))
             for name in names
         )
         return FeatureSchema(specs=specs, as_dataframe=True)
@@ -124,9 +131,7 @@ def _feature_schema(estimator: Any, card: ModelCard | None, notes: list[str]) ->
         )
     expected = _safe_attribute(estimator, "n_features_in_")
     if expected is not None and int(expected) != len(card.features):
-        raise ModelLoadError(
-            f"the model expects {int(expected)} features but the card lists {len(card.features)}"
-        )
+        raise ModelLoadError(f"the model expects {int(expected)} features but the card lists {len(card.features)}")
     return FeatureSchema(specs=tuple(card.features), as_dataframe=False)
 
 
@@ -142,8 +147,14 @@ def _smoke_scores(scorer: Scorer, schema: FeatureSchema, baselines: np.ndarray) 
     return scores
 
 
-def _choose_scorer(estimator: Any, classes: np.ndarray, positive_index: int, schema: FeatureSchema,
-                   baselines: np.ndarray, notes: list[str]) -> Scorer:
+def _choose_scorer(
+    estimator: Any,
+    classes: np.ndarray,
+    positive_index: int,
+    schema: FeatureSchema,
+    baselines: np.ndarray,
+    notes: list[str],
+) -> Scorer:
     """First scoring method that survives a smoke prediction; failures are noted, not fatal."""
     methods = available_methods(estimator)
     if not methods:

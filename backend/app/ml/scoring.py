@@ -50,7 +50,9 @@ def _same_label(label: Any, wanted: Any) -> bool:
         return False
 
 
-def resolve_positive_index(classes: np.ndarray, card_value: Any = None, card_has_value: bool = False) -> tuple[int, str]:
+def resolve_positive_index(
+    classes: np.ndarray, card_value: Any = None, card_has_value: bool = False
+) -> tuple[int, str]:
     """Returns ``(index into classes_, how it was decided)``. See the module docstring."""
     labels = list(classes)
     if card_has_value:

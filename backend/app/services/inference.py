@@ -100,9 +100,15 @@ class WhatIfResult:
 class ModelEngine:
     """Serves one model file, or a mock when that file cannot be served."""
 
-    def __init__(self, path: Path, loaded: LoadedModel | None, reason: str | None = None,
-                 mock_card: ModelCard | None = None, options: CompileOptions | None = None,
-                 allow_mock: bool = True):
+    def __init__(
+        self,
+        path: Path,
+        loaded: LoadedModel | None,
+        reason: str | None = None,
+        mock_card: ModelCard | None = None,
+        options: CompileOptions | None = None,
+        allow_mock: bool = True,
+    ):
         self.path = path
         self._loaded = loaded
         self.reason = reason
@@ -159,8 +165,10 @@ class ModelEngine:
                 positive_class_source=loaded.positive_class_source,
                 card=str(loaded.card.path) if loaded.card else None,
                 baselines={
-                    name: {"value": value if isinstance(value, str) else float(value),
-                           "source": loaded.baseline_sources[name]}
+                    name: {
+                        "value": value if isinstance(value, str) else float(value),
+                        "source": loaded.baseline_sources[name],
+                    }
                     for name, value in zip(self.feature_names, loaded.baselines)
                 },
                 warnings=list(loaded.warnings),
@@ -202,7 +210,7 @@ class ModelEngine:
         blocks = [self._explanation_block(resolved) for resolved in resolved_items]
         scores = self._checked(await self._ascore(np.vstack(blocks)))
         size = len(blocks[0])
-        return [self._result(resolved, scores[n * size:(n + 1) * size]) for n, resolved in enumerate(resolved_items)]
+        return [self._result(resolved, scores[n * size : (n + 1) * size]) for n, resolved in enumerate(resolved_items)]
 
     def whatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
         resolved, shifted, applied, block = self._whatif_block(features, deltas)
@@ -237,11 +245,20 @@ class ModelEngine:
         if self._loaded is None:
             return resolved, shifted, applied, None
         # Baseline and scenario, each with its explanation rows, in a single model call.
-        return resolved, shifted, applied, np.vstack([self._explanation_block(resolved),
-                                                      self._explanation_block(shifted)])
+        return (
+            resolved,
+            shifted,
+            applied,
+            np.vstack([self._explanation_block(resolved), self._explanation_block(shifted)]),
+        )
 
-    def _whatif_result(self, resolved: dict[str, float | str], shifted: dict[str, float | str], applied: dict[str, float],
-                       scores: np.ndarray) -> WhatIfResult:
+    def _whatif_result(
+        self,
+        resolved: dict[str, float | str],
+        shifted: dict[str, float | str],
+        applied: dict[str, float],
+        scores: np.ndarray,
+    ) -> WhatIfResult:
         split = len(resolved) + 1
         return WhatIfResult(
             prediction=self._result(shifted, scores[split:]),
@@ -249,8 +266,9 @@ class ModelEngine:
             applied_deltas=applied,
         )
 
-    def _mock_whatif(self, resolved: dict[str, float | str], shifted: dict[str, float | str],
-                     applied: dict[str, float]) -> WhatIfResult:
+    def _mock_whatif(
+        self, resolved: dict[str, float | str], shifted: dict[str, float | str], applied: dict[str, float]
+    ) -> WhatIfResult:
         direction = float(np.sign(sum(applied.values()))) if applied else 0.0
         scenario_score = min(1.0, max(0.0, MOCK_SCORE + MOCK_WHATIF_STEP * direction))
         return WhatIfResult(
@@ -341,12 +359,15 @@ def build_engine(model_path: Path, options: CompileOptions | None = None, allow_
     except ModelLoadError as exc:
         return _mock_engine(model_path, exc.reason, allow_mock)
     except Exception as exc:  # noqa: BLE001 - start-up must survive any broken model file
-        return _mock_engine(model_path, f"unexpected error loading the model: {type(exc).__name__}: {exc}",
-                            allow_mock)
+        return _mock_engine(model_path, f"unexpected error loading the model: {type(exc).__name__}: {exc}", allow_mock)
     logger.info(
         "model loaded: version=%s estimator=%s scoring=%s positive_class=%r (%s) features=%s",
-        loaded.version, type(loaded.estimator).__name__, loaded.scorer.method,
-        loaded.scorer.positive_class, loaded.positive_class_source, loaded.schema.names,
+        loaded.version,
+        type(loaded.estimator).__name__,
+        loaded.scorer.method,
+        loaded.scorer.positive_class,
+        loaded.positive_class_source,
+        loaded.schema.names,
     )
     return ModelEngine(model_path, loaded, options=options)
 
@@ -355,8 +376,7 @@ _ENGINES: dict[tuple[Path, CompileOptions | None, bool], ModelEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def load_engine(model_path: Path | str, options: CompileOptions | None = None,
-                allow_mock: bool = True) -> ModelEngine:
+def load_engine(model_path: Path | str, options: CompileOptions | None = None, allow_mock: bool = True) -> ModelEngine:
     """The process-wide engine for ``model_path`` (loaded once per resolved path); never raises."""
     try:
         path = Path(model_path).expanduser().resolve()

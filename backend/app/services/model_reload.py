@@ -70,8 +70,15 @@ class ModelReloader:
             # Probed with the mock allowed: a file that cannot be served is refused, never swapped in.
             candidate = build_engine(self.path, self.options, allow_mock=True)
             if candidate.is_mock:
-                return self._record(ReloadOutcome("refused", trigger, at, current.version,
-                                                  reason=f"the new model file cannot be served: {candidate.reason}"))
+                return self._record(
+                    ReloadOutcome(
+                        "refused",
+                        trigger,
+                        at,
+                        current.version,
+                        reason=f"the new model file cannot be served: {candidate.reason}",
+                    )
+                )
             if candidate.runtime is not None:
                 candidate.runtime.compile_now()  # verified before it serves anyone
             # The swap. The old engine is not closed: a request that already holds it may still hand
@@ -79,8 +86,14 @@ class ModelReloader:
             # has dropped the engine (ThreadPoolExecutor's workers stop when it is collected).
             self._state.model_engine = candidate
             outcome = ReloadOutcome("reloaded", trigger, at, candidate.version, previous_version=current.version)
-            logger.info("model reloaded (%s): %s -> %s in %.1f s, serving %s", trigger, current.version,
-                        candidate.version, time.perf_counter() - started, candidate.status()["serving"]["path"])
+            logger.info(
+                "model reloaded (%s): %s -> %s in %.1f s, serving %s",
+                trigger,
+                current.version,
+                candidate.version,
+                time.perf_counter() - started,
+                candidate.status()["serving"]["path"],
+            )
             return self._record(outcome)
 
     def _record(self, outcome: ReloadOutcome) -> ReloadOutcome:

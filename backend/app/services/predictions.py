@@ -132,8 +132,15 @@ async def predict(
     async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
         result = await engine.apredict(dict(features))
         return await _persist(
-            store, user, kind="predict", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
-            extra_input={"features_used": result.features}, output=_prediction_output(result), quota=quota,
+            store,
+            user,
+            kind="predict",
+            cod_persona=cod_persona,
+            cod_curso=cod_curso,
+            features=features,
+            extra_input={"features_used": result.features},
+            output=_prediction_output(result),
+            quota=quota,
             key_use=key_use,
         )
 
@@ -156,9 +163,14 @@ async def predict_batch(
     stored = [StoredInference(id=uuid.uuid4(), output=_prediction_output(result)) for result in results]
     rows = [
         NewInference(
-            id=s.id, user_id=user.id, email=user.email, kind="predict", cod_curso=cod_curso,
+            id=s.id,
+            user_id=user.id,
+            email=user.email,
+            kind="predict",
+            cod_curso=cod_curso,
             input={"cod_persona": cod_persona, "features": dict(features), "features_used": result.features},
-            output=s.output, version=s.output["version"],
+            output=s.output,
+            version=s.output["version"],
         )
         for s, (cod_curso, features), result in zip(stored, items, results, strict=True)
     ]
@@ -191,9 +203,16 @@ async def whatif(
             "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
         }
         return await _persist(
-            store, user, kind="whatif", cod_persona=cod_persona, cod_curso=cod_curso, features=features,
+            store,
+            user,
+            kind="whatif",
+            cod_persona=cod_persona,
+            cod_curso=cod_curso,
+            features=features,
             extra_input={"deltas": dict(deltas), "features_used": result.prediction.features},
-            output=output, quota=quota, key_use=key_use,
+            output=output,
+            quota=quota,
+            key_use=key_use,
         )
 
     body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features, "deltas": deltas}

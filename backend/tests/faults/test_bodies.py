@@ -63,9 +63,7 @@ MALFORMED: dict[str, bytes] = {
 
 WHATIF_MALFORMED: dict[str, bytes] = {
     # Finite inputs whose sum overflows to inf.
-    "delta_overflow": _body(
-        features={**STUDENT, "EDAD": 1.7e308}, deltas={"EDAD": 1.7e308}
-    ),
+    "delta_overflow": _body(features={**STUDENT, "EDAD": 1.7e308}, deltas={"EDAD": 1.7e308}),
     "delta_float_overflow": _raw(
         '{"cod_persona": 1, "cod_curso": "CS2H1", "features": {"EDAD": 20}, "deltas": {"EDAD": @}}',
         "1e400",
@@ -95,10 +93,7 @@ def _failures(responses: dict[str, object]) -> list[str]:
 
 
 async def _post_all(client, path: str, bodies: dict[str, bytes], headers: dict[str, str]):
-    return {
-        name: await client.post(path, content=body, headers={**headers, **JSON})
-        for name, body in bodies.items()
-    }
+    return {name: await client.post(path, content=body, headers={**headers, **JSON}) for name, body in bodies.items()}
 
 
 async def test_malformed_predict_and_whatif_bodies_are_4xx_and_store_nothing(

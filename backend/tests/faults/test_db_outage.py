@@ -59,9 +59,7 @@ async def _recovers(client, headers, count_rows, expected_rows: int) -> None:
     assert count_rows() == expected_rows
 
 
-async def test_refused_database_is_a_503_and_the_api_recovers(
-    make_client, pg_proxy, auth_headers, count_rows
-):
+async def test_refused_database_is_a_503_and_the_api_recovers(make_client, pg_proxy, auth_headers, count_rows):
     async with make_client(database_url=pg_proxy.url, **FAST) as client:
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
         pg_proxy.cut()  # existing connections closed, new ones refused
@@ -88,9 +86,7 @@ async def test_black_holed_database_is_a_503_not_a_hang_and_the_api_recovers(
         _assert_not_ready(await without_hanging(client.get("/api/v1/readyz"), "readyz"))
 
         # Concurrent requests queue for the small pool; the pool timeout ends their wait.
-        burst = asyncio.gather(
-            *(client.post("/api/v1/predict", json=PREDICT, headers=auth_headers) for _ in range(6))
-        )
+        burst = asyncio.gather(*(client.post("/api/v1/predict", json=PREDICT, headers=auth_headers) for _ in range(6)))
         for response in await without_hanging(burst, "6 concurrent /predict"):
             assert_error_shape(response, 503, "database_unavailable")
         assert count_rows() == 1
@@ -127,9 +123,7 @@ async def test_a_write_that_dies_with_the_connection_acknowledges_nothing_and_st
         await _recovers(client, auth_headers, count_rows, expected_rows=1)
 
 
-async def test_the_database_rate_limiter_reports_the_outage_as_503_not_a_pass(
-    make_client, pg_proxy, count_rows
-):
+async def test_the_database_rate_limiter_reports_the_outage_as_503_not_a_pass(make_client, pg_proxy, count_rows):
     headers = bearer(make_token(user=USER_B))
     async with make_client(
         database_url=pg_proxy.url, rate_limit_predict="100/minute", rate_limit_backend="database", **FAST

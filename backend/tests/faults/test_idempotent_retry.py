@@ -22,13 +22,11 @@ PREDICT = {"cod_persona": 1, "cod_curso": "CS2H1", "features": STUDENT}
 async def test_retrying_every_refused_write_with_its_key_leaves_exactly_one_row_per_user(
     make_client, pg_proxy, clean_db
 ):
-    headers = {user: {**bearer(make_token(user=user, email=None)), "Idempotency-Key": f"plan-{user}"}
-               for user in USERS}
+    headers = {user: {**bearer(make_token(user=user, email=None)), "Idempotency-Key": f"plan-{user}"} for user in USERS}
     async with make_client(database_url=pg_proxy.url, **FAST) as client:
 
         async def send(user: uuid.UUID):
-            return await without_hanging(client.post("/api/v1/predict", json=PREDICT, headers=headers[user]),
-                                         str(user))
+            return await without_hanging(client.post("/api/v1/predict", json=PREDICT, headers=headers[user]), str(user))
 
         pending = {asyncio.create_task(send(user)): user for user in USERS}
         first_done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)

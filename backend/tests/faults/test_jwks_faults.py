@@ -38,9 +38,7 @@ async def test_a_flood_of_random_kids_is_at_most_one_fetch_per_cooldown(make_cli
     assert jwks_server.fetches <= 2, jwks_server.fetches
 
 
-async def test_a_flood_while_the_jwks_is_down_keeps_cached_keys_and_does_not_hammer_it(
-    make_client, jwks_server
-):
+async def test_a_flood_while_the_jwks_is_down_keeps_cached_keys_and_does_not_hammer_it(make_client, jwks_server):
     # TTL ~0: every request would like a refresh; the cooldown must still bound the attempts.
     async with make_client(jwks_cache_ttl_seconds=0.001, jwks_refetch_cooldown_seconds=30) as client:
         assert (await client.get(ME, headers=bearer(make_token()))).status_code == 200
@@ -54,16 +52,16 @@ async def test_a_flood_while_the_jwks_is_down_keeps_cached_keys_and_does_not_ham
     assert jwks_server.fetches <= 2, jwks_server.fetches
 
 
-async def test_a_rotated_key_is_accepted_one_cooldown_after_publication_even_after_a_flood(
-    make_client, jwks_server
-):
+async def test_a_rotated_key_is_accepted_one_cooldown_after_publication_even_after_a_flood(make_client, jwks_server):
     cooldown, clock = 30.0, ManualClock()  # the cooldown passes when the test says so
     async with make_client(jwks_refetch_cooldown_seconds=cooldown) as client:
         # The app's verifier, with its JWKS cache on the test's clock.
         settings = client.app.state.settings
         cache = JWKSCache(
             http_fetcher(jwks_server.url, settings.jwks_fetch_timeout_seconds),
-            ttl_seconds=settings.jwks_cache_ttl_seconds, cooldown_seconds=cooldown, source="supabase",
+            ttl_seconds=settings.jwks_cache_ttl_seconds,
+            cooldown_seconds=cooldown,
+            source="supabase",
             clock=clock,
         )
         client.app.state.verifier = TokenVerifier(settings, cache)

@@ -68,9 +68,7 @@ async def test_replicas_share_one_budget(make_client, backend_settings, fresh_us
     assert count_rows() == 4
 
 
-async def test_concurrent_requests_never_exceed_the_limit(
-    make_client, backend_settings, fresh_user, count_rows
-):
+async def test_concurrent_requests_never_exceed_the_limit(make_client, backend_settings, fresh_user, count_rows):
     headers = _headers(fresh_user)
     async with make_client(rate_limit_predict="10/hour", **backend_settings) as client:
         responses = await asyncio.gather(
@@ -156,9 +154,7 @@ async def test_a_burst_over_the_limit_is_all_429_even_with_a_tiny_pool(
     tiny_pool = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3}
     async with make_client(rate_limit_predict="1/hour", **tiny_pool, **backend_settings) as client:
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=headers)).status_code == 200
-        burst = asyncio.gather(
-            *(client.post("/api/v1/predict", json=PREDICT, headers=headers) for _ in range(80))
-        )
+        burst = asyncio.gather(*(client.post("/api/v1/predict", json=PREDICT, headers=headers) for _ in range(80)))
         responses = await without_hanging(burst, "80 limited requests")
     # A limited request that kept its connection would leave the others to the pool timeout: 503.
     assert sorted({r.status_code for r in responses}) == [429], [r.status_code for r in responses]

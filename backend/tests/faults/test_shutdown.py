@@ -54,9 +54,7 @@ def test_the_image_and_railway_give_in_flight_requests_time_to_finish():
 
 
 @pytest.mark.slow
-async def test_sigterm_mid_flight_loses_no_acknowledged_row(
-    database_url, clean_db, jwks_server, model_file, tmp_path
-):
+async def test_sigterm_mid_flight_loses_no_acknowledged_row(database_url, clean_db, jwks_server, model_file, tmp_path):
     port = _free_port()
     env = {
         **os.environ,
@@ -77,7 +75,11 @@ async def test_sigterm_mid_flight_loses_no_acknowledged_row(
     log_path = tmp_path / "uvicorn.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            _dockerfile_cmd(), cwd=BACKEND_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            _dockerfile_cmd(),
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:

@@ -32,7 +32,9 @@ def linear(serve, students):
 
 def test_positive_coefficient_above_baseline_has_positive_impact(linear):
     baselines = {name: entry["value"] for name, entry in linear.status()["baselines"].items()}
-    result = linear.predict({**baselines, "AVG_NG": baselines["AVG_NG"] + 4, "PRCTJE-NPC-S": baselines["PRCTJE-NPC-S"] + 30})
+    result = linear.predict(
+        {**baselines, "AVG_NG": baselines["AVG_NG"] + 4, "PRCTJE-NPC-S": baselines["PRCTJE-NPC-S"] + 30}
+    )
     impacts = {impact.feature: impact.impact for impact in result.explain}
     assert impacts["AVG_NG"] > 0  # more average grade than typical -> helps passing
     assert impacts["PRCTJE-NPC-S"] < 0  # more failed courses than typical -> hurts

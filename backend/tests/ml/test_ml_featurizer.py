@@ -81,7 +81,9 @@ def test_features_must_be_a_mapping(engine):
 
 def test_card_defaults_and_bounds(serve, students):
     frame, passed = students
-    card = {"features": [{"name": "EDAD", "default": 21, "min": 14, "max": 80}, {"name": "AVG_NG", "min": 0, "max": 20}]}
+    card = {
+        "features": [{"name": "EDAD", "default": 21, "min": 14, "max": 80}, {"name": "AVG_NG", "min": 0, "max": 20}]
+    }
     engine = serve(make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, passed), card=card)
     without_age = {name: value for name, value in STUDENT.items() if name != "EDAD"}
     assert engine.predict(without_age).features["EDAD"] == 21.0

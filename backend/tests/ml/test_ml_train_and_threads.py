@@ -54,7 +54,10 @@ def test_train_is_deterministic(demo_dir, tmp_path):
 def test_train_runs_as_a_script_from_ml_models(tmp_path):
     completed = subprocess.run(
         [sys.executable, "src/train.py", "--out-dir", str(tmp_path), "--n-rows", "500"],
-        cwd=REPO_ROOT / "ml_models", capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT / "ml_models",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
     assert "accuracy" in completed.stdout and (tmp_path / "model.pkl").is_file()

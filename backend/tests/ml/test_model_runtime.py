@@ -34,20 +34,28 @@ from .conftest import FEATURES
 
 
 def _lr_column_transformer():
-    columns = ColumnTransformer([
-        ("scaled", make_pipeline(SimpleImputer(), StandardScaler()), ["PTJE_INGRESO", "EDAD", "AVG_NG", "PRCTJE-NPC-S"]),
-        ("credits", MinMaxScaler(), ["CREDITOS"]),
-    ])
+    columns = ColumnTransformer(
+        [
+            (
+                "scaled",
+                make_pipeline(SimpleImputer(), StandardScaler()),
+                ["PTJE_INGRESO", "EDAD", "AVG_NG", "PRCTJE-NPC-S"],
+            ),
+            ("credits", MinMaxScaler(), ["CREDITOS"]),
+        ]
+    )
     return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=500))])
 
 
 def _one_hot_on_a_number():
     """onnxruntime's OneHotEncoder reads a float input as an integer level (2.1 -> level 2) where
     scikit-learn sees an unknown level: the compiled graph is wrong for such inputs."""
-    columns = ColumnTransformer([
-        ("scaled", StandardScaler(), ["PTJE_INGRESO", "EDAD", "AVG_NG", "PRCTJE-NPC-S"]),
-        ("credits", OneHotEncoder(handle_unknown="ignore"), ["CREDITOS"]),
-    ])
+    columns = ColumnTransformer(
+        [
+            ("scaled", StandardScaler(), ["PTJE_INGRESO", "EDAD", "AVG_NG", "PRCTJE-NPC-S"]),
+            ("credits", OneHotEncoder(handle_unknown="ignore"), ["CREDITOS"]),
+        ]
+    )
     return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=500))])
 
 
@@ -63,8 +71,9 @@ def _lightgbm():
 
 def _catboost():
     catboost = require_module("catboost")
-    return catboost.CatBoostClassifier(iterations=80, depth=4, verbose=0, thread_count=1, random_seed=0,
-                                       allow_writing_files=False)
+    return catboost.CatBoostClassifier(
+        iterations=80, depth=4, verbose=0, thread_count=1, random_seed=0, allow_writing_files=False
+    )
 
 
 COMPILED = {
@@ -82,11 +91,19 @@ COMPILED = {
     "lightgbm": _lightgbm,
     "catboost": _catboost,  # CatBoost's own ONNX export
     "soft_voting": lambda: VotingClassifier(
-        [("lr", make_pipeline(StandardScaler(), LogisticRegression())),
-         ("rf", RandomForestClassifier(n_estimators=20, random_state=0))], voting="soft"),
+        [
+            ("lr", make_pipeline(StandardScaler(), LogisticRegression())),
+            ("rf", RandomForestClassifier(n_estimators=20, random_state=0)),
+        ],
+        voting="soft",
+    ),
     "stacking": lambda: StackingClassifier(
-        [("lr", make_pipeline(StandardScaler(), LogisticRegression())),
-         ("tree", DecisionTreeClassifier(max_depth=4, random_state=0))], final_estimator=LogisticRegression()),
+        [
+            ("lr", make_pipeline(StandardScaler(), LogisticRegression())),
+            ("tree", DecisionTreeClassifier(max_depth=4, random_state=0)),
+        ],
+        final_estimator=LogisticRegression(),
+    ),
 }
 
 REFERENCE = {
@@ -99,10 +116,17 @@ REFERENCE = {
 def fresh_rows(n: int = 500, seed: int = 99) -> np.ndarray:
     """Rows the model never saw, a third of them integers and a third rounded to one decimal."""
     rng = np.random.default_rng(seed)
-    rows = np.column_stack([rng.uniform(80, 180, n), rng.uniform(16, 40, n), rng.integers(1, 7, n),
-                            rng.uniform(0, 20, n), rng.uniform(0, 100, n)]).astype(float)
+    rows = np.column_stack(
+        [
+            rng.uniform(80, 180, n),
+            rng.uniform(16, 40, n),
+            rng.integers(1, 7, n),
+            rng.uniform(0, 20, n),
+            rng.uniform(0, 100, n),
+        ]
+    ).astype(float)
     rows[: n // 3] = np.round(rows[: n // 3])
-    rows[n // 3: 2 * n // 3] = np.round(rows[n // 3: 2 * n // 3], 1)
+    rows[n // 3 : 2 * n // 3] = np.round(rows[n // 3 : 2 * n // 3], 1)
     return rows
 
 
@@ -167,14 +191,16 @@ def test_categorical_hist_gradient_boosting_is_refused_by_onnx_and_served_by_tre
 
 
 def test_categorical_hist_gradient_boosting_stays_on_the_reference_scorer_when_treelite_is_wrong(
-        serve, students, monkeypatch):
+    serve, students, monkeypatch
+):
     """Treelite's candidate goes through the same verification: a wrong one is refused and the
     estimator serves, exactly."""
     from app.ml.runtime import treelite_scorer
 
     exact = treelite_scorer.TreeliteScorer.scores
-    monkeypatch.setattr(treelite_scorer.TreeliteScorer, "scores",
-                        lambda self, rows: np.clip(exact(self, rows) + 0.01, 0.0, 1.0))
+    monkeypatch.setattr(
+        treelite_scorer.TreeliteScorer, "scores", lambda self, rows: np.clip(exact(self, rows) + 0.01, 0.0, 1.0)
+    )
     model = _categorical_hist_gradient_boosting(students)
     engine = serve(model)
     path = engine.runtime.compile_now()
@@ -188,8 +214,7 @@ def test_categorical_hist_gradient_boosting_stays_on_the_reference_scorer_when_t
 
 def test_hist_gradient_boosting_is_served_exactly_whichever_path_wins(serve, students):
     """ONNX is not exact for HistGradientBoosting: verification must catch it, or it must be exact."""
-    model, engine, path = _served(serve, students, lambda: HistGradientBoostingClassifier(max_iter=60,
-                                                                                           random_state=0))
+    model, engine, path = _served(serve, students, lambda: HistGradientBoostingClassifier(max_iter=60, random_state=0))
     assert path.kind in ("onnx", "treelite", "sklearn")
     _assert_exact(model, engine)
 
@@ -214,8 +239,12 @@ def test_a_deliberately_wrong_compiled_graph_is_rejected_at_verification(serve, 
     good = runtime._compiled
     # Wrong by 2e-5, and only for rows whose credit count sits exactly on a float32 tree threshold:
     # the verification rows put values there on purpose.
-    thresholds = {float(np.float32(t)) for tree in engine._loaded.estimator.estimators_
-                  for f, t in zip(tree.tree_.feature, tree.tree_.threshold, strict=True) if f == 2}
+    thresholds = {
+        float(np.float32(t))
+        for tree in engine._loaded.estimator.estimators_
+        for f, t in zip(tree.tree_.feature, tree.tree_.threshold, strict=True)
+        if f == 2
+    }
     on_a_split = lambda rows: np.isin(rows[:, 2], list(thresholds))  # noqa: E731
     path = runtime.install(_Tampered(good.scores, on_a_split, 2e-5))
     assert path.kind == "sklearn" and "verification failed" in path.reason and path.verification.label_flips == 0

@@ -9,7 +9,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=TokenResponse, responses=errors(401, 403, 413, 422, 429, 503))
-def login(body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, throttle: ThrottleDep) -> TokenResponse:
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, throttle: ThrottleDep
+) -> TokenResponse:
     client_ip = request.client.host if request.client else "unknown"
     return auth.login(session, settings, throttle, body.username, body.password, client_ip)
 
@@ -27,7 +29,9 @@ async def me(user: CurrentUser) -> UserResponse:
 
 
 @router.post("/refresh", response_model=TokenResponse, responses=errors(401, 403, 503))
-def refresh(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep, cache: AuthCacheDep) -> TokenResponse:
+def refresh(
+    principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep, cache: AuthCacheDep
+) -> TokenResponse:
     token = auth.refresh(session, settings, cache, principal)
     session.commit()  # in this worker thread: see api.deps.get_session
     return token

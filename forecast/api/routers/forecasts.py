@@ -22,9 +22,7 @@ async def list_forecasts(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONBytes:
-    return JSONBytes(
-        forecasts.list_forecasts(snapshot, model=model, horizon=horizon, page=page, page_size=page_size)
-    )
+    return JSONBytes(forecasts.list_forecasts(snapshot, model=model, horizon=horizon, page=page, page_size=page_size))
 
 
 @router.get("/latest", response_model=list[ForecastResponse], responses=errors(422))
@@ -34,7 +32,9 @@ async def latest(snapshot: AuthedSnapshot, limit: Annotated[int, Query(ge=1, le=
 
 @router.get("/consensus", response_model=ConsensusResponse, responses=errors(404, 422))
 async def consensus(request: Request, snapshot: AuthedSnapshot, horizon: HorizonQuery = None) -> JSONBytes:
-    return JSONBytes(forecasts.consensus(snapshot, horizon=horizon, preferred=request.app.state.settings.default_horizon))
+    return JSONBytes(
+        forecasts.consensus(snapshot, horizon=horizon, preferred=request.app.state.settings.default_horizon)
+    )
 
 
 @router.get("/dashboard", response_model=ForecastDashboard)

@@ -11,7 +11,10 @@ from api.services.results import StoredImage
 
 router = APIRouter(prefix="/images", tags=["images"], responses=AUTHED)
 
-PNG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}, "description": "The PNG chart"}, 304: {"description": "Not modified"}}
+PNG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "The PNG chart"},
+    304: {"description": "Not modified"},
+}
 CACHE_CONTROL = "private, max-age=300"
 
 

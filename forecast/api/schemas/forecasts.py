@@ -33,8 +33,10 @@ class ConsensusResponse(BaseModel):
     """Skill-weighted mean of the models that beat always-up, or the drift forecast when none does."""
 
     consensus_prediction: float = Field(
-        ..., description="Weighted mean log-return (or the drift). Its sign can differ from consensus_direction, "
-                         "which follows the calibrated probability")
+        ...,
+        description="Weighted mean log-return (or the drift). Its sign can differ from consensus_direction, "
+        "which follows the calibrated probability",
+    )
     consensus_direction: Direction = Field(..., description="The direction its calibrated probability favours")
     confidence: float = Field(..., ge=0, le=1, description="Calibrated probability of consensus_direction (>= 0.5)")
     models_used: list[str]
@@ -71,7 +73,9 @@ class ForecastDashboard(BaseModel):
     baseline_da: float = Field(..., description="Always-up DA (%) averaged over horizons, same points as best_model_da")
     best_model_edge: float = Field(..., description="best_model_da - baseline_da (percentage points)")
     best_model_holdout_edge: float = Field(
-        ..., description="best_model's DA minus always-up's on the hold-out block (chosen before it), averaged "
-                         "over horizons (pp)")
+        ...,
+        description="best_model's DA minus always-up's on the hold-out block (chosen before it), averaged "
+        "over horizons (pp)",
+    )
     beats_baseline: bool = Field(..., description="A model beats always-up at one horizon or more")
     verdict: str

@@ -28,12 +28,15 @@ class ModelMetrics(BaseModel):
     da_ci_low: float = Field(..., description="Lower end of the 95% interval for da_test (Newey-West, h-1 lags)")
     da_ci_high: float = Field(..., description="Upper end of the 95% interval for da_test (Newey-West, h-1 lags)")
     p_value_vs_always_up: float = Field(
-        ..., ge=0, le=1, description="One-sided p: the hit rate beats always-up's (Diebold-Mariano, HAC)")
+        ..., ge=0, le=1, description="One-sided p: the hit rate beats always-up's (Diebold-Mariano, HAC)"
+    )
     p_value_adjusted: float = Field(
-        ..., ge=0, le=1, description="p_value_vs_always_up, Holm-adjusted over every model x horizon of the run")
+        ..., ge=0, le=1, description="p_value_vs_always_up, Holm-adjusted over every model x horizon of the run"
+    )
     buy_hold_sharpe: float | None = Field(None, description="Sharpe of holding the asset over the same days")
     sharpe_after_costs: float | None = Field(
-        None, description="sharpe after a cost per unit of turnover (the run's cost_bps, see /methodology)")
+        None, description="sharpe after a cost per unit of turnover (the run's cost_bps, see /methodology)"
+    )
 
 
 class ModelSummary(BaseModel):
@@ -59,10 +62,12 @@ class HorizonSkill(BaseModel):
     best_holdout_da: float = Field(..., description="best_model's DA (%) on the hold-out block")
     baseline_holdout_da: float = Field(..., description="Always-up DA (%) on the hold-out block")
     spa_p_value: float = Field(
-        ..., ge=0, le=1, description="Hansen's SPA p (consistent): does any model beat always-up? All test points")
+        ..., ge=0, le=1, description="Hansen's SPA p (consistent): does any model beat always-up? All test points"
+    )
     spa_p_value_adjusted: float = Field(..., ge=0, le=1, description="spa_p_value, Holm-adjusted over horizons")
     beats_baseline: bool = Field(
-        ..., description="spa_p_value_adjusted < alpha and best_edge > 0: a model beats always-up here")
+        ..., description="spa_p_value_adjusted < alpha and best_edge > 0: a model beats always-up here"
+    )
     n_test: int = Field(..., ge=0)
     n_holdout: int = Field(..., ge=0)
 
@@ -74,10 +79,13 @@ class ModelComparison(BaseModel):
     best_model_by_horizon: dict[int, str]
     generated_at: UtcDatetime
     best_model_overall_edge: float = Field(
-        ..., description="best_model_overall's avg_da_test minus always-up's average, same test points (pp)")
+        ..., description="best_model_overall's avg_da_test minus always-up's average, same test points (pp)"
+    )
     best_model_overall_holdout_edge: float = Field(
-        ..., description="best_model_overall's edge over always-up on the hold-out block (chosen before it), "
-                         "averaged over horizons (pp)")
+        ...,
+        description="best_model_overall's edge over always-up on the hold-out block (chosen before it), "
+        "averaged over horizons (pp)",
+    )
     skill_by_horizon: dict[int, HorizonSkill]
     beats_baseline: bool = Field(..., description="A model beats always-up at one horizon or more")
     verdict: str = Field(..., description="One sentence: which model, if any, beats always-up, and where")

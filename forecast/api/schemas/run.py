@@ -71,9 +71,11 @@ class RunSummary(BaseModel):
     data: DataInfo
     feature_names: list[str]
     best_model_edge: float = Field(
-        ..., description="best_model_overall's avg DA minus always-up's, over all test points (pp)")
+        ..., description="best_model_overall's avg DA minus always-up's, over all test points (pp)"
+    )
     best_model_holdout_edge: float = Field(
-        ..., description="best_model_overall's DA minus always-up's on the hold-out block, averaged over horizons (pp)")
+        ..., description="best_model_overall's DA minus always-up's on the hold-out block, averaged over horizons (pp)"
+    )
     beats_baseline: bool
     verdict: str
     skill_by_horizon: list[HorizonSkill]

@@ -110,8 +110,11 @@ def login(
     if not verify_password(password, user.hashed_password if user else None) or user is None:
         throttle.record_failure(key)
         throttle.record_failure(per_address, settings.login_max_failures_per_ip)
-        wait = account_backoff_seconds(throttle.record_failure(account, NEVER_LOCK),
-                                       settings.login_account_backoff_after, settings.login_account_backoff_max_seconds)
+        wait = account_backoff_seconds(
+            throttle.record_failure(account, NEVER_LOCK),
+            settings.login_account_backoff_after,
+            settings.login_account_backoff_max_seconds,
+        )
         if wait is not None:
             throttle.lock(account_wait, wait)
         LOGIN_FAILURES.inc()
@@ -126,9 +129,7 @@ def login(
     return _token_response(settings, user.id, user.username)
 
 
-def verify_token(
-    settings: Settings, cache: AuthCache, session_factory: sessionmaker[Session], token: str
-) -> Principal:
+def verify_token(settings: Settings, cache: AuthCache, session_factory: sessionmaker[Session], token: str) -> Principal:
     """Slow path, run in a worker thread: signature, expiry, local and database deny-lists, the user."""
     claims = decode(settings, token)
     cache.check_not_revoked(claims)

@@ -46,9 +46,7 @@ def default_horizon(snapshot: Snapshot, preferred: int) -> int:
     return min(horizons, key=lambda h: (abs(h - preferred), h))
 
 
-def list_forecasts(
-    snapshot: Snapshot, *, model: str | None, horizon: int | None, page: int, page_size: int
-) -> bytes:
+def list_forecasts(snapshot: Snapshot, *, model: str | None, horizon: int | None, page: int, page_size: int) -> bytes:
     def build() -> ForecastListResponse:
         if model is not None:
             require_model(snapshot, model)

@@ -27,9 +27,7 @@ def database_health(session_factory: sessionmaker[Session]) -> ServiceHealth:
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
             message=f"database unreachable ({type(exc).__name__})",
         )
-    return ServiceHealth(
-        name="database", status="healthy", latency_ms=round((time.perf_counter() - started) * 1000, 2)
-    )
+    return ServiceHealth(name="database", status="healthy", latency_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
 def results_health(store: RunStore) -> ServiceHealth:

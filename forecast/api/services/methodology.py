@@ -9,7 +9,11 @@ from api.services.results import Snapshot
 def methodology(snapshot: Snapshot) -> bytes:
     def build() -> MethodologyResponse:
         summary = snapshot.bundle.summary
-        return MethodologyResponse(run_id=summary.run_id, generated_at=summary.generated_at,
-                                   methodology=summary.methodology, parameters=summary.parameters)
+        return MethodologyResponse(
+            run_id=summary.run_id,
+            generated_at=summary.generated_at,
+            methodology=summary.methodology,
+            parameters=summary.parameters,
+        )
 
     return snapshot.json_bytes(("methodology",), build)

@@ -178,7 +178,9 @@ class RunStore:
         age_h = (utc_now() - generated).total_seconds() / 3600
         message = f"run {snapshot.run_id}, generated {age_h:.1f} h ago"
         if error:
-            return ResultsStatus("degraded", f"serving {message}; newer run refused: {error}", snapshot.run_id, generated)
+            return ResultsStatus(
+                "degraded", f"serving {message}; newer run refused: {error}", snapshot.run_id, generated
+            )
         return ResultsStatus("healthy", message, snapshot.run_id, generated)
 
     # -- loading -----------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ class DatabaseThrottle:
                 with self.session_factory() as session, session.begin():
                     now = utc_now()
                     row = repo.get_login_failure(session, key, for_update=True) or repo.add_login_failure(
-                        session, key, now)
+                        session, key, now
+                    )
                     until = now + timedelta(seconds=seconds)
                     if row.locked_until is None or as_utc(row.locked_until) < until:
                         row.locked_until = until
@@ -230,8 +231,13 @@ class MemoryThrottle:
 class FallbackThrottle:
     """Asks ``primary`` (Redis); when it fails, ``fallback`` answers for ``period`` seconds."""
 
-    def __init__(self, primary: LoginThrottle, fallback: LoginThrottle, period: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        primary: LoginThrottle,
+        fallback: LoginThrottle,
+        period: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.primary, self.fallback = primary, fallback
         self._period = period
         self._clock = clock
@@ -243,8 +249,13 @@ class FallbackThrottle:
                 return getattr(self.primary, method)(*args)
             except Exception as exc:  # redis.RedisError, OSError, a timeout: never the login's 500
                 self._primary_down_until = self._clock() + self._period
-                log.warning("login_throttle_store_unavailable", store=type(self.primary).__name__,
-                            error=type(exc).__name__, fallback="in-process", retry_in_seconds=self._period)
+                log.warning(
+                    "login_throttle_store_unavailable",
+                    store=type(self.primary).__name__,
+                    error=type(exc).__name__,
+                    fallback="in-process",
+                    retry_in_seconds=self._period,
+                )
         return getattr(self.fallback, method)(*args)
 
     def retry_after(self, key: str) -> int | None:
@@ -264,6 +275,9 @@ class FallbackThrottle:
 
 def build_throttle(settings: Settings, session_factory: sessionmaker[Session]) -> LoginThrottle:
     if settings.redis_url:
-        return FallbackThrottle(RedisThrottle(settings, settings.redis_url.get_secret_value()),
-                                MemoryThrottle(settings), settings.login_throttle_fallback_seconds)
+        return FallbackThrottle(
+            RedisThrottle(settings, settings.redis_url.get_secret_value()),
+            MemoryThrottle(settings),
+            settings.login_throttle_fallback_seconds,
+        )
     return DatabaseThrottle(settings, session_factory)

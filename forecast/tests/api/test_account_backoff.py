@@ -28,7 +28,8 @@ async def _from_addresses(app) -> AsyncIterator:
         async def post(address: str, body: dict) -> httpx.Response:
             if address not in clients:
                 clients[address] = httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://test")
+                    transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://test"
+                )
             return await clients[address].post(LOGIN, json=body)
 
         try:
@@ -41,8 +42,11 @@ async def _from_addresses(app) -> AsyncIterator:
 def _wait_is_over(app, username: str) -> None:
     """What time would do: the account's current wait has run out (no sleeping in tests)."""
     with app.state.session_factory() as session, session.begin():
-        session.execute(update(LoginFailure).where(LoginFailure.key == account_lock_key(username))
-                        .values(locked_until=utc_now() - timedelta(seconds=1)))
+        session.execute(
+            update(LoginFailure)
+            .where(LoginFailure.key == account_lock_key(username))
+            .values(locked_until=utc_now() - timedelta(seconds=1))
+        )
 
 
 def test_the_account_wait_doubles_past_the_threshold_and_is_capped():

@@ -23,7 +23,10 @@ async def test_me_returns_the_logged_in_user(client, auth, user):
     assert response.status_code == 200
     body = response.json()
     assert body == {
-        "id": user["id"], "username": "alice", "email": "alice@example.com", "is_active": True,
+        "id": user["id"],
+        "username": "alice",
+        "email": "alice@example.com",
+        "is_active": True,
         "created_at": body["created_at"],
     }
     assert body["created_at"].endswith("Z")
@@ -46,8 +49,13 @@ async def test_logout_revokes_the_presented_token_everywhere(client, auth, publi
     response = await client.post("/api/v1/auth/logout", headers=auth)
     assert response.status_code == 200
     assert response.json() == {"message": "Logged out; the token is revoked"}
-    for method, path in [("GET", ME), ("GET", "/api/v1/forecasts/latest"), ("GET", "/api/v1/models/"),
-                         ("POST", "/api/v1/auth/refresh"), ("POST", "/api/v1/auth/logout")]:
+    for method, path in [
+        ("GET", ME),
+        ("GET", "/api/v1/forecasts/latest"),
+        ("GET", "/api/v1/models/"),
+        ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/logout"),
+    ]:
         response = await client.request(method, path, headers=auth)
         assert response.status_code == 401, path
         assert response.headers["www-authenticate"] == "Bearer"
@@ -141,7 +149,9 @@ async def test_successful_login_resets_the_failure_count(client, user):
         await client.post("/api/v1/auth/login", json={"username": "alice", "password": "bad"})
     await login(client)
     for _ in range(2):
-        assert (await client.post("/api/v1/auth/login", json={"username": "alice", "password": "bad"})).status_code == 401
+        assert (
+            await client.post("/api/v1/auth/login", json={"username": "alice", "password": "bad"})
+        ).status_code == 401
     await login(client)
 
 
@@ -161,11 +171,15 @@ async def test_expired_and_foreign_tokens_are_rejected(client, user, settings):
 
     from api.security import create_access_token
 
-    expired, _ = create_access_token(settings.model_copy(update={"access_token_expire_minutes": -1}), user["id"], "alice")
+    expired, _ = create_access_token(
+        settings.model_copy(update={"access_token_expire_minutes": -1}), user["id"], "alice"
+    )
     response = await client.get(ME, headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
     assert "expired" in response.json()["message"]
-    foreign, _ = create_access_token(settings.model_copy(update={"secret_key": SecretStr("x" * 40)}), user["id"], "alice")
+    foreign, _ = create_access_token(
+        settings.model_copy(update={"secret_key": SecretStr("x" * 40)}), user["id"], "alice"
+    )
     assert (await client.get(ME, headers={"Authorization": f"Bearer {foreign}"})).status_code == 401
 
 
@@ -235,8 +249,15 @@ async def test_signed_tokens_with_out_of_range_claims_are_a_401_not_a_500(client
     import jwt
 
     now = int(time.time())
-    payload = {"sub": "alice", "uid": user["id"], "jti": uuid.uuid4().hex, "iat": now, "exp": now + 600,
-               "typ": "access", **claims}
+    payload = {
+        "sub": "alice",
+        "uid": user["id"],
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 600,
+        "typ": "access",
+        **claims,
+    }
     token = jwt.encode(payload, settings.secret_key.get_secret_value(), algorithm="HS256")
     response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401

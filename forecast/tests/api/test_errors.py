@@ -64,8 +64,11 @@ async def test_malformed_json_is_a_422_naming_json_invalid_and_wrong_content_typ
     )
     body = assert_error(response, 422)
     assert body["error"] == "validation_error" and body["details"][0]["code"] == "json_invalid"
-    response = await client.post("/api/v1/auth/login", content=b"username=a&password=b",
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=b"username=a&password=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert 400 <= response.status_code < 500
     ErrorResponse.model_validate(response.json())
 
@@ -93,11 +96,13 @@ async def test_500_reveals_no_internals(client, auth, published, monkeypatch, ca
 
 
 async def test_cors_allows_only_the_frontend_origin(client):
-    ok = await client.options("/api/v1/health", headers={
-        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"})
+    ok = await client.options(
+        "/api/v1/health", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}
+    )
     assert ok.headers["access-control-allow-origin"] == "http://localhost:3000"
-    bad = await client.options("/api/v1/health", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    bad = await client.options(
+        "/api/v1/health", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
     assert "access-control-allow-origin" not in bad.headers
 
 

@@ -5,8 +5,13 @@ import re
 from tests.support.runs import publish_fixture_run
 
 Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-READS = ["/api/v1/forecasts/latest?limit=3", "/api/v1/forecasts/dashboard", "/api/v1/models/comparison",
-         "/api/v1/forecasts/?model=ridge", "/api/v1/images/"]
+READS = [
+    "/api/v1/forecasts/latest?limit=3",
+    "/api/v1/forecasts/dashboard",
+    "/api/v1/models/comparison",
+    "/api/v1/forecasts/?model=ridge",
+    "/api/v1/images/",
+]
 
 
 async def test_repeated_reads_return_the_same_bytes_as_the_first(client, auth, published, app):
@@ -23,7 +28,9 @@ async def test_recorded_reads_still_require_a_valid_unrevoked_token(client, auth
     await client.get("/api/v1/forecasts/dashboard", headers=auth)
     await client.get("/api/v1/forecasts/dashboard", headers=auth)
     assert (await client.get("/api/v1/forecasts/dashboard")).status_code == 401
-    assert (await client.get("/api/v1/forecasts/dashboard", headers={"Authorization": "Bearer x.y.z"})).status_code == 401
+    assert (
+        await client.get("/api/v1/forecasts/dashboard", headers={"Authorization": "Bearer x.y.z"})
+    ).status_code == 401
     await client.post("/api/v1/auth/logout", headers=auth)
     assert (await client.get("/api/v1/forecasts/dashboard", headers=auth)).status_code == 401
 
@@ -48,8 +55,15 @@ def _datetimes(value, key=""):
 
 
 async def test_every_datetime_in_every_json_response_is_utc_with_z(client, auth, published):
-    paths = READS + ["/api/v1/forecasts/consensus", "/api/v1/forecasts/by-horizon/5", "/api/v1/models/",
-                     "/api/v1/images/models", "/api/v1/health", "/api/v1/auth/me", "/api/v1/models/nope"]
+    paths = READS + [
+        "/api/v1/forecasts/consensus",
+        "/api/v1/forecasts/by-horizon/5",
+        "/api/v1/models/",
+        "/api/v1/images/models",
+        "/api/v1/health",
+        "/api/v1/auth/me",
+        "/api/v1/models/nope",
+    ]
     seen = 0
     for path in paths:
         for key, value in _datetimes((await client.get(path, headers=auth)).json()):

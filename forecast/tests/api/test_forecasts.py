@@ -47,7 +47,9 @@ async def test_consensus_defaults_to_the_configured_horizon(client, auth, publis
     skilled = (await client.get("/api/v1/forecasts/consensus", params={"horizon": 1}, headers=auth)).json()
     assert skilled["signal"] == "skill" and skilled["models_used"] == ["hybrid_xgboost"]
     assert abs(sum(skilled["weights"].values()) - 1) < 1e-3
-    assert (await client.get("/api/v1/forecasts/consensus", params={"horizon": 10}, headers=auth)).json()["horizon"] == 10
+    assert (await client.get("/api/v1/forecasts/consensus", params={"horizon": 10}, headers=auth)).json()[
+        "horizon"
+    ] == 10
 
 
 async def test_a_horizon_the_run_lacks_is_a_clear_404(client, auth, published):

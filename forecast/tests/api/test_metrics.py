@@ -20,7 +20,8 @@ async def test_metrics_count_the_requests_made_by_route_template_and_status(clie
 
     def delta(**labels: str) -> float:
         return scrape_value(after, "http_requests_total", **labels) - scrape_value(
-            before, "http_requests_total", **labels)
+            before, "http_requests_total", **labels
+        )
 
     assert delta(method="GET", route="/api/v1/models/comparison", status="200") == 4
     assert delta(method="GET", route="/api/v1/models/{model_name}/metrics", status="404") == 1
@@ -30,8 +31,10 @@ async def test_metrics_count_the_requests_made_by_route_template_and_status(clie
 
 async def test_login_failures_and_throttles_are_counted(client, user):
     before = (await client.get("/metrics")).text
-    statuses = [(await client.post("/api/v1/auth/login", json={"username": "alice", "password": "bad"})).status_code
-                for _ in range(4)]  # login_max_failures=3 in the test settings
+    statuses = [
+        (await client.post("/api/v1/auth/login", json={"username": "alice", "password": "bad"})).status_code
+        for _ in range(4)
+    ]  # login_max_failures=3 in the test settings
     after = (await client.get("/metrics")).text
     assert statuses == [401, 401, 401, 429]
     for name, expected in (("forecast_login_failures_total", 3), ("forecast_login_throttled_total", 1)):
@@ -40,8 +43,13 @@ async def test_login_failures_and_throttles_are_counted(client, user):
 
 async def test_in_production_metrics_need_the_token(make_settings):
     token = "m" * 40
-    prod = make_settings(app_env="prod", secret_key="s" * 48, frontend_origin="https://app.example",
-                         database_url="postgresql://u:p@127.0.0.1:1/x", metrics_token=token)
+    prod = make_settings(
+        app_env="prod",
+        secret_key="s" * 48,
+        frontend_origin="https://app.example",
+        database_url="postgresql://u:p@127.0.0.1:1/x",
+        metrics_token=token,
+    )
     app = create_app(prod)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.get("/metrics")).status_code == 401

@@ -38,8 +38,9 @@ def test_constraint_names_follow_the_convention(database_url):
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=FORECAST_DIR, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], cwd=FORECAST_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_migrates_creates_users_and_refuses_the_demo_user_in_prod(tmp_path):
@@ -47,14 +48,24 @@ def test_cli_migrates_creates_users_and_refuses_the_demo_user_in_prod(tmp_path):
 
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "APP_ENV": "dev"}
     assert _cli("migrate", env=env).returncode == 0
-    created = _cli("create-user", "--username", "bob", "--email", "bob@example.com", "--password", "pw-12345678", env=env)
+    created = _cli(
+        "create-user", "--username", "bob", "--email", "bob@example.com", "--password", "pw-12345678", env=env
+    )
     assert created.returncode == 0 and "created user 'bob'" in created.stdout
-    assert _cli("create-user", "--username", "bob", "--email", "b@x.io", "--password", "pw-12345678", env=env).returncode == 1
+    assert (
+        _cli("create-user", "--username", "bob", "--email", "b@x.io", "--password", "pw-12345678", env=env).returncode
+        == 1
+    )
     demo = _cli("ensure-demo-user", env=env)
     assert demo.returncode == 0 and "username=demo password=" in demo.stdout
     assert _cli("ensure-demo-user", env=env).returncode == 0  # idempotent
     # A production configuration the settings accept (PostgreSQL; never reached: the command refuses first).
-    prod = {**env, "APP_ENV": "prod", "SECRET_KEY": "k" * 40, "FRONTEND_ORIGIN": "https://app.example",
-            "DATABASE_URL": "postgresql://u@127.0.0.1:1/never"}
+    prod = {
+        **env,
+        "APP_ENV": "prod",
+        "SECRET_KEY": "k" * 40,
+        "FRONTEND_ORIGIN": "https://app.example",
+        "DATABASE_URL": "postgresql://u@127.0.0.1:1/never",
+    }
     refused = _cli("ensure-demo-user", env=prod)
     assert refused.returncode == 2 and "refused" in refused.stderr

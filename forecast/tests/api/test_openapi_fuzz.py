@@ -20,9 +20,16 @@ from tests.support.runs import publish_fixture_run
 def fuzz_app(clean_db, tmp_path):
     root, url = tmp_path, clean_db
     publish_fixture_run(root / "results", "run-fuzz")
-    settings = Settings(_env_file=None, app_env="test", secret_key=TEST_SECRET, database_url=url,
-                        results_dir=root / "results", log_level="WARNING", access_log=False,
-                        login_max_failures=1000)
+    settings = Settings(
+        _env_file=None,
+        app_env="test",
+        secret_key=TEST_SECRET,
+        database_url=url,
+        results_dir=root / "results",
+        log_level="WARNING",
+        access_log=False,
+        login_max_failures=1000,
+    )
     app = create_app(settings)
     app.state.run_store.refresh()
     with app.state.session_factory() as session, session.begin():
@@ -41,8 +48,9 @@ def test_every_operation_conforms_to_the_openapi_document_without_5xx(fuzz_app):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck),
-                             derandomize=True, database=None)
+        @hypothesis_settings(
+            max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+        )
         def check(case) -> None:
             token, _ = create_access_token(settings, user_id, "fuzzer")  # fresh: logout/refresh revoke theirs
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"})

@@ -16,9 +16,26 @@ from pipelines.publish import publish_run, read_latest_run_id, staging_dir
 @pytest.mark.slow
 async def test_the_api_serves_a_run_published_by_the_real_pipeline(client, auth, app, results_dir):
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.run", "--models", "ridge", "--horizons", "1,5", "--folds", "2",
-         "--jobs", "1", "--no-progress", "--results-dir", str(results_dir)],
-        cwd=FORECAST_DIR, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.run",
+            "--models",
+            "ridge",
+            "--horizons",
+            "1,5",
+            "--folds",
+            "2",
+            "--jobs",
+            "1",
+            "--no-progress",
+            "--results-dir",
+            str(results_dir),
+        ],
+        cwd=FORECAST_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert app.state.run_store.refresh() or app.state.run_store.snapshot is not None
@@ -28,8 +45,13 @@ async def test_the_api_serves_a_run_published_by_the_real_pipeline(client, auth,
     dashboard = await client.get("/api/v1/forecasts/dashboard", headers=auth)
     assert dashboard.status_code == 200
     assert dashboard.json()["best_model"] == "ridge"
-    for path in ["/api/v1/forecasts/", "/api/v1/forecasts/latest", "/api/v1/models/comparison",
-                 "/api/v1/models/ridge/metrics", "/api/v1/models/ridge/feature-importance"]:
+    for path in [
+        "/api/v1/forecasts/",
+        "/api/v1/forecasts/latest",
+        "/api/v1/models/comparison",
+        "/api/v1/models/ridge/metrics",
+        "/api/v1/models/ridge/feature-importance",
+    ]:
         assert (await client.get(path, headers=auth)).status_code == 200, path
     images = (await client.get("/api/v1/images/", headers=auth)).json()
     for meta in images["images"]:
@@ -44,15 +66,19 @@ def default_sp500_run(tmp_path_factory) -> tuple[str, Path, str]:
     results = tmp_path_factory.mktemp("sp500")
     result = subprocess.run(
         [sys.executable, "-m", "pipelines.run", "--no-progress", "--results-dir", str(results)],
-        cwd=FORECAST_DIR, capture_output=True, text=True, timeout=600,
+        cwd=FORECAST_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout, results, read_latest_run_id(results)
 
 
 @pytest.mark.slow
-async def test_the_default_sp500_run_says_that_no_model_beats_always_up(client, auth, app, results_dir,
-                                                                     default_sp500_run):
+async def test_the_default_sp500_run_says_that_no_model_beats_always_up(
+    client, auth, app, results_dir, default_sp500_run
+):
     stdout, source, run_id = default_sp500_run
     verdict = "No model beats always-up at any horizon on this data."
     assert f"verdict: {verdict}" in stdout

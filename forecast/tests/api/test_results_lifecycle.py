@@ -5,10 +5,20 @@ import asyncio
 from tests.support.runs import corrupt_bundle, publish_fixture_run
 
 DATA_ENDPOINTS = [
-    "/api/v1/forecasts/", "/api/v1/forecasts/latest", "/api/v1/forecasts/consensus", "/api/v1/forecasts/dashboard",
-    "/api/v1/forecasts/by-horizon/5", "/api/v1/models/", "/api/v1/models/comparison", "/api/v1/models/ridge",
-    "/api/v1/models/ridge/metrics", "/api/v1/models/ridge/feature-importance", "/api/v1/images/",
-    "/api/v1/images/models", "/api/v1/images/model_ranking", "/api/v1/images/backtest/ridge/10",
+    "/api/v1/forecasts/",
+    "/api/v1/forecasts/latest",
+    "/api/v1/forecasts/consensus",
+    "/api/v1/forecasts/dashboard",
+    "/api/v1/forecasts/by-horizon/5",
+    "/api/v1/models/",
+    "/api/v1/models/comparison",
+    "/api/v1/models/ridge",
+    "/api/v1/models/ridge/metrics",
+    "/api/v1/models/ridge/feature-importance",
+    "/api/v1/images/",
+    "/api/v1/images/models",
+    "/api/v1/images/model_ranking",
+    "/api/v1/images/backtest/ridge/10",
 ]
 
 

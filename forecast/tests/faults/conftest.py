@@ -38,12 +38,24 @@ def proxy(pg_url: URL) -> Iterator[TcpProxy]:
 def fault_settings(results_dir: Path):
     def factory(url: URL, **overrides) -> Settings:
         values = dict(
-            app_env="test", secret_key=TEST_SECRET, database_url=url.render_as_string(hide_password=False),
-            results_dir=results_dir, results_poll_seconds=0.1, log_level="CRITICAL", access_log=False,
-            admin_username=None, admin_password=None, admin_email=None, redis_url=None,
-            login_max_failures=1000, auth_cache_seconds=0,
-            db_connect_timeout_seconds=1, db_statement_timeout_ms=1000, db_pool_timeout_seconds=1,
-            db_hard_timeout_seconds=2, db_pool_size=2,
+            app_env="test",
+            secret_key=TEST_SECRET,
+            database_url=url.render_as_string(hide_password=False),
+            results_dir=results_dir,
+            results_poll_seconds=0.1,
+            log_level="CRITICAL",
+            access_log=False,
+            admin_username=None,
+            admin_password=None,
+            admin_email=None,
+            redis_url=None,
+            login_max_failures=1000,
+            auth_cache_seconds=0,
+            db_connect_timeout_seconds=1,
+            db_statement_timeout_ms=1000,
+            db_pool_timeout_seconds=1,
+            db_hard_timeout_seconds=2,
+            db_pool_size=2,
         )
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -104,8 +104,18 @@ def older_pipeline(results_dir: Path) -> tuple[str, str]:
     return "run-v1", "bundle schema 1, this API reads 2; run the pipeline again"
 
 
-CASES = [truncated, empty_file, missing_section, wrong_type, other_runs_bundle, bundle_missing,
-         latest_names_missing_dir, latest_names_invalid_id, png_replaced_by_text, older_pipeline]
+CASES = [
+    truncated,
+    empty_file,
+    missing_section,
+    wrong_type,
+    other_runs_bundle,
+    bundle_missing,
+    latest_names_missing_dir,
+    latest_names_invalid_id,
+    png_replaced_by_text,
+    older_pipeline,
+]
 
 
 async def _health_when(client, predicate, timeout: float = 5.0) -> dict:
@@ -118,8 +128,7 @@ async def _health_when(client, predicate, timeout: float = 5.0) -> dict:
 
 
 @pytest.mark.parametrize("make_bad_run", CASES, ids=[c.__name__ for c in CASES])
-async def test_a_bad_new_run_is_refused_and_the_previous_one_kept(client, auth, published, results_dir,
-                                                                   make_bad_run):
+async def test_a_bad_new_run_is_refused_and_the_previous_one_kept(client, auth, published, results_dir, make_bad_run):
     before = (await client.get("/api/v1/forecasts/dashboard", headers=auth)).json()
     bad_id, reason = make_bad_run(results_dir)
     health = await _health_when(client, lambda h: h["status"] != "healthy")

@@ -46,8 +46,10 @@ BAD_BODIES = {
     "many_keys": (json.dumps({f"k{i}": i for i in range(5000)}).encode(), JSON),
     "text_plain": (with_body("x"), {"Content-Type": "text/plain"}),
     "form": (b"username=alice&password=x", {"Content-Type": "application/x-www-form-urlencoded"}),
-    "multipart": (b"--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\na\r\n--b--\r\n",
-                  {"Content-Type": "multipart/form-data; boundary=b"}),
+    "multipart": (
+        b'--b\r\nContent-Disposition: form-data; name="username"\r\n\r\na\r\n--b--\r\n',
+        {"Content-Type": "multipart/form-data; boundary=b"},
+    ),
     "no_content_type": (with_body("x"), {}),
     "bogus_content_type": (with_body("x"), {"Content-Type": "application/json; charset=klingon"}),
 }
@@ -104,10 +106,18 @@ async def test_invalid_content_length_is_refused(client):
     assert 400 <= response.status_code < 500
 
 
-@pytest.mark.parametrize("query", [
-    "page=" + "9" * 5000, "page=-1", "page_size=1e309", "horizon=NaN", "model=%00", "model=" + "m" * 10_000,
-    "page=1&page=2&page=x",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=" + "9" * 5000,
+        "page=-1",
+        "page_size=1e309",
+        "horizon=NaN",
+        "model=%00",
+        "model=" + "m" * 10_000,
+        "page=1&page=2&page=x",
+    ],
+)
 async def test_hostile_query_strings_are_4xx_or_ignored(client, auth, published, query):
     response = await client.get(f"/api/v1/forecasts/?{query}", headers=auth)
     assert response.status_code < 500, response.text[:300]

@@ -143,9 +143,12 @@ async def test_blackhole_fails_within_the_timeouts_instead_of_hanging(outage_app
 
 def waiting_for_the_users_lock(conn) -> int:
     """Sessions queued behind a lock on the users table (pg_locks is read live, not snapshotted)."""
-    return conn.scalar(text(
-        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-        "WHERE c.relname = 'users' AND NOT l.granted"))
+    return conn.scalar(
+        text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'users' AND NOT l.granted"
+        )
+    )
 
 
 async def test_statement_timeout_cancels_a_query_blocked_behind_a_lock(pg_clean, fault_settings, results_dir):

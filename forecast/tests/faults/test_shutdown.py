@@ -73,16 +73,40 @@ def server(pg_clean, results_dir, tmp_path):
             users.append((create_user(session, f"user{i}", f"user{i}@example.com", PASSWORD), f"user{i}"))
     port = _free_port()
     env = {
-        **os.environ, "APP_ENV": "test", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": url,
-        "RESULTS_DIR": str(results_dir), "LOG_LEVEL": "WARNING", "ACCESS_LOG": "false", "REDIS_URL": "",
-        "LOGIN_MAX_FAILURES": "100000", "AUTH_CACHE_SECONDS": "0", "DB_POOL_SIZE": "5",
-        "ADMIN_USERNAME": "", "ADMIN_PASSWORD": "", "ADMIN_EMAIL": "",
+        **os.environ,
+        "APP_ENV": "test",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": url,
+        "RESULTS_DIR": str(results_dir),
+        "LOG_LEVEL": "WARNING",
+        "ACCESS_LOG": "false",
+        "REDIS_URL": "",
+        "LOGIN_MAX_FAILURES": "100000",
+        "AUTH_CACHE_SECONDS": "0",
+        "DB_POOL_SIZE": "5",
+        "ADMIN_USERNAME": "",
+        "ADMIN_PASSWORD": "",
+        "ADMIN_EMAIL": "",
     }
     log_file = (tmp_path / "uvicorn.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--timeout-graceful-shutdown", "15", "--no-access-log"],
-        cwd=FORECAST_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "15",
+            "--no-access-log",
+        ],
+        cwd=FORECAST_DIR,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
     proc.log_path = tmp_path / "uvicorn.log"  # type: ignore[attr-defined]
     try:
@@ -117,14 +141,17 @@ async def test_sigterm_mid_burst_loses_no_acknowledged_write(server):
             done_at.append(time.monotonic())
             return response
 
-        refreshes = [call("POST", "/api/v1/auth/refresh", headers={"Authorization": f"Bearer {t}"})
-                     for t, _ in tokens]
+        refreshes = [call("POST", "/api/v1/auth/refresh", headers={"Authorization": f"Bearer {t}"}) for t, _ in tokens]
         # Failed logins for users 5-9, successes for users 0-4 (a success resets the count). Existing
         # users only: their hashes are cheap, an unknown name is checked against a real argon2 hash.
-        bad = [call("POST", "/api/v1/auth/login", json={"username": f"user{5 + i % 5}", "password": "wrong"})
-               for i in range(BAD_LOGINS)]
-        good = [call("POST", "/api/v1/auth/login", json={"username": f"user{i % 5}", "password": PASSWORD})
-                for i in range(GOOD_LOGINS)]
+        bad = [
+            call("POST", "/api/v1/auth/login", json={"username": f"user{5 + i % 5}", "password": "wrong"})
+            for i in range(BAD_LOGINS)
+        ]
+        good = [
+            call("POST", "/api/v1/auth/login", json={"username": f"user{i % 5}", "password": PASSWORD})
+            for i in range(GOOD_LOGINS)
+        ]
         tasks = [asyncio.ensure_future(c) for c in refreshes + bad + good]
 
         while len(done_at) < 10 and not all(t.done() for t in tasks):
@@ -141,9 +168,12 @@ async def test_sigterm_mid_burst_loses_no_acknowledged_write(server):
     assert not [s for s in statuses if isinstance(s, int) and s >= 500], statuses
 
     refresh_results = results[:REFRESHES]
-    bad_results = results[REFRESHES:REFRESHES + BAD_LOGINS]
-    acked_refresh_jtis = {jti for (_, jti), r in zip(tokens, refresh_results, strict=True)
-                          if isinstance(r, httpx.Response) and r.status_code == 200}
+    bad_results = results[REFRESHES : REFRESHES + BAD_LOGINS]
+    acked_refresh_jtis = {
+        jti
+        for (_, jti), r in zip(tokens, refresh_results, strict=True)
+        if isinstance(r, httpx.Response) and r.status_code == 200
+    }
     with engine.connect() as conn:
         revoked = set(conn.scalars(select(RevokedToken.jti)))
         failures = {row.key: row.failures for row in conn.execute(select(LoginFailure))}
@@ -159,5 +189,7 @@ async def test_sigterm_mid_burst_loses_no_acknowledged_write(server):
     # Requests in flight when SIGTERM arrived were served, not dropped.
     late = sum(1 for t in done_at if t > sent_sigterm_at[0])
     assert late > 0, statuses
-    print(f"acknowledged refreshes {len(acked_refresh_jtis)}/{REFRESHES}, answered after SIGTERM {late}, "
-          f"not answered {sum(1 for r in results if not isinstance(r, httpx.Response))}")
+    print(
+        f"acknowledged refreshes {len(acked_refresh_jtis)}/{REFRESHES}, answered after SIGTERM {late}, "
+        f"not answered {sum(1 for r in results if not isinstance(r, httpx.Response))}"
+    )

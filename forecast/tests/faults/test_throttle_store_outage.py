@@ -32,7 +32,8 @@ class _Warnings:
 
 
 async def test_a_redis_cut_mid_run_degrades_to_the_in_process_throttle_and_never_to_a_500(
-        make_settings, recorder, monkeypatch):
+    make_settings, recorder, monkeypatch
+):
     require_redis(REDIS)  # skipped without one, except under CI=true: a failure
     username = f"cut-{secrets.token_hex(4)}"
     key = throttle_key(username, "127.0.0.1")
@@ -43,8 +44,11 @@ async def test_a_redis_cut_mid_run_degrades_to_the_in_process_throttle_and_never
             create_user(session, username, f"{username}@example.com", PASSWORD)
         clock = ManualClock()
         app.state.login_throttle = FallbackThrottle(
-            RedisThrottle(settings, settings.redis_url.get_secret_value()), MemoryThrottle(settings, clock),
-            PERIOD, clock=clock)
+            RedisThrottle(settings, settings.redis_url.get_secret_value()),
+            MemoryThrottle(settings, clock),
+            PERIOD,
+            clock=clock,
+        )
         direct = redis.Redis.from_url(REDIS)
 
         async def login(password: str) -> int:

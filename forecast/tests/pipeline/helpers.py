@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 
-def synthetic_prices(n: int = 1200, phi: float = 0.0, sigma: float = 0.01, seed: int = 7,
-                     drift: float = 0.0) -> pd.DataFrame:
+def synthetic_prices(
+    n: int = 1200, phi: float = 0.0, sigma: float = 0.01, seed: int = 7, drift: float = 0.0
+) -> pd.DataFrame:
     """Prices whose daily log returns follow r_t = drift + phi * r_{t-1} + e_t (phi=0: a random walk)."""
     rng = np.random.default_rng(seed)
     e = rng.normal(0.0, sigma, n)
@@ -46,8 +47,9 @@ def shuffled_sp500(seed: int, n: int) -> pd.DataFrame:
     distribution, no predictability."""
     from arch.data import sp500
 
-    close = sp500.load()["Adj Close"].to_numpy(float)[-(n + 1):]
+    close = sp500.load()["Adj Close"].to_numpy(float)[-(n + 1) :]
     r = np.random.default_rng(seed).permutation(np.diff(np.log(close)))
     price = close[0] * np.exp(np.concatenate([[0.0], np.cumsum(r)]))
-    return pd.DataFrame({"price": price}, index=pd.DatetimeIndex(pd.bdate_range("2005-01-03", periods=n + 1),
-                                                                 name="date"))
+    return pd.DataFrame(
+        {"price": price}, index=pd.DatetimeIndex(pd.bdate_range("2005-01-03", periods=n + 1), name="date")
+    )

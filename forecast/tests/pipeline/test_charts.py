@@ -25,8 +25,9 @@ def drawn(monkeypatch):
 
 
 def test_model_ranking_draws_always_up_at_each_horizon_and_names_every_edge(drawn):
-    charts.model_ranking(Path("unused.png"), HORIZONS, {"ridge": [50.5, 57.0, 56.9], "huber": [51.3, 57.2, 58.1]},
-                         ALWAYS_UP)
+    charts.model_ranking(
+        Path("unused.png"), HORIZONS, {"ridge": [50.5, 57.0, 56.9], "huber": [51.3, 57.2, 58.1]}, ALWAYS_UP
+    )
     ax = drawn[0].axes[0]
     baseline = next(line for line in ax.get_lines() if line.get_label().startswith("always up"))
     np.testing.assert_allclose(baseline.get_xdata(), HORIZONS)

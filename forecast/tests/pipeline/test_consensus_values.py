@@ -90,8 +90,9 @@ def test_without_skill_the_hold_out_follows_the_drift_path_and_even_odds_call_do
     y_all = _alternating(400)
     rows = np.arange(300, 399)
     split = skill.selection_holdout(rows, 1, 0.2)
-    c = consensus.build(y_all, rows, y_all[rows], {"always_up": np.full(len(rows), 0.001)},
-                        {"always_up": 0.001}, split, 1, 0.05)
+    c = consensus.build(
+        y_all, rows, y_all[rows], {"always_up": np.full(len(rows), 0.001)}, {"always_up": 0.001}, split, 1, 0.05
+    )
     assert c.weights == {}
     mean_path, p_up_path = consensus.drift_path(y_all, rows, 1)
     np.testing.assert_allclose(c.oos, mean_path)

@@ -33,7 +33,8 @@ def test_adj_close_preferred_and_explicit_column(tmp_path):
     p = tmp_path / "two.csv"
     f = synthetic_prices(500)
     f.assign(adj=f["price"] * 2).rename(columns={"price": "Close", "adj": "Adj Close"}).reset_index().to_csv(
-        p, index=False)
+        p, index=False
+    )
     assert load_series(str(p)).price_column == "Adj Close"
     assert load_series(str(p), price_column="close").price_column == "Close"
 

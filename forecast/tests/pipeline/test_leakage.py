@@ -16,12 +16,12 @@ def test_future_prices_do_not_change_features(t):
     base = build_features(frame)
     shocked = frame.copy()
     rng = np.random.default_rng(1)
-    shocked.iloc[t + 1:, 0] *= np.exp(rng.normal(0, 0.2, len(frame) - t - 1))
-    shocked.iloc[t + 1:, 1] *= 5
+    shocked.iloc[t + 1 :, 0] *= np.exp(rng.normal(0, 0.2, len(frame) - t - 1))
+    shocked.iloc[t + 1 :, 1] *= 5
     after = build_features(shocked)
     np.testing.assert_array_equal(base.iloc[: t + 1].to_numpy(), after.iloc[: t + 1].to_numpy())
     if t + 1 < len(frame):  # sanity: the shock is visible right after t
-        assert not np.allclose(base.iloc[t + 1:].fillna(0).to_numpy(), after.iloc[t + 1:].fillna(0).to_numpy())
+        assert not np.allclose(base.iloc[t + 1 :].fillna(0).to_numpy(), after.iloc[t + 1 :].fillna(0).to_numpy())
 
 
 @pytest.mark.parametrize("h", [1, 5, 10, 30])

@@ -78,9 +78,13 @@ def test_sigkill_midway_keeps_previous_run(rw_csv, tmp_path, where):
         from pipelines.run import main
         main(sys.argv[1:])
     """)
-    proc = subprocess.run([sys.executable, "-c", script, "--data", str(rw_csv), "--results-dir", str(results),
-                           *SMALL], cwd=FORECAST_DIR, capture_output=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(FORECAST_DIR)})
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "--data", str(rw_csv), "--results-dir", str(results), *SMALL],
+        cwd=FORECAST_DIR,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(FORECAST_DIR)},
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     assert publish.read_latest_run_id(results) == first
     assert (results / RUNS_DIRNAME / first / RUN_BUNDLE_FILE).is_file()

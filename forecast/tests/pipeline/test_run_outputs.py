@@ -27,8 +27,26 @@ def small_run(tmp_path_factory):
     frame["volume"] = np.random.default_rng(0).uniform(1e6, 2e6, len(frame))
     csv_path = write_csv(frame, tmp / "ar.csv", price_col="Adj Close")
     results = tmp / "res"
-    assert main(["--data", str(csv_path), "--results-dir", str(results), "--models", "ridge,lightgbm",
-                 "--horizons", "1,5", "--jobs", "2", "--folds", "4", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(csv_path),
+                "--results-dir",
+                str(results),
+                "--models",
+                "ridge,lightgbm",
+                "--horizons",
+                "1,5",
+                "--jobs",
+                "2",
+                "--folds",
+                "4",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     return _load(results)
 
 
@@ -51,8 +69,14 @@ def test_bundle_validates_and_is_consistent(small_run):
     assert list(rows[0])[:7] == ["model", "horizon", "da_train", "da_test", "variance_ratio", "rmse", "mae"]
     assert {(r["model"], int(r["horizon"])): float(r["da_test"]) for r in rows} == da
     with open(run_dir / "forecasts.csv") as fh:
-        assert list(next(csv.DictReader(fh)))[:6] == ["date", "model", "horizon", "prediction", "direction",
-                                                        "confidence"]
+        assert list(next(csv.DictReader(fh)))[:6] == [
+            "date",
+            "model",
+            "horizon",
+            "prediction",
+            "direction",
+            "confidence",
+        ]
     for f in b.forecasts:
         assert (f.prediction > 0) == (f.direction == "up") and 0 <= f.confidence <= 1
     assert json.loads((run_dir / "summary.json").read_text())["n_models"] == 2
@@ -80,8 +104,11 @@ def test_ar_series_is_skilled_at_h1(small_run):
 def test_image_manifest_matches_files(small_run):
     run_dir, b = small_run
     kinds = {"model_ranking", "metrics_heatmap", "forecast_fan_chart"}
-    assert {i.metadata.image_type for i in b.images} == kinds | {"backtest_equity", "backtest_drawdown",
-                                                                 "feature_importance"}
+    assert {i.metadata.image_type for i in b.images} == kinds | {
+        "backtest_equity",
+        "backtest_drawdown",
+        "feature_importance",
+    }
     assert len(b.images) == 3 + 3 * 4
     assert "backtest_equity__ridge__h5" in {i.metadata.image_id for i in b.images}
     for img in b.images:
@@ -102,8 +129,9 @@ def test_cli_reports_data_errors(tmp_path, capsys):
 def test_real_data_end_to_end(tmp_path):
     """The bundled S&P 500 series, two models, two horizons: the documented command on real data."""
     results = tmp_path / "res"
-    assert main(["--results-dir", str(results), "--models", "ridge,lightgbm", "--horizons", "1,5",
-                 "--no-progress"]) == 0
+    assert (
+        main(["--results-dir", str(results), "--models", "ridge,lightgbm", "--horizons", "1,5", "--no-progress"]) == 0
+    )
     run_dir, b = _load(results)
     s = b.summary
     assert s.data.source == "arch:sp500" and s.data.n_rows == 5031 and s.data.last_date.isoformat() == "2018-12-31"

@@ -46,10 +46,19 @@ def _always_up(horizon: int) -> float:
 def _skill(horizon: int, names: list[str]) -> HorizonSkill:
     """The last model beats always-up at the shortest horizons only (h < 5)."""
     beats = horizon < 5
-    return HorizonSkill(horizon=horizon, baseline_da=_always_up(horizon), best_model=names[-1],
-                        best_edge=3.1 if beats else -1.2, best_holdout_da=58.0, baseline_holdout_da=54.9 if beats else 59.2,
-                        spa_p_value=0.004 if beats else 0.41, spa_p_value_adjusted=0.012 if beats else 0.82,
-                        beats_baseline=beats, n_test=2000, n_holdout=400)
+    return HorizonSkill(
+        horizon=horizon,
+        baseline_da=_always_up(horizon),
+        best_model=names[-1],
+        best_edge=3.1 if beats else -1.2,
+        best_holdout_da=58.0,
+        baseline_holdout_da=54.9 if beats else 59.2,
+        spa_p_value=0.004 if beats else 0.41,
+        spa_p_value_adjusted=0.012 if beats else 0.82,
+        beats_baseline=beats,
+        n_test=2000,
+        n_holdout=400,
+    )
 
 
 def build_bundle(
@@ -71,25 +80,50 @@ def build_bundle(
             da_test, up = _da(i, h), _always_up(h)
             p_value = 0.004 if da_test > up else 0.7
             metrics.append(
-                ModelMetrics(model_name=name, model_type=kind, horizon=h, da_train=da_test + 4.0, da_test=da_test,
-                             variance_ratio=0.8 + 0.1 * i, rmse=0.01 * h, mae=0.008 * h, r2=0.01, sharpe=0.5 + i / 10,
-                             max_drawdown=-0.12, overfitting_gap=4.0, always_up_da=up, last_sign_da=50.5,
-                             edge_vs_always_up=round(da_test - up, 4), da_ci_low=da_test - 2.5 - h / 5,
-                             da_ci_high=da_test + 2.5 + h / 5, p_value_vs_always_up=p_value,
-                             p_value_adjusted=min(1.0, p_value * 9), buy_hold_sharpe=0.61,
-                             sharpe_after_costs=0.4 + i / 10)
+                ModelMetrics(
+                    model_name=name,
+                    model_type=kind,
+                    horizon=h,
+                    da_train=da_test + 4.0,
+                    da_test=da_test,
+                    variance_ratio=0.8 + 0.1 * i,
+                    rmse=0.01 * h,
+                    mae=0.008 * h,
+                    r2=0.01,
+                    sharpe=0.5 + i / 10,
+                    max_drawdown=-0.12,
+                    overfitting_gap=4.0,
+                    always_up_da=up,
+                    last_sign_da=50.5,
+                    edge_vs_always_up=round(da_test - up, 4),
+                    da_ci_low=da_test - 2.5 - h / 5,
+                    da_ci_high=da_test + 2.5 + h / 5,
+                    p_value_vs_always_up=p_value,
+                    p_value_adjusted=min(1.0, p_value * 9),
+                    buy_hold_sharpe=0.61,
+                    sharpe_after_costs=0.4 + i / 10,
+                )
             )
             prediction = (0.002 if (i + h) % 2 == 0 else -0.0015) * math.sqrt(h)
             forecasts.append(
-                ForecastResponse(model=name, horizon=h, prediction=prediction,
-                                 prediction_price=round(last_price * math.exp(prediction), 2),
-                                 direction="up" if prediction > 0 else "down", confidence=round(da_test / 100, 4),
-                                 prediction_date=LAST_DATE + timedelta(days=h), generated_at=generated_at)
+                ForecastResponse(
+                    model=name,
+                    horizon=h,
+                    prediction=prediction,
+                    prediction_price=round(last_price * math.exp(prediction), 2),
+                    direction="up" if prediction > 0 else "down",
+                    confidence=round(da_test / 100, 4),
+                    prediction_date=LAST_DATE + timedelta(days=h),
+                    generated_at=generated_at,
+                )
             )
             importances.append(
-                FeatureImportance(model_name=name, horizon=h,
-                                  features={f: round(1 / (k + 1 + i), 4) for k, f in enumerate(FEATURES)},
-                                  top_n=len(FEATURES))
+                FeatureImportance(
+                    model_name=name,
+                    horizon=h,
+                    features={f: round(1 / (k + 1 + i), 4) for k, f in enumerate(FEATURES)},
+                    top_n=len(FEATURES),
+                )
             )
     summaries = []
     for i, (name, kind) in enumerate(models.items()):
@@ -98,11 +132,18 @@ def build_bundle(
         avg = round(sum(das.values()) / len(das), 4)
         avg_up = round(sum(_always_up(h) for h in horizons) / len(horizons), 4)
         summaries.append(
-            ModelSummary(model_name=name, model_type=kind, avg_da_test=round(avg, 4),
-                         best_horizon=best_h, best_da=das[best_h], requires_scaling=kind == "linear",
-                         supports_early_stopping=kind != "linear", avg_always_up_da=round(avg_up, 4),
-                         avg_edge_vs_always_up=round(avg - avg_up, 4),
-                         best_horizon_edge=round(das[best_h] - _always_up(best_h), 4))
+            ModelSummary(
+                model_name=name,
+                model_type=kind,
+                avg_da_test=round(avg, 4),
+                best_horizon=best_h,
+                best_da=das[best_h],
+                requires_scaling=kind == "linear",
+                supports_early_stopping=kind != "linear",
+                avg_always_up_da=round(avg_up, 4),
+                avg_edge_vs_always_up=round(avg - avg_up, 4),
+                best_horizon_edge=round(das[best_h] - _always_up(best_h), 4),
+            )
         )
     skills = [_skill(h, names) for h in horizons]
     consensus = []
@@ -113,11 +154,21 @@ def build_bundle(
         else:
             weights, value, signal = {}, 0.0004 * h, "no_edge"
         consensus.append(
-            ConsensusResponse(consensus_prediction=value, consensus_direction="up" if value > 0 else "down",
-                              confidence=0.6, models_used=list(weights), weights=weights, horizon=h,
-                              generated_at=generated_at, signal=signal, consensus_holdout_da=57.5,
-                              holdout_always_up_da=verdict.baseline_holdout_da, holdout_da_ci_low=52.1,
-                              holdout_da_ci_high=62.9, n_holdout=400)
+            ConsensusResponse(
+                consensus_prediction=value,
+                consensus_direction="up" if value > 0 else "down",
+                confidence=0.6,
+                models_used=list(weights),
+                weights=weights,
+                horizon=h,
+                generated_at=generated_at,
+                signal=signal,
+                consensus_holdout_da=57.5,
+                holdout_always_up_da=verdict.baseline_holdout_da,
+                holdout_da_ci_low=52.1,
+                holdout_da_ci_high=62.9,
+                n_holdout=400,
+            )
         )
     files: dict[str, bytes] = {}
     images: list[RunImage] = []
@@ -127,9 +178,18 @@ def build_bundle(
         rel = f"images/{image_id}.png"
         files[rel] = content
         images.append(
-            RunImage(file=rel, metadata=ImageMetadata(image_id=image_id, image_type=image_type, model_name=model,
-                                                      horizon=h, generated_at=generated_at,
-                                                      file_size_bytes=len(content), dimensions=(width, height)))
+            RunImage(
+                file=rel,
+                metadata=ImageMetadata(
+                    image_id=image_id,
+                    image_type=image_type,
+                    model_name=model,
+                    horizon=h,
+                    generated_at=generated_at,
+                    file_size_bytes=len(content),
+                    dimensions=(width, height),
+                ),
+            )
         )
 
     add_image("model_ranking", "model_ranking", 320, 200, None, None)
@@ -142,19 +202,43 @@ def build_bundle(
     best = max(summaries, key=lambda s: s.avg_da_test)
     beats = [s for s in skills if s.beats_baseline]
     summary = RunSummary(
-        run_id=run_id, generated_at=generated_at, best_model_overall=best.model_name,
-        avg_da_by_model={s.model_name: s.avg_da_test for s in summaries}, horizons=list(horizons),
+        run_id=run_id,
+        generated_at=generated_at,
+        best_model_overall=best.model_name,
+        avg_da_by_model={s.model_name: s.avg_da_test for s in summaries},
+        horizons=list(horizons),
         n_models=len(models),
-        data=DataInfo(source="fixture", price_column="close", start_date=date(2020, 1, 1), end_date=LAST_DATE,
-                      n_rows=1500, last_price=last_price, last_date=LAST_DATE),
-        feature_names=list(FEATURES), best_model_edge=best.avg_edge_vs_always_up, best_model_holdout_edge=1.4,
-        beats_baseline=bool(beats), skill_by_horizon=skills,
-        verdict=(f"{names[-1]} beats always-up at h={beats[0].horizon} by +3.1 pp on the hold-out (SPA p = 0.004)."
-                 if beats else "No model beats always-up at any horizon on this data."),
-        methodology={"verdict": "Hansen's SPA test per horizon against always-up."}, parameters={"cost_bps": 5.0},
+        data=DataInfo(
+            source="fixture",
+            price_column="close",
+            start_date=date(2020, 1, 1),
+            end_date=LAST_DATE,
+            n_rows=1500,
+            last_price=last_price,
+            last_date=LAST_DATE,
+        ),
+        feature_names=list(FEATURES),
+        best_model_edge=best.avg_edge_vs_always_up,
+        best_model_holdout_edge=1.4,
+        beats_baseline=bool(beats),
+        skill_by_horizon=skills,
+        verdict=(
+            f"{names[-1]} beats always-up at h={beats[0].horizon} by +3.1 pp on the hold-out (SPA p = 0.004)."
+            if beats
+            else "No model beats always-up at any horizon on this data."
+        ),
+        methodology={"verdict": "Hansen's SPA test per horizon against always-up."},
+        parameters={"cost_bps": 5.0},
     )
-    bundle = RunBundle(summary=summary, models=summaries, metrics=metrics, forecasts=forecasts,
-                       consensus=consensus, feature_importance=importances, images=images)
+    bundle = RunBundle(
+        summary=summary,
+        models=summaries,
+        metrics=metrics,
+        forecasts=forecasts,
+        consensus=consensus,
+        feature_importance=importances,
+        images=images,
+    )
     return bundle, files
 
 

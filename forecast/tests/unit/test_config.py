@@ -12,8 +12,15 @@ def make(**values) -> Settings:
 
 
 def prod(**values) -> Settings:
-    return make(**{"app_env": "prod", "secret_key": STRONG, "frontend_origin": "https://app.example",
-                   "database_url": POSTGRES, **values})
+    return make(
+        **{
+            "app_env": "prod",
+            "secret_key": STRONG,
+            "frontend_origin": "https://app.example",
+            "database_url": POSTGRES,
+            **values,
+        }
+    )
 
 
 def test_prod_refuses_the_default_secret_key():

@@ -41,8 +41,13 @@ def test_r2_is_undefined_not_infinite_when_the_realised_series_is_constant():
 def test_pt_needs_ten_points_and_says_so_below_that():
     y = np.tile([0.01, -0.01], 5)
     short = metrics.pesaran_timmermann(y[:9], y[:9], h=1)
-    assert short == {"test": "pesaran_timmermann_hac", "statistic": None, "p_value": None, "n_used": 9,
-                     "note": _pt_note(9, 0, "; too few points for the test")}
+    assert short == {
+        "test": "pesaran_timmermann_hac",
+        "statistic": None,
+        "p_value": None,
+        "n_used": 9,
+        "note": _pt_note(9, 0, "; too few points for the test"),
+    }
     # Ten points are enough: the boundary itself is tested.
     ten = metrics.pesaran_timmermann(y, y + np.linspace(-0.001, 0.001, 10), h=1)
     assert set(ten) == PT_KEYS and ten["statistic"] is not None and ten["note"] == _pt_note(10, 0)
@@ -52,10 +57,12 @@ def test_pt_note_names_the_undefined_case_a_constant_series_falls_in():
     y = np.tile([0.01, -0.02, 0.03], 10)
     flat_forecast = metrics.pesaran_timmermann(y, np.full(30, 0.5), h=3)
     assert flat_forecast["statistic"] is None and flat_forecast["note"] == _pt_note(
-        30, 2, "; undefined: the forecast never changes sign (DA equals the share of that sign)")
+        30, 2, "; undefined: the forecast never changes sign (DA equals the share of that sign)"
+    )
     flat_market = metrics.pesaran_timmermann(np.full(30, -0.01), y, h=3)
     assert flat_market["statistic"] is None and flat_market["note"] == _pt_note(
-        30, 2, "; undefined: the realised direction never changes")
+        30, 2, "; undefined: the realised direction never changes"
+    )
 
 
 def test_pt_with_a_zero_standard_error_reports_no_statistic_instead_of_failing(monkeypatch):

@@ -38,7 +38,8 @@ def test_rmse_mae_and_r2_match_sklearn(known_data):
     # Out-of-sample R^2 against the test-period mean is sklearn's r2_score (negative when worse).
     assert m["r2"] == pytest.approx(r2_score(y, pred), rel=1e-12)
     assert metrics.regression_metrics(y, np.zeros_like(y) + 0.05)["r2"] == pytest.approx(
-        r2_score(y, np.zeros_like(y) + 0.05), rel=1e-12)
+        r2_score(y, np.zeros_like(y) + 0.05), rel=1e-12
+    )
 
 
 def test_variance_ratio_by_hand_and_against_the_standard_library(known_data):
@@ -79,8 +80,7 @@ def test_max_drawdown_by_hand():
 
 
 def test_forward_log_return_target_by_hand():
-    prices = pd.DataFrame({"price": [100.0, 200.0, 50.0, 100.0, 100.0]},
-                          index=pd.bdate_range("2020-01-06", periods=5))
+    prices = pd.DataFrame({"price": [100.0, 200.0, 50.0, 100.0, 100.0]}, index=pd.bdate_range("2020-01-06", periods=5))
     ln2 = math.log(2.0)
     # h = 1: 100 -> 200 is ln 2; 200 -> 50 is ln(1/4) = -2 ln 2; 50 -> 100 is ln 2; 100 -> 100 is 0.
     np.testing.assert_allclose(build_target(prices, 1).to_numpy()[:4], [ln2, -2 * ln2, ln2, 0.0])

@@ -27,8 +27,15 @@ def test_forecast_response_valid():  # the spec's own test
 
 
 def _forecast(**overrides):
-    data = dict(model="ridge", horizon=5, prediction=0.1, direction="up", confidence=0.5,
-                prediction_date="2026-01-20", generated_at="2026-01-15T10:30:00")
+    data = dict(
+        model="ridge",
+        horizon=5,
+        prediction=0.1,
+        direction="up",
+        confidence=0.5,
+        prediction_date="2026-01-20",
+        generated_at="2026-01-15T10:30:00",
+    )
     data.update(overrides)
     return ForecastResponse(**data)
 
@@ -57,11 +64,18 @@ def test_prediction_price_is_optional_and_nullable():
 def test_model_comparison_serialises_horizon_keys_as_strings():
     bundle, _ = build_bundle("r")
     skill = bundle.summary.skill_by_horizon[1]
-    comparison = ModelComparison(models=bundle.models, metrics_by_horizon={5: bundle.metrics[:1]},
-                                 best_model_overall="ridge", best_model_by_horizon={5: "ridge"},
-                                 generated_at=datetime.now(UTC), best_model_overall_edge=-1.0,
-                                 best_model_overall_holdout_edge=-0.5,
-                                 skill_by_horizon={5: skill}, beats_baseline=False, verdict="none")
+    comparison = ModelComparison(
+        models=bundle.models,
+        metrics_by_horizon={5: bundle.metrics[:1]},
+        best_model_overall="ridge",
+        best_model_by_horizon={5: "ridge"},
+        generated_at=datetime.now(UTC),
+        best_model_overall_edge=-1.0,
+        best_model_overall_holdout_edge=-0.5,
+        skill_by_horizon={5: skill},
+        beats_baseline=False,
+        verdict="none",
+    )
     body = json.loads(comparison.model_dump_json())
     assert list(body["metrics_by_horizon"]) == ["5"] and body["best_model_by_horizon"] == {"5": "ridge"}
     assert list(body["skill_by_horizon"]) == ["5"]
@@ -80,7 +94,9 @@ def test_consensus_must_name_the_likelier_direction_and_say_when_it_has_no_edge(
 
 
 def test_error_response_timestamp_ends_with_z():
-    body = json.loads(ErrorResponse(error="x", message="y", status_code=404, timestamp=datetime.now(UTC)).model_dump_json())
+    body = json.loads(
+        ErrorResponse(error="x", message="y", status_code=404, timestamp=datetime.now(UTC)).model_dump_json()
+    )
     assert body["timestamp"].endswith("Z") and body["details"] is None
 
 

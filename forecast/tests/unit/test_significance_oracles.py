@@ -158,8 +158,9 @@ def test_verdict_adjusts_each_horizons_spa_p_value_with_holm_across_horizons():
         horizons.append(HorizonData(h, rows, y, preds, skill.selection_holdout(rows, h, 0.2)))
         losses = np.column_stack([1 - skill.hits(y, p) for p in preds.values()])
         # verdict seeds each horizon's bootstrap with seed + h
-        spa = SPA(1 - skill.always_up_hits(y), losses, block_size=max(2 * h, 2), reps=300,
-                  bootstrap="stationary", seed=7 + h)
+        spa = SPA(
+            1 - skill.always_up_hits(y), losses, block_size=max(2 * h, 2), reps=300, bootstrap="stationary", seed=7 + h
+        )
         spa.compute()
         raw.append(float(spa.pvalues["consistent"]))
     adjusted = multipletests(raw, method="holm")[1]

@@ -57,7 +57,9 @@ def _public_model_status(status: dict[str, Any]) -> dict[str, Any]:
 @router.get(
     "/readyz",
     response_model=ReadinessResponse,
-    responses={503: {"model": ReadinessResponse, "description": "Not ready: the database is down or no model can be served"}},
+    responses={
+        503: {"model": ReadinessResponse, "description": "Not ready: the database is down or no model can be served"}
+    },
 )
 async def readyz(request: Request) -> Any:
     state = request.app.state
@@ -74,9 +76,13 @@ async def readyz(request: Request) -> Any:
     reloader = getattr(state, "model_reloader", None)
     if reloader is not None and reloader.last is not None:
         # A refused reload means the file on disk is not what serves: degraded, with the reason.
-        model["reload"] = {k: v for k, v in reloader.public_status().items() if k in ("outcome", "trigger", "at", "reason")}
+        model["reload"] = {
+            k: v for k, v in reloader.public_status().items() if k in ("outcome", "trigger", "at", "reason")
+        }
     if database["status"] != "ok" or model.get("mode") == "unavailable":
         body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    status: Literal["ok", "degraded"] = "ok" if model.get("mode") == "real" and not (reloader and reloader.refused) else "degraded"
+    status: Literal["ok", "degraded"] = (
+        "ok" if model.get("mode") == "real" and not (reloader and reloader.refused) else "degraded"
+    )
     return ReadinessResponse(status=status, database=database, model=model, auth=auth)

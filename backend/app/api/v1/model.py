@@ -24,7 +24,8 @@ class ModelVerification(BaseModel):
 
 class ModelServing(BaseModel):
     path: Literal["onnx", "treelite", "sklearn"] = Field(
-        ..., description="onnx or treelite: compiled and verified against the estimator; sklearn: the estimator")
+        ..., description="onnx or treelite: compiled and verified against the estimator; sklearn: the estimator"
+    )
     reason: str
     verification: ModelVerification | None = None
     compile_seconds: float | None = None
@@ -65,7 +66,8 @@ class ModelInfo(BaseModel):
 
 class ModelReloadResult(BaseModel):
     outcome: Literal["reloaded", "unchanged", "refused"] = Field(
-        ..., description="refused: the file on disk cannot be served; the previous model keeps serving")
+        ..., description="refused: the file on disk cannot be served; the previous model keeps serving"
+    )
     trigger: str
     at: str = Field(..., description="When the reload ran (ISO 8601, UTC)")
     version: str = Field(..., description="The version serving now")

@@ -17,9 +17,7 @@ from app.services import predictions
 router = APIRouter(tags=["predictions"])
 
 
-@router.post(
-    "/predict", response_model=PredictResponse, responses=error_responses(401, 409, 413, 422, 429, 503)
-)
+@router.post("/predict", response_model=PredictResponse, responses=error_responses(401, 409, 413, 422, 429, 503))
 async def predict(
     body: PredictRequest,
     user: CurrentUser,
@@ -29,15 +27,19 @@ async def predict(
     key: IdempotencyKeyDep,
 ) -> PredictResponse:
     stored = await predictions.predict(
-        store, engine, user, cod_persona=body.cod_persona, cod_curso=body.cod_curso, features=body.features,
-        quota=quota, key=key,
+        store,
+        engine,
+        user,
+        cod_persona=body.cod_persona,
+        cod_curso=body.cod_curso,
+        features=body.features,
+        quota=quota,
+        key=key,
     )
     return PredictResponse(id=stored.id, **stored.output)
 
 
-@router.post(
-    "/predict/batch", response_model=BatchPredictResponse, responses=error_responses(401, 413, 422, 429, 503)
-)
+@router.post("/predict/batch", response_model=BatchPredictResponse, responses=error_responses(401, 413, 422, 429, 503))
 async def predict_batch(
     body: BatchPredictRequest,
     user: CurrentUser,
@@ -47,7 +49,11 @@ async def predict_batch(
 ) -> BatchPredictResponse:
     quota = await charge(len(body.items))
     stored = await predictions.predict_batch(
-        store, engine, user, cod_persona=body.cod_persona,
-        items=[(item.cod_curso, item.features) for item in body.items], quota=quota,
+        store,
+        engine,
+        user,
+        cod_persona=body.cod_persona,
+        items=[(item.cod_curso, item.features) for item in body.items],
+        quota=quota,
     )
     return BatchPredictResponse(items=[PredictResponse(id=s.id, **s.output) for s in stored])

@@ -11,9 +11,7 @@ from app.services import predictions
 router = APIRouter(tags=["predictions"])
 
 
-@router.post(
-    "/whatif", response_model=WhatIfResponse, responses=error_responses(401, 409, 413, 422, 429, 503)
-)
+@router.post("/whatif", response_model=WhatIfResponse, responses=error_responses(401, 409, 413, 422, 429, 503))
 async def whatif(
     body: WhatIfRequest,
     user: CurrentUser,
@@ -23,7 +21,14 @@ async def whatif(
     key: IdempotencyKeyDep,
 ) -> WhatIfResponse:
     stored = await predictions.whatif(
-        store, engine, user, cod_persona=body.cod_persona, cod_curso=body.cod_curso, features=body.features,
-        deltas=body.deltas, quota=quota, key=key,
+        store,
+        engine,
+        user,
+        cod_persona=body.cod_persona,
+        cod_curso=body.cod_curso,
+        features=body.features,
+        deltas=body.deltas,
+        quota=quota,
+        key=key,
     )
     return WhatIfResponse(id=stored.id, **stored.output)

@@ -67,16 +67,26 @@ def _register_boosters() -> None:
         from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
         from xgboost import XGBClassifier
 
-        update_registered_converter(XGBClassifier, "XGBoostXGBClassifier",
-                                    calculate_linear_classifier_output_shapes, convert_xgboost, options=options)
+        update_registered_converter(
+            XGBClassifier,
+            "XGBoostXGBClassifier",
+            calculate_linear_classifier_output_shapes,
+            convert_xgboost,
+            options=options,
+        )
     except ImportError:
         pass
     try:
         from lightgbm import LGBMClassifier
         from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
 
-        update_registered_converter(LGBMClassifier, "LightGbmLGBMClassifier",
-                                    calculate_linear_classifier_output_shapes, convert_lightgbm, options=options)
+        update_registered_converter(
+            LGBMClassifier,
+            "LightGbmLGBMClassifier",
+            calculate_linear_classifier_output_shapes,
+            convert_lightgbm,
+            options=options,
+        )
     except ImportError:
         pass
 
@@ -153,18 +163,33 @@ def convert(model_path: Path, inputs: list[GraphInput], n_features: int, precisi
         return _catboost_graph(estimator, inputs, precision)
     _prepare_for_conversion(estimator)
     tensor = DoubleTensorType if precision == "double" else FloatTensorType
-    types = [(gi.name, (StringTensorType if gi.text else tensor)([None, len(gi.columns) if gi.name == "X" else 1]))
-             for gi in inputs]
+    types = [
+        (gi.name, (StringTensorType if gi.text else tensor)([None, len(gi.columns) if gi.name == "X" else 1]))
+        for gi in inputs
+    ]
     if types[0][0] == "X" and len(inputs[0].columns) != n_features:
         raise CompileError("graph input does not cover every feature")
-    onx = convert_sklearn(estimator, initial_types=types, target_opset=TARGET_OPSET,
-                          options={id(final_step(estimator)): {"zipmap": False}})
+    onx = convert_sklearn(
+        estimator,
+        initial_types=types,
+        target_opset=TARGET_OPSET,
+        options={id(final_step(estimator)): {"zipmap": False}},
+    )
     graph: bytes = onx.SerializeToString()  # skl2onnx is untyped; this is onnx's ModelProto
     return graph
 
 
-def compile_in_subprocess(model_path: Path, inputs: list[GraphInput], n_features: int, *, precision: str,
-                          timeout_s: float, max_bytes: int, max_memory_bytes: int, expected_sha256: str) -> bytes:
+def compile_in_subprocess(
+    model_path: Path,
+    inputs: list[GraphInput],
+    n_features: int,
+    *,
+    precision: str,
+    timeout_s: float,
+    max_bytes: int,
+    max_memory_bytes: int,
+    expected_sha256: str,
+) -> bytes:
     """Runs :func:`convert` in a child process; raises CompileError on a failure, a time-out or a
     graph over ``max_bytes``.
 
@@ -177,13 +202,23 @@ def compile_in_subprocess(model_path: Path, inputs: list[GraphInput], n_features
         if file_sha256(copy) != expected_sha256:
             raise CompileError("the model file changed on disk after it was loaded; a reload picks the new one up")
         model_path = copy
-        spec = json.dumps({"inputs": [[gi.name, list(gi.columns), gi.text] for gi in inputs], "n_features": n_features,
-                           "precision": precision, "max_memory_bytes": max_memory_bytes})
+        spec = json.dumps(
+            {
+                "inputs": [[gi.name, list(gi.columns), gi.text] for gi in inputs],
+                "n_features": n_features,
+                "precision": precision,
+                "max_memory_bytes": max_memory_bytes,
+            }
+        )
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "app.ml.runtime.onnx_compile", str(model_path), str(out), spec],
-                cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=timeout_s,
+                cwd=BACKEND_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
             )
         except subprocess.TimeoutExpired as exc:
             raise CompileError(f"ONNX conversion took longer than {timeout_s:g} s") from exc

@@ -48,8 +48,7 @@ class OnnxScorer:
         if len(self._inputs) == 1:
             feed = {self._inputs[0][0]: np.asarray(rows, dtype=self._dtype)}
         else:  # one input per column: numbers in the graph's precision, categorical levels as strings
-            feed = {name: rows[:, columns].astype(str if text else self._dtype)
-                    for name, columns, text in self._inputs}
+            feed = {name: rows[:, columns].astype(str if text else self._dtype) for name, columns, text in self._inputs}
         (probabilities,) = self._session.run(self._output, feed)
         if self._as_maps:
             return np.array([row[self._positive_index] for row in probabilities], dtype=np.float64)

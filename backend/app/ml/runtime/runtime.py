@@ -62,9 +62,14 @@ class ServingPath:
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.kind, "reason": self.reason,
-                "verification": self.verification.as_dict() if self.verification else None,
-                "compile_seconds": self.compile_seconds, "shadow_checked": self.shadow_checked, **self.details}
+        return {
+            "path": self.kind,
+            "reason": self.reason,
+            "verification": self.verification.as_dict() if self.verification else None,
+            "compile_seconds": self.compile_seconds,
+            "shadow_checked": self.shadow_checked,
+            **self.details,
+        }
 
 
 class ModelRuntime:
@@ -138,10 +143,13 @@ class ModelRuntime:
                 return
             self._compiled = None
             self.path = ServingPath(
-                "sklearn", f"shadow check: the compiled scorer disagreed with the reference on a live request "
-                           f"(|diff| {result.max_abs_diff:.3g}, {result.label_flips} label flips); switched back",
-                verification=self.path.verification, compile_seconds=self.path.compile_seconds,
-                shadow_checked=self.path.shadow_checked + 1)
+                "sklearn",
+                f"shadow check: the compiled scorer disagreed with the reference on a live request "
+                f"(|diff| {result.max_abs_diff:.3g}, {result.label_flips} label flips); switched back",
+                verification=self.path.verification,
+                compile_seconds=self.path.compile_seconds,
+                shadow_checked=self.path.shadow_checked + 1,
+            )
         logger.error("model shadow check failed: %s", self.path.reason)
 
     # -- compile, verify, swap ------------------------------------------------------------------
@@ -167,8 +175,9 @@ class ModelRuntime:
             failures.append((precision, path))
             if not path.reason.startswith("not compiled: verification failed"):
                 break  # a double graph only helps when the float one converted but drifted
-        onnx_why = "; ".join(f"{precision}: {failed.reason.removeprefix('not compiled: ')}"
-                             for precision, failed in failures)
+        onnx_why = "; ".join(
+            f"{precision}: {failed.reason.removeprefix('not compiled: ')}" for precision, failed in failures
+        )
         if type(final_step(self._loaded.estimator)).__name__ in TREELITE_FAMILIES:
             path = self._attempt_treelite(started, onnx_why)
             if path.kind == "treelite":
@@ -189,18 +198,25 @@ class ModelRuntime:
             with self._lock:
                 self.path = replace(path, details={**path.details, "onnx_refused": onnx_why})
             return self.path
-        return self._keep_reference(f"treelite: {path.reason.removeprefix('not compiled: ')}",
-                                    path.compile_seconds, path.verification)
+        return self._keep_reference(
+            f"treelite: {path.reason.removeprefix('not compiled: ')}", path.compile_seconds, path.verification
+        )
 
     def _attempt(self, precision: str, started: float) -> ServingPath:
         loaded = self._loaded
         try:
             categorical = frozenset(s.name for s in loaded.schema.specs if s.is_categorical)
             inputs = graph_inputs(loaded.estimator, loaded.schema.names, categorical)
-            graph = compile_in_subprocess(loaded.path, inputs, len(loaded.schema.names), precision=precision,
-                                          timeout_s=self.options.timeout_s, max_bytes=self.options.max_bytes,
-                                          max_memory_bytes=self.options.max_memory_bytes,
-                                          expected_sha256=loaded.file_sha256)
+            graph = compile_in_subprocess(
+                loaded.path,
+                inputs,
+                len(loaded.schema.names),
+                precision=precision,
+                timeout_s=self.options.timeout_s,
+                max_bytes=self.options.max_bytes,
+                max_memory_bytes=self.options.max_memory_bytes,
+                expected_sha256=loaded.file_sha256,
+            )
             candidate = OnnxScorer(graph, inputs, loaded.scorer.positive_index, precision)
             return self.install(candidate, time.perf_counter() - started)
         except CompileError as exc:
@@ -217,25 +233,37 @@ class ModelRuntime:
         if not result.passed:
             return self._keep_reference(
                 f"verification failed: max |diff| {result.max_abs_diff:.3g} (tolerance {TOLERANCE:g}), "
-                f"{result.label_flips} label flips on {result.rows} rows", compile_seconds, result)
+                f"{result.label_flips} label flips on {result.rows} rows",
+                compile_seconds,
+                result,
+            )
         kind = getattr(candidate, "kind", "onnx")
         precision = getattr(candidate, "precision", "float")
-        how = (f"imported into Treelite (GTIL, {precision} inputs)" if kind == "treelite"
-               else f"compiled with skl2onnx ({precision} inputs)")
+        how = (
+            f"imported into Treelite (GTIL, {precision} inputs)"
+            if kind == "treelite"
+            else f"compiled with skl2onnx ({precision} inputs)"
+        )
         with self._lock:
             self._compiled = candidate
             self._shadow_seen = 0
-            self.path = ServingPath(kind, f"{how} and verified against the reference scorer",
-                                    verification=result, compile_seconds=compile_seconds,
-                                    details={"graph_bytes": getattr(candidate, "graph_bytes", None)})
+            self.path = ServingPath(
+                kind,
+                f"{how} and verified against the reference scorer",
+                verification=result,
+                compile_seconds=compile_seconds,
+                details={"graph_bytes": getattr(candidate, "graph_bytes", None)},
+            )
         logger.info("model compiled: %s, max |diff| %.3g on %d rows", kind, result.max_abs_diff, result.rows)
         return self.path
 
-    def _keep_reference(self, why: str, compile_seconds: float | None,
-                        result: Verification | None = None) -> ServingPath:
+    def _keep_reference(
+        self, why: str, compile_seconds: float | None, result: Verification | None = None
+    ) -> ServingPath:
         with self._lock:
-            self.path = ServingPath("sklearn", f"not compiled: {why}", verification=result,
-                                    compile_seconds=compile_seconds)
+            self.path = ServingPath(
+                "sklearn", f"not compiled: {why}", verification=result, compile_seconds=compile_seconds
+            )
         logger.warning("model served by the reference scorer: %s", why)
         return self.path
 

@@ -43,8 +43,12 @@ class Verification:
         return self.max_abs_diff <= TOLERANCE and self.label_flips == 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "max_abs_diff": self.max_abs_diff, "label_flips": self.label_flips,
-                "tolerance": TOLERANCE}
+        return {
+            "rows": self.rows,
+            "max_abs_diff": self.max_abs_diff,
+            "label_flips": self.label_flips,
+            "tolerance": TOLERANCE,
+        }
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray) -> Verification:
@@ -61,8 +65,11 @@ def _tree_thresholds(estimator: Any, n_features: int) -> list[np.ndarray]:
     only when every step before it is the identity on columns, which a tree cannot know)."""
     model = estimator.steps[-1][1] if hasattr(estimator, "steps") and len(estimator.steps) == 1 else estimator
     members = getattr(model, "estimators_", None)
-    trees = [model] if hasattr(model, "tree_") else ([] if members is None else list(np.ravel(
-        np.asarray(members, dtype=object))))
+    trees = (
+        [model]
+        if hasattr(model, "tree_")
+        else ([] if members is None else list(np.ravel(np.asarray(members, dtype=object))))
+    )
     found: list[list[float]] = [[] for _ in range(n_features)]
     for tree in trees:
         structure = getattr(tree, "tree_", None)
@@ -74,8 +81,9 @@ def _tree_thresholds(estimator: Any, n_features: int) -> list[np.ndarray]:
     return [np.unique(values) for values in found]
 
 
-def _column_statistics(estimator: Any, names: list[str]) -> tuple[dict[int, tuple[float, float]],
-                                                                   dict[int, np.ndarray]]:
+def _column_statistics(
+    estimator: Any, names: list[str]
+) -> tuple[dict[int, tuple[float, float]], dict[int, np.ndarray]]:
     """Per column, what the fitted preprocessing learned: (centre, spread) from a StandardScaler, and
     the levels an encoder knows (OneHotEncoder/OrdinalEncoder ``categories_``)."""
     first = first_step(estimator) if hasattr(estimator, "steps") else None
@@ -97,8 +105,13 @@ def _column_statistics(estimator: Any, names: list[str]) -> tuple[dict[int, tupl
     return stats, levels
 
 
-def _ranges(schema: FeatureSchema, estimator: Any, baselines: np.ndarray,
-            thresholds: list[np.ndarray], stats: dict[int, tuple[float, float]]) -> list[tuple[float, float]]:
+def _ranges(
+    schema: FeatureSchema,
+    estimator: Any,
+    baselines: np.ndarray,
+    thresholds: list[np.ndarray],
+    stats: dict[int, tuple[float, float]],
+) -> list[tuple[float, float]]:
     out = []
     for j, spec in enumerate(schema.specs):
         if spec.levels:
@@ -117,8 +130,9 @@ def _ranges(schema: FeatureSchema, estimator: Any, baselines: np.ndarray,
     return out
 
 
-def verification_rows(schema: FeatureSchema, estimator: Any, baselines: np.ndarray, n: int = N_ROWS,
-                      seed: int = 0) -> np.ndarray:
+def verification_rows(
+    schema: FeatureSchema, estimator: Any, baselines: np.ndarray, n: int = N_ROWS, seed: int = 0
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     k = len(schema.specs)
     thresholds = _tree_thresholds(estimator, k)
@@ -129,7 +143,7 @@ def verification_rows(schema: FeatureSchema, estimator: Any, baselines: np.ndarr
     rows = rng.uniform(low, high, size=(n, k))
     third = n // 3
     rows[:third] = np.round(rows[:third])  # integer inputs
-    rows[third: 2 * third] = np.round(rows[third: 2 * third], 1)  # one decimal
+    rows[third : 2 * third] = np.round(rows[third : 2 * third], 1)  # one decimal
     for j, known in levels.items():  # an encoded column takes its known levels (and the odd unknown one)
         rows[:, j] = np.where(rng.random(n) < 0.95, rng.choice(known, n), rows[:, j])
     if schema.has_categorical:
@@ -145,8 +159,12 @@ def verification_rows(schema: FeatureSchema, estimator: Any, baselines: np.ndarr
         picks = values if len(values) <= 200 else rng.choice(values, 200, replace=False)
         for value in picks:
             as32 = np.float32(value)
-            for candidate in (value, float(as32), float(np.nextafter(as32, np.float32(np.inf))),
-                              float(np.nextafter(as32, np.float32(-np.inf)))):
+            for candidate in (
+                value,
+                float(as32),
+                float(np.nextafter(as32, np.float32(np.inf))),
+                float(np.nextafter(as32, np.float32(-np.inf))),
+            ):
                 row = rows[rng.integers(n)].copy()
                 row[j] = candidate
                 edge_rows.append(row)

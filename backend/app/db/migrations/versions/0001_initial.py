@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_inferences"),
     )
     # Serves GET /history: WHERE user_id = ? ORDER BY created_at DESC.
-    op.create_index(
-        "ix_inferences_user_id_created_at", "inferences", ["user_id", "created_at"]
-    )
+    op.create_index("ix_inferences_user_id_created_at", "inferences", ["user_id", "created_at"])
 
 
 def downgrade() -> None:

@@ -26,10 +26,12 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("inference_id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_idempotency_keys_user_id_users",
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["inference_id"], ["inferences.id"],
-                                name="fk_idempotency_keys_inference_id_inferences", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_idempotency_keys_user_id_users", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["inference_id"], ["inferences.id"], name="fk_idempotency_keys_inference_id_inferences", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
     )
     op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
