@@ -56,7 +56,7 @@ model: venv
 pipeline: venv
 	cd forecast && ../$(PY) -m pipelines.run
 
-## make lint: ruff and mypy (settings in pyproject.toml); make test runs it first.
+## make lint: ruff, the format check and mypy (settings in pyproject.toml); make test runs it first.
 lint: dev-deps
 	bash scripts/lint.sh
 

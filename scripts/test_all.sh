@@ -11,8 +11,8 @@ run_suite() {
   if ! (cd "$dir" && "$@"); then failed+=("$name"); fi
 }
 
-# First, so a lint or type error shows in seconds, before the long suites (scripts/lint.sh, make lint).
-run_suite "Lint and types (ruff, mypy)" . bash scripts/lint.sh
+# First, so a lint or type error shows within a minute, before the long suites (scripts/lint.sh, make lint).
+run_suite "Lint and types (ruff, ruff format --check, mypy)" . bash scripts/lint.sh
 run_suite "UniTrack API (backend/)" backend "$PY" -m pytest -q
 run_suite "Forecast service (forecast/)" forecast "$PY" -m pytest -q
 run_suite "Shared kit (servicekit/): one error shape in both services" servicekit "$PY" -m pytest -q
