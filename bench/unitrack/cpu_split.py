@@ -85,20 +85,7 @@ def main() -> int:
     model_path = work / "model.pkl"
     joblib.dump(matrix.families()[args.family]().fit(frame, passed), model_path)
     loaded = load_model(model_path)
-    env = {
-        **os.environ,
-        "APP_ENV": "dev",
-        "AUTH_MODE": "local",
-        "DATABASE_URL": db_url,
-        "LOCAL_AUTH_KEY_PATH": str(key_path),
-        "MODEL_PATH": str(model_path),
-        "LOG_LEVEL": "INFO",
-        "RATE_LIMIT_PREDICT": "0",
-        "DB_POOL_SIZE": "16",
-        "MODEL_WATCH_SECONDS": "0",
-        "JWKS_URL": f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/auth/local/jwks.json",
-        "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True))),
-    }
+    env = matrix.api_env(db_url, key_path, model_path, loaded, log_level="INFO")  # INFO: the access log on
     api = bench.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", [])
     bare = bench.start_server(
         "reference_app:app", matrix.PORTS["bare"], env, work / "bare.log", ["--app-dir", str(HERE)]

@@ -64,6 +64,25 @@ def families() -> dict[str, Any]:
     }
 
 
+def api_env(db_url: str, key_path: Path, model_path: Path, loaded: Any, *, log_level: str) -> dict[str, str]:
+    """The environment the API and the bare endpoint are started with (local ES256 tokens, rate limiter
+    off, the model's baselines pinned so both score the same explanation rows)."""
+    return {
+        **os.environ,
+        "APP_ENV": "dev",
+        "AUTH_MODE": "local",
+        "DATABASE_URL": db_url,
+        "LOCAL_AUTH_KEY_PATH": str(key_path),
+        "MODEL_PATH": str(model_path),
+        "LOG_LEVEL": log_level,
+        "RATE_LIMIT_PREDICT": "0",
+        "DB_POOL_SIZE": "16",
+        "MODEL_WATCH_SECONDS": "0",
+        "JWKS_URL": f"http://127.0.0.1:{PORTS['api']}/api/v1/auth/local/jwks.json",
+        "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True))),
+    }
+
+
 def mlserver_python(venv: Path) -> Path:
     python = venv / "bin" / "python"
     if not python.exists():
@@ -171,20 +190,7 @@ def main() -> int:
                 }
             )
         )
-        env = {
-            **os.environ,
-            "APP_ENV": "dev",
-            "AUTH_MODE": "local",
-            "DATABASE_URL": db_url,
-            "LOCAL_AUTH_KEY_PATH": str(key_path),
-            "MODEL_PATH": str(model_path),
-            "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_PREDICT": "0",
-            "DB_POOL_SIZE": "16",
-            "MODEL_WATCH_SECONDS": "0",
-            "JWKS_URL": f"http://127.0.0.1:{PORTS['api']}/api/v1/auth/local/jwks.json",
-            "BASELINES": json.dumps(dict(zip(loaded.schema.names, map(float, loaded.baselines), strict=True))),
-        }
+        env = api_env(db_url, key_path, model_path, loaded, log_level="WARNING")
         servers = {
             "api": bench.start_server("app.main:app", PORTS["api"], env, work / family / "api.log", []),
             "bare": bench.start_server(

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from servicekit.settings import parse_origins, refuse_unsafe_production
+from servicekit.settings import ServiceSettingsMixin, refuse_unsafe_production
 
 FORECAST_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
@@ -26,7 +26,7 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettingsMixin, BaseSettings):
     model_config = SettingsConfigDict(
         env_file=FORECAST_DIR / ".env",
         env_file_encoding="utf-8",
@@ -125,20 +125,8 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_prod(self) -> bool:
-        return self.app_env == "prod"
-
-    @property
     def json_logs(self) -> bool:
         return self.is_prod if self.log_json is None else self.log_json
-
-    @property
-    def cors_origins(self) -> list[str]:
-        return parse_origins(self.frontend_origin)
-
-    @property
-    def sqlalchemy_url(self) -> str:
-        return self.database_url.get_secret_value()
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,7 +9,7 @@ start must not print the secret it refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -79,3 +79,25 @@ def refuse_unsafe_production(**checks: Any) -> None:
     problems = production_problems(**checks)
     if problems:
         raise ValueError("refused in production (APP_ENV=prod): " + "; ".join(problems))
+
+
+class ServiceSettingsMixin:
+    """What both services' Settings derive the same way from ``app_env``, ``frontend_origin`` and
+    ``database_url`` (mixed into each pydantic-settings class)."""
+
+    if TYPE_CHECKING:  # the fields themselves are each Settings' own (pydantic must not collect these)
+        app_env: str
+        frontend_origin: str
+        database_url: SecretStr
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env == "prod"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return parse_origins(self.frontend_origin)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url.get_secret_value()

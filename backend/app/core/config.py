@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from servicekit.settings import parse_origins, refuse_unsafe_production
+from servicekit.settings import ServiceSettingsMixin, refuse_unsafe_production
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def parse_rate(value: str) -> tuple[int, int] | None:
     return count, window
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettingsMixin, BaseSettings):
     model_config = SettingsConfigDict(
         env_file=str(BACKEND_DIR / ".env"),
         env_file_encoding="utf-8",
@@ -219,14 +219,6 @@ class Settings(BaseSettings):
         return self.app_env != "prod" or self.allow_mock_model
 
     @property
-    def cors_origins(self) -> list[str]:
-        return parse_origins(self.frontend_origin)
-
-    @property
-    def sqlalchemy_url(self) -> str:
-        return self.database_url.get_secret_value()
-
-    @property
     def rate_limit(self) -> tuple[int, int] | None:
         return parse_rate(self.rate_limit_predict)
 
@@ -234,10 +226,6 @@ class Settings(BaseSettings):
     def issuer(self) -> str:
         """The ``iss`` tokens must carry; local mode mints tokens with this value too."""
         return self.supabase_issuer or "unitrack-local"
-
-    @property
-    def is_prod(self) -> bool:
-        return self.app_env == "prod"
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # SecretStr already masks values; this also keeps the DB host out of any repr.

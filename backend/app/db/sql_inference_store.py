@@ -54,29 +54,7 @@ class SqlInferenceStore:
         return None
 
     def _add(self, inference: NewInference) -> None:
-        created_at = datetime.now(UTC)
-        with self._session_factory() as session, session.begin():
-            repository.ensure_user(session, inference.user_id, inference.email)
-            repository.add_inference(
-                session,
-                inference_id=inference.id,
-                user_id=inference.user_id,
-                kind=inference.kind,
-                cod_curso=inference.cod_curso,
-                input=inference.input,
-                output=inference.output,
-                version=inference.version,
-                created_at=created_at,
-            )
-            if inference.idempotency is not None:
-                repository.add_idempotency_key(
-                    session,
-                    user_id=inference.user_id,
-                    key=inference.idempotency.key,
-                    request_hash=inference.idempotency.request_hash,
-                    inference_id=inference.id,
-                    created_at=created_at,
-                )
+        self._add_batch([inference])
 
     async def add_batch(self, inferences: list[NewInference], quota: Quota | None = None) -> int | None:
         if quota is not None:
@@ -85,10 +63,13 @@ class SqlInferenceStore:
         return None
 
     def _add_batch(self, inferences: list[NewInference]) -> None:
+        """One user's rows (one for /predict and /whatif), with their idempotency keys, in one
+        transaction: all or none."""
         started = datetime.now(UTC)
-        with self._session_factory() as session, session.begin():  # one transaction: all or none
+        with self._session_factory() as session, session.begin():
             repository.ensure_user(session, inferences[0].user_id, inferences[0].email)
             for n, inference in enumerate(inferences):
+                created_at = started + timedelta(microseconds=n)  # a batch lists newest (last) first
                 repository.add_inference(
                     session,
                     inference_id=inference.id,
@@ -98,8 +79,17 @@ class SqlInferenceStore:
                     input=inference.input,
                     output=inference.output,
                     version=inference.version,
-                    created_at=started + timedelta(microseconds=n),
+                    created_at=created_at,
                 )
+                if inference.idempotency is not None:
+                    repository.add_idempotency_key(
+                        session,
+                        user_id=inference.user_id,
+                        key=inference.idempotency.key,
+                        request_hash=inference.idempotency.request_hash,
+                        inference_id=inference.id,
+                        created_at=created_at,
+                    )
 
     async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
         return await anyio.to_thread.run_sync(self._find_key, user_id, key)
