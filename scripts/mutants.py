@@ -98,14 +98,27 @@ MODULES: dict[str, Module] = {
                       "xǁTokenVerifierǁcached", "xǁTokenVerifierǁverify", "xǁVerifiedTokenCacheǁget",
                       "xǁVerifiedTokenCacheǁput")),
     # The history repository and the inference store share their tests, so one run mutates both.
+    # Time box (docs/mutation.md): the request path of /predict, /whatif, /history and /auth/me, with the
+    # Idempotency-Key lookups and the rate-limit count in the write. The two slowest tests are left out:
+    # the compiled-model half of the thread test (the reference half goes through the same store calls)
+    # and the black-holed database (a 5 s wait for its timeout; the refused-database test covers the path).
     "store": Module("backend", ["app/db/repository.py", "app/db/inference_store.py"], [
-        "tests/test_history.py", "tests/test_inference_store.py", "tests/test_predict_mock.py"],
+        "tests/test_history.py", "tests/test_inference_store.py", "tests/test_predict_mock.py",
+        "tests/test_idempotency.py", "tests/test_auth_me.py", "tests/test_metrics.py",
+        "tests/test_history_order.py", "tests/test_stored_rows.py",
+        "tests/faults/test_idempotent_retry.py", "tests/faults/test_rate_limit.py",
+        "tests/faults/test_db_outage.py"],
         {"postgresql": POSTGRES, "sqlite": SQLITE},
+        pytest_args=["-k", "not compiled_on_the_loop and not black_holed"],
         only=_methods("app.db.repository", "x_ensure_user", "x_add_inference", "x_list_inferences",
-                      "x__is_postgres", "x__insert_for", "x__user_params")
+                      "x__is_postgres", "x__insert_for", "x__user_params", "x_add_idempotency_key",
+                      "x_find_idempotency_key", "x_delete_expired_idempotency_keys")
         + _methods("app.db.inference_store", "xǁPgInferenceStoreǁadd", "xǁPgInferenceStoreǁhistory_page",
+                   "xǁPgInferenceStoreǁfind_key", "xǁPgInferenceStoreǁprune_keys",
+                   "xǁPgInferenceStoreǁconnections_in_use",
                    "xǁSqlInferenceStoreǁadd", "xǁSqlInferenceStoreǁ_add", "xǁSqlInferenceStoreǁ_history_page",
-                   "x__history_row", "x__json", "x_build_inference_store")),
+                   "xǁSqlInferenceStoreǁ_find_key", "xǁSqlInferenceStoreǁ_prune_keys",
+                   "x__history_row", "x__json", "x__is_key_conflict", "x_build_inference_store")),
 }
 
 

@@ -22,9 +22,13 @@ from sqlalchemy import Engine, create_engine, text
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BACKEND_DIR.parent  # testkit/: the test helpers both services' suites share
-for path in (BACKEND_DIR, TESTS_DIR, REPO_ROOT):
+for path in (BACKEND_DIR, TESTS_DIR):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+# Last, not first: in make mutants' scratch copy (scripts/mutants.py) the parent of the tested copy is
+# the service itself, and its unmutated app/ must not shadow the mutated one.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.append(str(REPO_ROOT))
 
 from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token  # noqa: E402
 from testkit.databases import migrated_database, selected_backends  # noqa: E402
