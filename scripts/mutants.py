@@ -233,6 +233,8 @@ def recheck_survivors(name: str, max_children: int) -> dict:
                 counts[status] = counts.get(status, 0) + 1
                 del row["survivors"][mutant]
         row["rechecked"] = f"{date}, survivors only, with the tests at commit {_commit()}"
+        # The recheck selects the module's tests as they are now, test files added since included.
+        row["tests"] = [t for t in module.tests if (ROOT / module.service / t).exists()] + module.pytest_args
     (SCRATCH / f"{name}.json").write_text(json.dumps(summary, indent=1))
     return summary
 

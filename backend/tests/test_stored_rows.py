@@ -4,6 +4,7 @@ PostgreSQL, whose write paths are separate code (make mutants found these unchec
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,14 +31,20 @@ def _stored_emails(engine) -> list[str | None]:
 
 
 @pytest.fixture
-def far_from_utc(monkeypatch) -> Iterator[None]:
+def far_from_utc() -> Iterator[None]:
     """The process' local time 14 hours ahead of UTC (a POSIX TZ string: no tz database needed), so a
     naive local ``now()`` is told apart from UTC; CI and the dev machines run in UTC."""
-    monkeypatch.setenv("TZ", "XYZ-14")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "XYZ-14"
     time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    try:
+        yield
+    finally:  # restored here, not by monkeypatch's undo, which would also undo other fixtures' patches
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 @pytest.mark.parametrize(("method", "path", "body"), [
@@ -56,8 +63,9 @@ async def test_a_users_email_is_stored_on_first_sight_and_follows_the_tokens(
 
 @pytest.mark.postgres
 def test_refreshing_an_unchanged_email_leaves_the_users_row_unlocked(clean_db):
-    # Every /predict and /auth/me refreshes the user. ON CONFLICT DO UPDATE ... WHERE locks the row even
-    # when it updates nothing, which would queue a user's concurrent requests until each commits.
+    # Every /auth/me refreshes the user through ensure_user (/predict does it in its own statement). ON
+    # CONFLICT DO UPDATE ... WHERE locks the row even when it updates nothing, which would queue a user's
+    # concurrent requests until each commits.
     with Session(clean_db) as session, session.begin():
         repository.ensure_user(session, USER_A, "a@example.com")
     with Session(clean_db) as holder, holder.begin():
