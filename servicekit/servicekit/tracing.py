@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry import trace  # the API only (a FastAPI dependency); the SDK is imported when enabled
 
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
@@ -38,10 +39,6 @@ def enable_tracing(app: FastAPI, service_name: str, span_processor: Any | None =
 
 def current_trace_ids() -> dict[str, str]:
     """``trace_id``/``span_id`` of the span in progress, for log lines (empty when not tracing)."""
-    try:
-        from opentelemetry import trace
-    except ImportError:  # pragma: no cover - the API ships with FastAPI
-        return {}
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return {}
@@ -50,8 +47,6 @@ def current_trace_ids() -> dict[str, str]:
 
 def tag_request(request_id: str) -> None:
     """Puts the request id on the span in progress (a no-op when not tracing)."""
-    from opentelemetry import trace
-
     span = trace.get_current_span()
     if span.is_recording():
         span.set_attribute("request.id", request_id)

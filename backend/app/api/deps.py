@@ -104,38 +104,36 @@ def _rate_limiter(request: Request) -> RateLimiter | None:
     return limiter  # type: ignore[return-value]
 
 
-async def get_inference_quota(request: Request, user: CurrentUser) -> Quota | None:
-    """Counts this request against the caller's /predict + /whatif budget.
+async def _charge(limiter: RateLimiter | None, user: Principal, amount: int) -> Quota | None:
+    """Counts ``amount`` requests against the caller's /predict + /whatif budget.
 
     With the database backend on PostgreSQL nothing happens here: the returned :class:`Quota` is
-    counted by the statement that stores the inference, which stores nothing and raises 429 when
+    counted by the statement that stores the inference(s), which stores nothing and raises 429 when
     the caller is over the limit. Other backends count now and raise 429 ``rate_limited`` with
     ``Retry-After`` before the endpoint runs. Either way a limited request stores nothing.
     """
-    limiter = _rate_limiter(request)
     if limiter is None:
         return None
     if limiter.counts_in_write:
         return limiter.quota("inference", str(user.id))
-    await anyio.to_thread.run_sync(limiter.enforce, "inference", str(user.id))
+    await anyio.to_thread.run_sync(limiter.enforce, "inference", str(user.id), amount)
     return None
+
+
+async def get_inference_quota(request: Request, user: CurrentUser) -> Quota | None:
+    """One /predict or /whatif against the budget (see :func:`_charge`)."""
+    return await _charge(_rate_limiter(request), user, 1)
 
 
 ChargeInferences = Callable[[int], Awaitable[Quota | None]]
 
 
 async def get_inference_charge(request: Request, user: CurrentUser) -> ChargeInferences:
-    """For a batch: counts its items against the same budget once the body says how many (see
-    :func:`get_inference_quota`; the returned function takes the count)."""
+    """For a batch: counts its items against the same budget once the body says how many."""
     limiter = _rate_limiter(request)
 
     async def charge(amount: int) -> Quota | None:
-        if limiter is None:
-            return None
-        if limiter.counts_in_write:
-            return limiter.quota("inference", str(user.id))  # the store counts all items in its write
-        await anyio.to_thread.run_sync(limiter.enforce, "inference", str(user.id), amount)
-        return None
+        return await _charge(limiter, user, amount)
 
     return charge
 

@@ -74,6 +74,20 @@ _PG_QUOTA_CTE = (
 _PG_WITHIN_QUOTA = "(SELECT count FROM quota) <= %(rl_limit)s::bigint"
 
 
+def _pg_allowed(with_quota: bool) -> str:
+    return _PG_WITHIN_QUOTA if with_quota else "TRUE"
+
+
+def _pg_guarded_write(with_quota: bool, extra_ctes: list[str], insert: str) -> str:
+    """The count (with a quota), the user and ``extra_ctes``, then ``insert``, all in one statement;
+    every write in it is conditioned on the count staying within the limit. With a quota it returns
+    the count."""
+    ctes = ([_PG_QUOTA_CTE] if with_quota else []) + [_pg_user_ctes(_pg_allowed(with_quota)), *extra_ctes]
+    if with_quota:
+        return f"WITH {', '.join([*ctes, f'ins AS ({insert})'])} SELECT count FROM quota"
+    return f"WITH {', '.join(ctes)} {insert}"
+
+
 def _pg_add_inference_sql(*, with_quota: bool, with_key: bool = False) -> str:
     """One statement for a whole /predict or /whatif write: the rate-limit count (optional), the
     user (created on first sight, email kept in step), the inference and its idempotency key
@@ -81,8 +95,8 @@ def _pg_add_inference_sql(*, with_quota: bool, with_key: bool = False) -> str:
     the end of the statement, after the user and inference CTEs, so the rows they insert are visible
     to those checks. A key another request stored first is a unique violation: nothing is stored.
     With a quota it returns the count."""
-    allowed = _PG_WITHIN_QUOTA if with_quota else "TRUE"
-    ctes = ([_PG_QUOTA_CTE] if with_quota else []) + [_pg_user_ctes(allowed)]
+    allowed = _pg_allowed(with_quota)
+    ctes = []
     if with_key:
         ctes.append(
             "ins_key AS (INSERT INTO idempotency_keys (user_id, key, request_hash, inference_id, created_at) "
@@ -95,16 +109,13 @@ def _pg_add_inference_sql(*, with_quota: bool, with_key: bool = False) -> str:
         "%(input)s::jsonb, %(output)s::jsonb, %(version)s::text, %(created_at)s::timestamptz "
         f"WHERE {allowed}"
     )
-    if with_quota:
-        return f"WITH {', '.join([*ctes, f'ins AS ({insert})'])} SELECT count FROM quota"
-    return f"WITH {', '.join(ctes)} {insert}"
+    return _pg_guarded_write(with_quota, ctes, insert)
 
 
 def _pg_add_batch_sql(*, with_quota: bool) -> str:
     """A batch of /predict rows in one statement: the count goes up by the batch's size, and the user
     and every row are stored only when the count stays within the limit: all of them or none."""
-    allowed = _PG_WITHIN_QUOTA if with_quota else "TRUE"
-    ctes = ([_PG_QUOTA_CTE] if with_quota else []) + [_pg_user_ctes(allowed)]
+    allowed = _pg_allowed(with_quota)
     insert = (
         "INSERT INTO inferences (id, user_id, kind, cod_curso, input, output, version, created_at) "
         "SELECT b.id, %(user_id)s::uuid, %(kind)s::text, b.cod_curso, b.input, b.output, %(version)s::text, "
@@ -112,9 +123,7 @@ def _pg_add_batch_sql(*, with_quota: bool) -> str:
         "%(outputs)s::jsonb[], %(created_ats)s::timestamptz[]) AS b(id, cod_curso, input, output, created_at) "
         f"WHERE {allowed}"
     )
-    if with_quota:
-        return f"WITH {', '.join([*ctes, f'ins AS ({insert})'])} SELECT count FROM quota"
-    return f"WITH {', '.join(ctes)} {insert}"
+    return _pg_guarded_write(with_quota, [], insert)
 
 
 PG_ADD_BATCH = {with_quota: _pg_add_batch_sql(with_quota=with_quota) for with_quota in (False, True)}

@@ -61,6 +61,31 @@ def _prediction_output(result: PredictionResult) -> dict[str, Any]:
     }
 
 
+def _row(
+    stored: StoredInference,
+    user: Principal,
+    *,
+    kind: str,
+    cod_persona: int,
+    cod_curso: str,
+    features: Mapping[str, Any],
+    extra_input: Mapping[str, Any],
+    key_use: IdempotencyKeyUse | None = None,
+) -> NewInference:
+    """The row a stored inference becomes: what was asked (``input``) and what was answered."""
+    return NewInference(
+        id=stored.id,
+        user_id=user.id,
+        email=user.email,
+        kind=kind,
+        cod_curso=cod_curso,
+        input={"cod_persona": cod_persona, "features": dict(features), **extra_input},
+        output=stored.output,
+        version=stored.output["version"],
+        idempotency=key_use,
+    )
+
+
 async def _persist(
     store: InferenceStore,
     user: Principal,
@@ -75,20 +100,17 @@ async def _persist(
     key_use: IdempotencyKeyUse | None,
 ) -> StoredInference:
     stored = StoredInference(id=uuid.uuid4(), output=output)
-    count = await store.add(
-        NewInference(
-            id=stored.id,
-            user_id=user.id,
-            email=user.email,
-            kind=kind,
-            cod_curso=cod_curso,
-            input={"cod_persona": cod_persona, "features": dict(features), **extra_input},
-            output=output,
-            version=output["version"],
-            idempotency=key_use,
-        ),
-        quota,
+    row = _row(
+        stored,
+        user,
+        kind=kind,
+        cod_persona=cod_persona,
+        cod_curso=cod_curso,
+        features=features,
+        extra_input=extra_input,
+        key_use=key_use,
     )
+    count = await store.add(row, quota)
     if quota is not None and count is not None:
         quota.enforce(count)
     return stored
@@ -162,15 +184,14 @@ async def predict_batch(
     results = await engine.apredict_many([features for _, features in items])
     stored = [StoredInference(id=uuid.uuid4(), output=_prediction_output(result)) for result in results]
     rows = [
-        NewInference(
-            id=s.id,
-            user_id=user.id,
-            email=user.email,
+        _row(
+            s,
+            user,
             kind="predict",
+            cod_persona=cod_persona,
             cod_curso=cod_curso,
-            input={"cod_persona": cod_persona, "features": dict(features), "features_used": result.features},
-            output=s.output,
-            version=s.output["version"],
+            features=features,
+            extra_input={"features_used": result.features},
         )
         for s, (cod_curso, features), result in zip(stored, items, results, strict=True)
     ]

@@ -50,8 +50,13 @@ class LoginThrottle(Protocol):
     def reset(self, key: str) -> None: ...
 
 
+def _account(username: str) -> str:
+    """One account, however its name is typed (case, surrounding spaces, NULs), bounded in length."""
+    return username.replace(chr(0), "").strip().lower()[:150]
+
+
 def throttle_key(username: str, client_ip: str) -> str:
-    return f"user:{username.replace(chr(0), '').strip().lower()[:150]}|{client_ip}"
+    return f"user:{_account(username)}|{client_ip}"
 
 
 def address_key(client_ip: str) -> str:
@@ -60,11 +65,11 @@ def address_key(client_ip: str) -> str:
 
 
 def account_key(username: str) -> str:
-    return f"acct:{username.replace(chr(0), '').strip().lower()[:150]}"
+    return f"acct:{_account(username)}"
 
 
 def account_lock_key(username: str) -> str:
-    return f"acct-wait:{username.replace(chr(0), '').strip().lower()[:150]}"
+    return f"acct-wait:{_account(username)}"
 
 
 def account_backoff_seconds(failures: int, after: int, cap: int) -> int | None:
