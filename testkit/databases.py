@@ -66,6 +66,25 @@ def create_postgres_database(admin_url: str, prefix: str) -> str:
     return _sqlalchemy_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
+def named_postgres_database(admin_url: str, name: str, *, fresh: bool = False) -> str:
+    """The database ``name`` next to ``admin_url``'s, created when missing, dropped and created empty
+    first when ``fresh``; its URL (psycopg2 driver). For the fixed-name databases the scripts under
+    bench/ keep between runs."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(_sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if fresh:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return _sqlalchemy_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
 def drop_postgres_database(admin_url: str, url: str) -> None:
     name = _sqlalchemy_url(url).database
     _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,12 +1,48 @@
-"""Waiting for, and stopping, the API servers the load scripts under bench/ start themselves."""
+"""Starting, waiting for and stopping the API servers the load scripts under bench/ start themselves."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+# How every load script serves an app: one worker on uvloop and httptools, as in production, with no
+# access log and quiet uvicorn logs so the server spends its CPU on requests.
+UVICORN_FLAGS = [
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+]
+
+
+def start_uvicorn(
+    app: str, port: int, *, cwd: Path, env: Mapping[str, str], log_path: Path, extra: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """``app`` served by uvicorn (:data:`UVICORN_FLAGS` plus ``extra``) on 127.0.0.1:``port``, run from
+    ``cwd`` in a process group of its own (so :func:`stop` ends it and its children), its output in
+    ``log_path``."""
+    with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", app, "--port", str(port), *UVICORN_FLAGS, *extra],
+            cwd=cwd,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:

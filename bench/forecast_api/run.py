@@ -24,7 +24,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from testkit.servers import stop, wait_up
+from testkit.servers import start_uvicorn, stop, wait_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,33 +122,7 @@ def main() -> int:
     )
 
     base = f"http://127.0.0.1:{args.port}"
-    log = open(work / "server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "uvicorn",
-            "api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(args.port),
-            "--workers",
-            "1",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=FORECAST,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_uvicorn("api.main:app", args.port, cwd=FORECAST, env=env, log_path=work / "server.log")
     try:
         wait_up(f"{base}/api/v1/health/ready", server, timeout=30)
         request = urllib.request.Request(
@@ -174,7 +148,6 @@ def main() -> int:
         results = {name: parse_wrk(proc.communicate()[0]) for name, proc in procs.items()}
     finally:
         stop(server)
-        log.close()
 
     total = sum(r["rps"] for r in results.values())
     print(f"\n{'endpoint':<12}{'req/s':>10}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")

@@ -22,13 +22,15 @@ import urllib.request
 from pathlib import Path
 
 import joblib
-import matrix  # bench/unitrack/matrix.py, beside this script: families, database, servers
+import matrix  # bench/unitrack/matrix.py, beside this script: families, the API's environment, ports
+import phases
+from database import ensure_database
+from verdict import RESULTS
 
 from servicekit.metrics import scrape_value
 from testkit.servers import stop, wait_up
 
 HERE = Path(__file__).resolve().parent
-bench = matrix.bench
 
 BATCH_SIZE = 8
 
@@ -38,7 +40,7 @@ def postgres_cpu_seconds() -> float:
     total = 0.0
     for pid in pids:
         try:
-            total += bench.cpu_seconds(int(pid))
+            total += phases.cpu_seconds(int(pid))
         except (FileNotFoundError, ProcessLookupError):
             pass  # a backend that ended during the phase
     return total
@@ -62,12 +64,12 @@ def main() -> int:
     from app.ml.model_loader import load_model
 
     work = Path(tempfile.mkdtemp(prefix="unitrack-cpu-split-"))
-    key_path = bench.RESULTS / ".local_auth" / "es256_private.pem"
-    bench.RESULTS.mkdir(exist_ok=True)
+    key_path = RESULTS / ".local_auth" / "es256_private.pem"
+    RESULTS.mkdir(exist_ok=True)
     signer = LocalSigner(Settings(_env_file=None, app_env="dev", auth_mode="local", local_auth_key_path=key_path))
     tokens = work / "tokens.txt"
     tokens.write_text("\n".join(signer.issue(f"split-{i}@bench.local") for i in range(16)) + "\n")
-    db_url = matrix.prepare_database(args.pg, "unitrack_matrix")
+    db_url = ensure_database(args.pg, "unitrack_matrix")
     body = work / "predict.json"
     body.write_text(json.dumps({"cod_persona": 8839, "cod_curso": "CS2H1", "features": matrix.STUDENT}))
     batch_body = work / "batch.json"  # a semester: 8 courses, the same student
@@ -86,12 +88,12 @@ def main() -> int:
     joblib.dump(matrix.families()[args.family]().fit(frame, passed), model_path)
     loaded = load_model(model_path)
     env = matrix.api_env(db_url, key_path, model_path, loaded, log_level="INFO")  # INFO: the access log on
-    api = bench.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", [])
-    bare = bench.start_server(
+    api = phases.start_server("app.main:app", matrix.PORTS["api"], env, work / "api.log", [])
+    bare = phases.start_server(
         "reference_app:app", matrix.PORTS["bare"], env, work / "bare.log", ["--app-dir", str(HERE)]
     )
     # (name, server, port, path, body, items per request)
-    phases = [
+    servings = [
         ("api", api, matrix.PORTS["api"], "/api/v1/predict", body, 1),
         (f"api batch of {BATCH_SIZE}", api, matrix.PORTS["api"], "/api/v1/predict/batch", batch_body, BATCH_SIZE),
         ("bare", bare, matrix.PORTS["bare"], "/predict", body, 1),
@@ -99,15 +101,15 @@ def main() -> int:
     try:
         wait_up(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", api)
         wait_up(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", bare)
-        bench.wait_serving(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", lambda d: d["model"])
-        bench.wait_serving(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", lambda d: d)
+        phases.wait_serving(f"http://127.0.0.1:{matrix.PORTS['api']}/api/v1/readyz", lambda d: d["model"])
+        phases.wait_serving(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", lambda d: d)
         items_per_second = {}
-        for name, process, port, path, body, items in phases:
-            bench.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
+        for name, process, port, path, body, items in servings:
+            phases.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
             counted_before = predicts_counted(port) if name == "api" else 0.0
             pg_before = postgres_cpu_seconds()
-            result = bench.measured(
-                name, process.pid, lambda: bench.run_load("python", port, "POST", path, tokens, body, args.duration)
+            result = phases.measured(
+                name, process.pid, lambda: phases.run_load("python", port, "POST", path, tokens, body, args.duration)
             )  # noqa: B023 - called at once
             pg_ms = (postgres_cpu_seconds() - pg_before) * 1000 / max(result["requests"], 1)
             print(

@@ -34,7 +34,9 @@ from typing import Any
 
 import joblib
 import numpy as np
-import run as bench  # (bench/unitrack/run.py: servers, load phases)
+import phases  # beside this script, as are database.py and verdict.py: servers, load phases
+from database import ensure_database
+from verdict import RESULTS
 
 from testkit.servers import stop, wait_up
 from testkit.students import STUDENT, make_students
@@ -92,25 +94,6 @@ def mlserver_python(venv: Path) -> Path:
     return python
 
 
-def prepare_database(pg: str, db: str) -> str:
-    admin = bench._connect(pg, "postgres")
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{db}"')
-    admin.close()
-    url = f"{pg.rstrip('/')}/{db}"
-    subprocess.run(
-        [bench.PY, "-m", "app.cli", "migrate"],
-        cwd=bench.BACKEND,
-        check=True,
-        env={**os.environ, "DATABASE_URL": url, "APP_ENV": "dev"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return url
-
-
 def start_mlserver(python: Path, model_path: Path, work: Path) -> subprocess.Popen[bytes]:
     folder = work / "mlserver"
     folder.mkdir(exist_ok=True)
@@ -156,13 +139,13 @@ def main() -> int:
 
     ml_python = mlserver_python(args.mlserver_venv)
     work = Path(tempfile.mkdtemp(prefix="unitrack-matrix-"))
-    key_path = bench.RESULTS / ".local_auth" / "es256_private.pem"
-    bench.RESULTS.mkdir(exist_ok=True)
+    key_path = RESULTS / ".local_auth" / "es256_private.pem"
+    RESULTS.mkdir(exist_ok=True)
     signer = LocalSigner(Settings(_env_file=None, app_env="dev", auth_mode="local", local_auth_key_path=key_path))
     tokens = [signer.issue(f"matrix-user-{i:02d}@bench.local") for i in range(args.users)]
     (work / "tokens.txt").write_text("\n".join(tokens) + "\n")
     assert all(jwt.get_unverified_header(t)["alg"] == "ES256" for t in tokens)
-    db_url = prepare_database(args.pg, args.db)
+    db_url = ensure_database(args.pg, args.db)
     predict_body = work / "predict.json"
     predict_body.write_text(json.dumps({"cod_persona": 8839, "cod_curso": "CS2H1", "features": STUDENT}))
     frame, passed = make_students(n_rows=3000)
@@ -192,22 +175,22 @@ def main() -> int:
         )
         env = api_env(db_url, key_path, model_path, loaded, log_level="WARNING")
         servers = {
-            "api": bench.start_server("app.main:app", PORTS["api"], env, work / family / "api.log", []),
-            "bare": bench.start_server(
+            "api": phases.start_server("app.main:app", PORTS["api"], env, work / family / "api.log", []),
+            "bare": phases.start_server(
                 "reference_app:app", PORTS["bare"], env, work / family / "bare.log", ["--app-dir", str(HERE)]
             ),
             "mlserver": start_mlserver(ml_python, model_path, work / family),
         }
         try:
             wait_up(f"http://127.0.0.1:{PORTS['api']}/api/v1/readyz", servers["api"])
-            servers["naive"] = bench.start_server(
+            servers["naive"] = phases.start_server(
                 "naive_app:app", PORTS["naive"], env, work / family / "naive.log", ["--app-dir", str(HERE)]
             )
             wait_up(f"http://127.0.0.1:{PORTS['naive']}/healthz", servers["naive"])
             wait_up(f"http://127.0.0.1:{PORTS['bare']}/healthz", servers["bare"])
             wait_up(f"http://127.0.0.1:{PORTS['mlserver']}/v2/health/ready", servers["mlserver"], timeout=120)
-            ready = bench.wait_serving(f"http://127.0.0.1:{PORTS['api']}/api/v1/readyz", lambda d: d["model"])
-            bench.wait_serving(f"http://127.0.0.1:{PORTS['bare']}/healthz", lambda d: d)
+            ready = phases.wait_serving(f"http://127.0.0.1:{PORTS['api']}/api/v1/readyz", lambda d: d["model"])
+            phases.wait_serving(f"http://127.0.0.1:{PORTS['bare']}/healthz", lambda d: d)
             targets = {
                 "naive": ("/predict", predict_body),
                 "bare": ("/predict", predict_body),
@@ -216,10 +199,12 @@ def main() -> int:
             }
             rps: dict[str, list[float]] = {name: [] for name in targets}
             for name, (path, body) in targets.items():  # warm-up
-                bench.run_load("python", PORTS[name], "POST", path, work / "tokens.txt", body, 2)
+                phases.run_load("python", PORTS[name], "POST", path, work / "tokens.txt", body, 2)
             for _ in range(args.rounds):
                 for name, (path, body) in targets.items():
-                    load = bench.run_load("python", PORTS[name], "POST", path, work / "tokens.txt", body, args.duration)
+                    load = phases.run_load(
+                        "python", PORTS[name], "POST", path, work / "tokens.txt", body, args.duration
+                    )
                     if load["non_2xx"] or load["socket_errors"]:
                         raise SystemExit(f"{family}/{name}: {load['non_2xx']} non-2xx, {load['socket_errors']}")
                     rps[name].append(load["rps"])
@@ -258,7 +243,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> int:
             f"{vs_naive:10.1f}x{vs_bare:9.2f}x{vs_ml:10.1f}x  {'PASS' if passed else 'FAIL'} "
             f"(>=3x, >=0.6x, >={need_ml:g}x)"
         )
-    (bench.RESULTS / "matrix-latest.json").write_text(
+    (RESULTS / "matrix-latest.json").write_text(
         json.dumps(
             {"args": vars(args) | {"mlserver_venv": str(args.mlserver_venv)}, "results": results}, indent=1, default=str
         )
