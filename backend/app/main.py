@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
+from app.api.state import AppState, install_app_state
 from app.api.v1 import api_router
 from app.api.v1.auth import local_router
 from app.core.config import Settings, get_settings
@@ -29,9 +30,11 @@ from app.core.security import build_auth
 from app.db.base import create_db_engine, make_session_factory
 from app.db.inference_store import InferenceStore, build_inference_store
 from app.ml.runtime.runtime import CompileOptions
+from app.services.engine_loading import load_engine
 from app.services.idempotency import IdempotencyGuard
-from app.services.inference import load_engine
+from app.services.inference import ModelEngine
 from app.services.model_reload import ModelReloader
+from app.services.rate_limiting import build_rate_limiter
 from servicekit.metrics import MetricsMiddleware, metrics_router
 from servicekit.tracing import enable_tracing
 
@@ -58,7 +61,8 @@ def _connections_in_use(db_engine: Any, store: InferenceStore) -> float:
     return float(store.connections_in_use() + checked_out)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, model_engine: ModelEngine | None = None) -> FastAPI:
+    """``model_engine``: serve this engine instead of loading ``settings.model_path`` (tests)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_logs=settings.is_prod)
     verifier, signer = build_auth(settings)
@@ -68,28 +72,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Tests may install an engine before startup; otherwise load the configured model once.
         options = CompileOptions(
             enabled=settings.model_compile,
             timeout_s=settings.model_compile_timeout_seconds,
             max_bytes=settings.model_compile_max_mb * 2**20,
             max_memory_bytes=settings.model_compile_max_memory_mb * 2**20,
         )
-        if getattr(app.state, "model_engine", None) is None:
-            app.state.model_engine = await run_in_threadpool(
-                load_engine, settings.model_path, options, settings.mock_model_allowed
-            )
+        engine = model_engine
+        if engine is None:
+            engine = await run_in_threadpool(load_engine, settings.model_path, options, settings.mock_model_allowed)
         # The reference scorer serves at once; a compiled, verified graph takes over when ready.
-        app.state.model_engine.start()
-        reloader = ModelReloader(app.state, settings.model_path, options)
-        app.state.model_reloader = reloader
+        engine.start()
+        reloader = ModelReloader(engine, settings.model_path, options)
+        install_app_state(
+            app,
+            AppState(
+                settings=settings,
+                verifier=verifier,
+                local_signer=signer,
+                db_engine=db_engine,
+                session_factory=session_factory,
+                inference_store=inference_store,
+                idempotency=IdempotencyGuard(settings.idempotency_key_ttl_seconds),
+                rate_limiter=build_rate_limiter(settings, db_engine),
+                model_reloader=reloader,
+            ),
+        )
         watcher = (
             asyncio.create_task(reloader.watch(settings.model_watch_seconds), name="model-watch")
             if settings.model_watch_seconds > 0
             else None
         )
         sighup = _on_sighup(lambda: asyncio.ensure_future(reloader.areload("SIGHUP")))
-        status = app.state.model_engine.status()
+        status = engine.status()
         if status.get("mode") != "real":
             log.warning("model_mock_mode", reason=status.get("reason"), path=status.get("path"))
         log.info(
@@ -119,16 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=f"{prefix}/docs",
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.verifier = verifier
-    app.state.local_signer = signer
-    app.state.db_engine = db_engine
-    app.state.session_factory = session_factory
-    app.state.inference_store = inference_store
-    app.state.idempotency = IdempotencyGuard(settings.idempotency_key_ttl_seconds)
     # One service per process: the gauge reads this app's pools (asyncpg's when on PostgreSQL).
     DB_POOL_IN_USE.set_function(lambda: _connections_in_use(db_engine, inference_store))
-    app.state.model_engine = None
 
     install_error_handlers(app)
     # Added innermost first: Guard (body limit, last-resort 500) < CORS < request id/access log,

@@ -22,7 +22,8 @@ from app.cli import alembic_config
 from app.core.config import Settings, normalize_database_url
 from app.main import create_app
 from app.ml.runtime.runtime import CompileOptions
-from app.services.inference import ModelEngine, load_engine
+from app.services.engine_loading import load_engine
+from app.services.inference import ModelEngine
 from testkit.databases import migrated_database, selected_backends
 
 # app (backend/), servicekit and testkit are installed editable (make dev-deps). pytest.ini's pythonpath
@@ -187,9 +188,7 @@ def fixture_recorder() -> Iterator[FixtureRecorder]:
 def make_client(settings_factory, clean_db, fixture_recorder):
     @asynccontextmanager
     async def factory(engine: ModelEngine | None = None, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(settings_factory(**overrides))
-        if engine is not None:
-            app.state.model_engine = engine
+        app = create_app(settings_factory(**overrides), model_engine=engine)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(

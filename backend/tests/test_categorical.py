@@ -15,7 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from app.ml.runtime.runtime import CompileOptions
 from app.ml.runtime.verify import TOLERANCE
-from app.services.inference import build_engine
+from app.services.engine_loading import build_engine
 
 from students import FEATURES, STUDENT, make_students
 

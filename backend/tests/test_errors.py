@@ -121,7 +121,7 @@ async def test_an_unexpected_failure_is_a_500_that_reveals_nothing_and_stores_no
 async def test_production_with_an_unusable_model_answers_503_not_a_mock_score(
     make_client, auth_headers, count_rows, tmp_path
 ):
-    from app.services.inference import build_engine
+    from app.services.engine_loading import build_engine
 
     broken = tmp_path / "model.pkl"
     broken.write_bytes(b"not a pickle")

@@ -65,7 +65,7 @@ async def test_readiness_is_503_and_names_the_database_when_it_is_down(make_clie
 
 async def test_readiness_and_the_model_endpoint_say_which_path_serves_and_why(make_client, model_file):
     from app.ml.runtime.runtime import CompileOptions
-    from app.services.inference import build_engine
+    from app.services.engine_loading import build_engine
 
     engine = build_engine(model_file, CompileOptions())
     async with make_client(engine=engine) as client:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.api.state import app_state
 from app.db import repository
 
 from authkit import USER_A
@@ -63,7 +64,7 @@ async def test_a_user_with_no_inferences_has_an_empty_history_with_total_zero(cl
 async def test_a_row_stored_without_a_cod_persona_lists_none_not_the_string_none(client, auth_headers, clean_db):
     _store(clean_db, [(uuid.uuid4(), START, {})])
     # The store's row says None (HistoryRow: text or None); the page renders that as null.
-    [row], total = await client.app.state.inference_store.history_page(USER_A, limit=5, offset=0)
+    [row], total = await app_state(client.app).inference_store.history_page(USER_A, limit=5, offset=0)
     assert row[3] is None and total == 1
     [item] = (await client.get("/api/v1/history", headers=auth_headers)).json()["items"]
     assert item["cod_persona"] is None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from app.api.state import app_state
 from app.db.inference_store import IdempotencyKeyUse, KeyAlreadyStored, NewInference
 
 from authkit import USER_A, USER_B, bearer, make_token
@@ -62,7 +63,7 @@ async def test_without_a_key_every_request_is_stored(client, auth_headers, count
 
 async def test_a_key_still_in_flight_is_a_409(client, auth_headers, count_rows):
     app = client.app
-    async with app.state.idempotency.claim(app.state.inference_store, USER_A, "busy", "another-request"):
+    async with app_state(app).idempotency.claim(app_state(app).inference_store, USER_A, "busy", "another-request"):
         busy = await client.post("/api/v1/predict", json=PREDICT, headers=_with_key(auth_headers, "busy"))
     assert busy.status_code == 409 and busy.json()["error"] == "idempotency_key_in_flight"
     assert busy.headers["retry-after"] == "1" and count_rows() == 0
@@ -90,7 +91,7 @@ async def test_a_malformed_key_is_a_422_in_the_error_shape(client, auth_headers,
 
 async def test_a_key_stored_first_by_another_replica_stores_nothing_more(client, count_rows):
     """Two replicas racing on one key: the database's unique key lets one write through."""
-    store = client.app.state.inference_store
+    store = app_state(client.app).inference_store
 
     def twin() -> NewInference:
         return NewInference(

@@ -112,7 +112,7 @@ async def test_the_reference_model_runs_in_one_thread_and_the_compiled_one_on_th
     make_client, model_file, auth_headers, compiled
 ):
     from app.ml.runtime.runtime import CompileOptions
-    from app.services.inference import build_engine
+    from app.services.engine_loading import build_engine
 
     engine = build_engine(model_file, CompileOptions(enabled=compiled))
     if compiled:

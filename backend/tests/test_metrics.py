@@ -32,7 +32,7 @@ async def test_metrics_count_the_requests_made_by_route_template_and_status(clie
 
 
 async def test_model_scoring_time_is_recorded_by_serving_path(make_client, auth_headers, model_file):
-    from app.services.inference import load_engine
+    from app.services.engine_loading import load_engine
 
     engine = load_engine(model_file)
     async with make_client(engine=engine) as client:

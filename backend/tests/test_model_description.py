@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from app.ml.runtime.runtime import CompileOptions
-from app.services.inference import build_engine
+from app.services.engine_loading import build_engine
 
 from authkit import bearer, make_token
 from students import FEATURES, make_students

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from app.api.state import app_state
 from testkit.clocks import without_hanging
 
 from authkit import bearer, make_token
@@ -146,17 +147,17 @@ async def test_sighup_reloads_the_model(make_client, model_path, auth_headers):
 
 async def test_a_request_holding_the_old_engine_still_scores_after_the_swap(make_client, model_path, auth_headers):
     async with make_client(model_path=model_path, model_watch_seconds=0) as client:
-        old = client.app.state.model_engine  # what a request picked up just before the swap
+        old = app_state(client.app).model_engine  # what a request picked up just before the swap
         _replace(model_path, _model(0.04))
         assert (await client.post("/api/v1/model/reload", headers=ADMIN)).json()["outcome"] == "reloaded"
-        assert client.app.state.model_engine is not old
+        assert app_state(client.app).model_engine is not old
         late = await old.apredict(STUDENT)  # its reference thread was not shut under it
     assert late.version == old.version and 0.0 <= late.score <= 1.0
 
 
 def test_a_file_replaced_after_loading_is_never_compiled_for_the_loaded_model(model_path):
     from app.ml.runtime.runtime import CompileOptions
-    from app.services.inference import build_engine
+    from app.services.engine_loading import build_engine
 
     engine = build_engine(model_path, CompileOptions())
     _replace(model_path, _model(0.01))  # a deploy lands while the first compile has not started yet

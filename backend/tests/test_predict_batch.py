@@ -25,7 +25,7 @@ def _batch(n: int = 8, **features_override) -> dict:
 async def test_a_batch_answers_each_item_in_order_as_predict_would_and_stores_them(
     make_client, auth_headers, model_file, count_rows
 ):
-    from app.services.inference import load_engine
+    from app.services.engine_loading import load_engine
 
     async with make_client(engine=load_engine(model_file)) as client:
         body = _batch()
@@ -50,7 +50,7 @@ async def test_a_batch_answers_each_item_in_order_as_predict_would_and_stores_th
 async def test_a_batch_with_one_bad_item_is_a_422_naming_it_and_stores_nothing(
     make_client, auth_headers, model_file, count_rows
 ):
-    from app.services.inference import load_engine
+    from app.services.engine_loading import load_engine
 
     body = _batch()
     body["items"][5]["features"]["EDAD"] = "not a number"

@@ -13,8 +13,9 @@ from app.main import create_app
 
 from authkit import ISSUER, bearer, make_token
 
-# schemathesis needs the app at import time; the fixture below re-wires its state (database,
-# JWKS server, model) once those fixtures exist.
+# schemathesis needs an app at import time to read the schema from; each test calls a fresh app wired to
+# the test database, the JWKS server and the real model (schemathesis runs its lifespan on its own event
+# loop, so the database pools live there, and ends it with the test).
 APP = create_app(
     Settings(
         _env_file=None,
@@ -31,12 +32,7 @@ schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 @pytest.fixture
 def wired_app(settings_factory, clean_db, real_engine):
-    fresh = create_app(settings_factory())
-    fresh.state.model_engine = real_engine  # the real featurizer sees the fuzzed features
-    APP.state = fresh.state
-    yield APP
-    fresh.state.inference_store.terminate()  # its pool lives on schemathesis' event loop
-    fresh.state.db_engine.dispose()
+    return create_app(settings_factory(), model_engine=real_engine)  # the real featurizer sees the fuzzed features
 
 
 @schema.parametrize()
@@ -46,7 +42,7 @@ def wired_app(settings_factory, clean_db, real_engine):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_no_operation_answers_5xx_to_any_schema_shaped_input(case, wired_app):
-    response = case.call(headers=bearer(make_token()))
+    response = case.call(app=wired_app, headers=bearer(make_token()))
     case.validate_response(response, checks=[not_a_server_error])
     if response.status_code >= 400:
         assert response.json()["status_code"] == response.status_code

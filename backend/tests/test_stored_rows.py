@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.state import app_state
 from app.core.config import Settings
 from app.core.ratelimit import Quota
 from app.db import repository
@@ -152,7 +153,7 @@ def _keyed(key: str, output: dict) -> NewInference:
 
 
 async def test_a_stored_key_gives_back_its_hash_inference_output_and_utc_time(client):
-    store = client.app.state.inference_store
+    store = app_state(client.app).inference_store
     inference = _keyed("k", {"probability": 0.25, "label": "pasa"})
     before = datetime.now(UTC)
     await store.add(inference)
@@ -164,7 +165,7 @@ async def test_a_stored_key_gives_back_its_hash_inference_output_and_utc_time(cl
 
 
 async def test_pruning_deletes_only_the_keys_stored_before_the_cutoff_and_says_how_many(client, clean_db, count_rows):
-    store = client.app.state.inference_store
+    store = app_state(client.app).inference_store
     for key in ("old-1", "old-2", "at-cutoff", "new"):
         await store.add(_keyed(key, {}))
     cutoff = datetime(2026, 1, 2, tzinfo=UTC)

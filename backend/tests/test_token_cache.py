@@ -8,6 +8,7 @@ import uuid
 import jwt
 import pytest
 
+from app.api.state import app_state
 from app.core.security import AuthError, Principal, TokenVerifier, VerifiedTokenCache
 
 from authkit import bearer, make_token
@@ -63,7 +64,7 @@ def test_a_full_cache_keeps_the_newest_tokens_and_stays_bounded():
 
 
 async def test_a_repeated_token_is_verified_once(client, count_calls):
-    verifier: TokenVerifier = client.app.state.verifier
+    verifier: TokenVerifier = app_state(client.app).verifier
     calls = count_calls(TokenVerifier, "_verify")
     headers = bearer(make_token())
     for _ in range(3):
@@ -77,7 +78,7 @@ async def test_rejected_tokens_are_never_cached(client):
     for _ in range(2):
         response = await client.get("/api/v1/auth/me", headers=bearer(token))
         assert response.status_code == 401
-    assert client.app.state.verifier.cached(token) is None
+    assert app_state(client.app).verifier.cached(token) is None
 
 
 async def test_a_forged_token_with_a_cached_tokens_claims_is_rejected(client):

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import jwt
 import pytest
 
+from app.api.state import app_state
 from app.core import security
 from app.core.jwks import JWKSUnavailable, UnknownKeyError, VerificationKey
 from app.core.security import AuthError, Principal, TokenVerifier, VerifiedTokenCache
@@ -82,7 +83,7 @@ def test_signing_keys_that_cannot_be_fetched_are_a_503_with_a_retry_hint(verifie
 
 async def test_verify_serves_a_recently_verified_token_from_its_cache(client, count_calls):
     # The request path asks cached() first, so only a direct caller of verify() relies on this.
-    verifier: TokenVerifier = client.app.state.verifier
+    verifier: TokenVerifier = app_state(client.app).verifier
     calls = count_calls(TokenVerifier, "_verify")
     token = make_token()
     assert verifier.verify(token) is verifier.verify(token)
@@ -140,7 +141,7 @@ def _token_of_length(n: int) -> str:
 
 
 async def test_the_8192_character_cap_keeps_a_valid_token_one_character_over_it_out(client):
-    verifier: TokenVerifier = client.app.state.verifier
+    verifier: TokenVerifier = app_state(client.app).verifier
     assert verifier.verify(_token_of_length(8192)).claims["pad"]
     with pytest.raises(AuthError) as caught:
         verifier.verify(_token_of_length(8193))
@@ -148,7 +149,7 @@ async def test_the_8192_character_cap_keeps_a_valid_token_one_character_over_it_
 
 
 async def test_malformed_and_expired_tokens_say_so_and_other_failures_are_logged_by_class(client, monkeypatch):
-    verifier: TokenVerifier = client.app.state.verifier
+    verifier: TokenVerifier = app_state(client.app).verifier
     for token, reason in [("not-a-jwt", "Malformed token"), (make_token(exp=1_000), "Token has expired")]:
         with pytest.raises(AuthError) as caught:
             verifier.verify(token)
@@ -170,7 +171,7 @@ async def test_malformed_and_expired_tokens_say_so_and_other_failures_are_logged
 )
 async def test_a_signed_token_for_someone_else_than_a_user_says_why(client, claims, reason):
     with pytest.raises(AuthError) as caught:
-        client.app.state.verifier.verify(make_token(**claims))
+        app_state(client.app).verifier.verify(make_token(**claims))
     assert caught.value.message == reason
 
 
@@ -180,5 +181,5 @@ async def test_a_signed_token_for_someone_else_than_a_user_says_why(client, clai
     ids=["320-chars", "321-chars", "empty", "not-a-string"],
 )
 async def test_only_a_non_empty_email_of_at_most_320_characters_reaches_the_principal(client, email, kept):
-    principal = client.app.state.verifier.verify(make_token(email=email))
+    principal = app_state(client.app).verifier.verify(make_token(email=email))
     assert principal.email == (email if kept else None)

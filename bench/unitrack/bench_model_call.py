@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from app.ml.runtime.runtime import CompileOptions
-from app.services.inference import build_engine
+from app.services.engine_loading import build_engine
 from testkit.students import STUDENT, make_students
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.services.inference import load_engine
+from app.services.engine_loading import load_engine
 
 engine = load_engine(os.environ.get("MODEL_PATH", "../ml_models/models/model.pkl"))
 engine.start()  # compile and verify in the background, as the API does

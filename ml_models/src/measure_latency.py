@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from app.services.inference import load_engine
+from app.services.engine_loading import load_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

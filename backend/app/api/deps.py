@@ -1,8 +1,11 @@
-"""Request dependencies: the DB session (one transaction per request), the caller, the model."""
+"""Request dependencies: the app's state, the DB session (one transaction per request), the caller, the model.
+
+Every piece of the running app comes from the one typed :class:`AppState` (app/api/state.py), through
+one dependency, :data:`AppStateDep` (FastAPI resolves it once per request).
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -11,25 +14,31 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.api.state import AppState, app_state
 from app.core.config import Settings
 from app.core.ratelimit import Quota, RateLimiter
-from app.core.security import AuthError, Principal, TokenVerifier
+from app.core.security import AuthError, Principal
 from app.db.inference_store import InferenceStore
 from app.services.idempotency import KEY_PATTERN, RequestKey
 from app.services.inference import ModelEngine
-from app.services.rate_limiting import build_rate_limiter
 from servicekit.errors import APIError
 
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (or a local dev token)")
 
 
 # Plain attribute reads are async on purpose: FastAPI runs sync dependencies in the threadpool.
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings  # app.state is untyped; create_app sets it
-    return settings
+async def get_app_state(request: Request) -> AppState:
+    return app_state(request.app)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+AppStateDep = Annotated[AppState, Depends(get_app_state)]
+
+
+async def get_settings(state: AppStateDep) -> Settings:
+    return state.settings
+
+
+async def get_session(state: AppStateDep) -> AsyncIterator[Session]:
     """Commit when the endpoint returns, roll back when it raises.
 
     Used with ``scope="function"`` so the commit happens before the response is sent: a failed
@@ -38,7 +47,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     /predict, /whatif and /history do not use it: their store (app/db/inference_store.py) runs
     one atomic statement per call.
     """
-    session: Session = request.app.state.session_factory()
+    session = state.session_factory()
     try:
         yield session
     except BaseException:
@@ -73,35 +82,18 @@ def _rollback_and_close(session: Session) -> None:
 
 
 async def get_current_user(
-    request: Request,
+    state: AppStateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise AuthError("Missing bearer token")
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier = state.verifier
     token = credentials.credentials
     principal = verifier.cached(token)
     if principal is None:
         # A full verification may fetch the JWKS: keep it off the event loop.
         principal = await anyio.to_thread.run_sync(verifier.verify, token)
     return principal
-
-
-_limiter_lock = threading.Lock()
-_UNSET = object()
-
-
-def _rate_limiter(request: Request) -> RateLimiter | None:
-    """The app's limiter, built on first use from its settings (None when disabled)."""
-    state = request.app.state
-    limiter = getattr(state, "rate_limiter", _UNSET)
-    if limiter is _UNSET:
-        with _limiter_lock:
-            limiter = getattr(state, "rate_limiter", _UNSET)
-            if limiter is _UNSET:
-                limiter = build_rate_limiter(state.settings, state.db_engine)
-                state.rate_limiter = limiter
-    return limiter  # type: ignore[return-value]
 
 
 async def _charge(limiter: RateLimiter | None, user: Principal, amount: int) -> Quota | None:
@@ -120,17 +112,17 @@ async def _charge(limiter: RateLimiter | None, user: Principal, amount: int) -> 
     return None
 
 
-async def get_inference_quota(request: Request, user: CurrentUser) -> Quota | None:
+async def get_inference_quota(state: AppStateDep, user: CurrentUser) -> Quota | None:
     """One /predict or /whatif against the budget (see :func:`_charge`)."""
-    return await _charge(_rate_limiter(request), user, 1)
+    return await _charge(state.rate_limiter, user, 1)
 
 
 ChargeInferences = Callable[[int], Awaitable[Quota | None]]
 
 
-async def get_inference_charge(request: Request, user: CurrentUser) -> ChargeInferences:
+async def get_inference_charge(state: AppStateDep, user: CurrentUser) -> ChargeInferences:
     """For a batch: counts its items against the same budget once the body says how many."""
-    limiter = _rate_limiter(request)
+    limiter = state.rate_limiter
 
     async def charge(amount: int) -> Quota | None:
         return await _charge(limiter, user, amount)
@@ -138,14 +130,12 @@ async def get_inference_charge(request: Request, user: CurrentUser) -> ChargeInf
     return charge
 
 
-async def get_model_engine(request: Request) -> ModelEngine:
-    engine: ModelEngine = request.app.state.model_engine
-    return engine
+async def get_model_engine(state: AppStateDep) -> ModelEngine:
+    return state.model_engine
 
 
-async def get_inference_store(request: Request) -> InferenceStore:
-    store: InferenceStore = request.app.state.inference_store
-    return store
+async def get_inference_store(state: AppStateDep) -> InferenceStore:
+    return state.inference_store
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -170,7 +160,7 @@ StoreDep = Annotated[InferenceStore, Depends(get_inference_store)]
 
 
 async def get_idempotency_key(
-    request: Request,
+    state: AppStateDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -183,7 +173,7 @@ async def get_idempotency_key(
         ),
     ] = None,
 ) -> RequestKey | None:
-    return None if idempotency_key is None else RequestKey.parse(idempotency_key, request.app.state.idempotency)
+    return None if idempotency_key is None else RequestKey.parse(idempotency_key, state.idempotency)
 
 
 IdempotencyKeyDep = Annotated[RequestKey | None, Depends(get_idempotency_key)]

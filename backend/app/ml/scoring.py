@@ -1,79 +1,27 @@
-"""Turns any scikit-learn classifier into "probability of passing" for a batch of rows.
-
-Which class means "passed" (the positive class), in order of trust:
-
-1. the card's ``positive_class`` (matched by value, or by its string form: JSON cannot say
-   ``numpy.int64(1)``);
-2. a class equal to ``1`` / ``True`` (the usual 0/1 or bool target);
-3. exactly one string class that reads as a pass (aprob-, approb-, aprueba, pass, approv-,
-   success) and not as a fail (desaprob-, reprob-, "no aprueba", fail, "not pass"), or, with two
-   classes, the other class of a lone fail-looking one;
-4. the last class in ``classes_`` (sklearn sorts them, so 0/1-like targets end on the higher one).
+"""Loading, step 3 (build scorer): any scikit-learn classifier as "probability of passing" for a batch of rows.
 
 How the score is computed, in order: ``predict_proba``; else a logistic of ``decision_function``
 (the sign convention of sklearn: positive values favour ``classes_[1]``); else ``predict`` as 0/1.
+The first of these that survives a smoke prediction (the explanation batch of the baseline student,
+scores finite and within [0, 1]) is the scorer; each failure is noted.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sklearn
 
-_PASS_PATTERN = re.compile(r"aprob|approb|aprueba|approv|pass|success|exito|éxito", re.IGNORECASE)
-_FAIL_PATTERN = re.compile(
-    r"desaprob|desapru|reprob|\bno[\s_-]*(?:aprob|aprue|pas)|not[\s_-]*pass|fail|jalad|suspen", re.IGNORECASE
-)
+from app.ml.errors import ModelLoadError
+from app.ml.explain import perturbation_rows
+from app.ml.featurizer import build_model_input
+from app.ml.model_schema import ModelSchema
 
 METHOD_PROBA = "predict_proba"
 METHOD_DECISION = "decision_function"
 METHOD_PREDICT = "predict"
-
-
-def _reads_as_pass(label: Any) -> bool:
-    text = str(label)
-    return bool(_PASS_PATTERN.search(text)) and not _FAIL_PATTERN.search(text)
-
-
-def _reads_as_fail(label: Any) -> bool:
-    return bool(_FAIL_PATTERN.search(str(label)))
-
-
-def _same_label(label: Any, wanted: Any) -> bool:
-    if str(label) == str(wanted):
-        return True
-    try:
-        return bool(label == wanted)
-    except (TypeError, ValueError):
-        return False
-
-
-def resolve_positive_index(
-    classes: np.ndarray, card_value: Any = None, card_has_value: bool = False
-) -> tuple[int, str]:
-    """Returns ``(index into classes_, how it was decided)``. See the module docstring."""
-    labels = list(classes)
-    if card_has_value:
-        for index, label in enumerate(labels):
-            if _same_label(label, card_value):
-                return index, "card"
-    for index, label in enumerate(labels):
-        if isinstance(label, (bool, np.bool_)) and bool(label):
-            return index, "class True"
-    for index, label in enumerate(labels):
-        if isinstance(label, (int, float, np.integer, np.floating)) and not isinstance(label, (bool, np.bool_)):
-            if label == 1:
-                return index, "class 1"
-    passing = [index for index, label in enumerate(labels) if _reads_as_pass(label)]
-    if len(passing) == 1:
-        return passing[0], f"label pattern ({labels[passing[0]]!r})"
-    failing = [index for index, label in enumerate(labels) if _reads_as_fail(label)]
-    if len(labels) == 2 and len(failing) == 1:
-        other = 1 - failing[0]
-        return other, f"label pattern (other class than {labels[failing[0]]!r})"
-    return len(labels) - 1, "last class (no better signal)"
 
 
 def _logistic(values: np.ndarray) -> np.ndarray:
@@ -110,11 +58,36 @@ def available_methods(estimator: Any) -> list[str]:
     return [name for name in (METHOD_PROBA, METHOD_DECISION, METHOD_PREDICT) if hasattr(estimator, name)]
 
 
-def build_scorer(estimator: Any, classes: np.ndarray, method: str, positive_index: int) -> Scorer:
-    return Scorer(
-        estimator=estimator,
-        method=method,
-        positive_index=positive_index,
-        positive_class=classes[positive_index],
-        n_classes=len(classes),
-    )
+def _smoke_scores(scorer: Scorer, schema: ModelSchema) -> None:
+    block = perturbation_rows(schema.baselines.copy(), schema.baselines)
+    with sklearn.config_context(assume_finite=True):
+        scores = scorer.scores(build_model_input(block, schema.features))
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (block.shape[0],) or not np.all(np.isfinite(scores)):
+        raise ValueError(f"scores have shape {scores.shape} or are not finite")
+    if np.any(scores < 0.0) or np.any(scores > 1.0):
+        raise ValueError("scores fall outside [0, 1]")
+
+
+def build_scorer(estimator: Any, schema: ModelSchema, notes: list[str]) -> Scorer:
+    """The first scoring method that survives a smoke prediction; failures are noted, not fatal."""
+    methods = available_methods(estimator)
+    if not methods:
+        raise ModelLoadError(f"{type(estimator).__name__} has no predict/predict_proba: not a classifier")
+    last_error: Exception | None = None
+    for method in methods:
+        scorer = Scorer(
+            estimator=estimator,
+            method=method,
+            positive_index=schema.positive_index,
+            positive_class=schema.classes[schema.positive_index],
+            n_classes=len(schema.classes),
+        )
+        try:
+            _smoke_scores(scorer, schema)
+        except Exception as exc:  # noqa: BLE001 - a third-party model may fail in any way
+            notes.append(f"{method} failed a smoke prediction: {type(exc).__name__}: {exc}")
+            last_error = exc
+            continue
+        return scorer
+    raise ModelLoadError(f"the model failed a smoke prediction: {type(last_error).__name__}: {last_error}")

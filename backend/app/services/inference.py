@@ -1,29 +1,22 @@
 """The model-serving service the API calls: predictions, explanations and what-if scenarios.
 
-``load_engine(MODEL_PATH)`` is called once at start-up and never raises: a missing, unreadable or
-unusable model file gives a *mock* engine (score 0.5, version "mock") and a logged warning, so the
-API stays up and readiness can report "degraded". In production (``allow_mock=False``) such an engine
-is *unavailable* instead: predict and what-if raise ``ModelUnavailableError`` (503), never a fixed 0.5.
-A served model is scored through its runtime (app/ml/runtime): the estimator in one dedicated thread
-until a compiled, verified ONNX graph takes over.
-
-Result contract: ``score`` is the probability of passing, rounded to 6 decimals, and ``label`` is
-the card's positive label ("Aprobar" by default) exactly when that rounded score is >= 0.5. The
-label never comes from ``model.predict``, whose threshold may differ.
+A ``ModelEngine`` serves one model file, loaded by app/services/engine_loading.py, or a *mock* when
+that file cannot be served (score 0.5, version "mock"), so the API stays up and readiness can report
+"degraded". In production (``allow_mock=False``) such an engine is *unavailable* instead: predict and
+what-if raise ``ModelUnavailableError`` (503), never a fixed 0.5. A served model is scored through
+its runtime (app/ml/runtime): the estimator in one dedicated thread until a compiled, verified ONNX
+graph takes over. Scores become results in app/services/inference_results.py.
 
 In mock mode the accepted features are the card's (with its defaults and bounds) when a card sits
 beside the missing model; otherwise any finite numeric feature is accepted, since there is nothing
-to validate names against. What-if in mock mode simulates the spec's ±0.02: the baseline is 0.5 and
-the scenario is 0.5 + 0.02 * sign(sum of deltas).
+to validate names against.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +25,7 @@ import numpy as np
 
 from app.core.metrics import MODEL_SCORE_SECONDS
 from app.ml.card import DEFAULT_NEGATIVE_LABEL, DEFAULT_POSITIVE_LABEL, ModelCard
-from app.ml.explain import impacts_from_scores, perturbation_rows
+from app.ml.explain import perturbation_rows
 from app.ml.featurizer import (
     FeatureSchema,
     FeatureValidationError,
@@ -41,9 +34,16 @@ from app.ml.featurizer import (
     validate_deltas,
     validate_features,
 )
-from app.ml.model_loader import LoadedModel, ModelLoadError, file_sha256, load_model, read_card_for
-from app.ml.runtime.runtime import CompileOptions, ModelRuntime
-from app.ml.runtime.verify import SERVED_DECIMALS
+from app.ml.model_loader import LoadedModel
+from app.services.inference_results import (
+    Answers,
+    FeatureImpact,
+    Features,
+    InferenceError,
+    ModelUnavailableError,
+    PredictionResult,
+    WhatIfResult,
+)
 
 __all__ = [
     "FeatureImpact",
@@ -54,47 +54,9 @@ __all__ = [
     "ModelUnavailableError",
     "PredictionResult",
     "WhatIfResult",
-    "clear_engine_cache",
-    "load_engine",
 ]
 
-logger = logging.getLogger(__name__)
-
-PASS_THRESHOLD = 0.5
-MOCK_SCORE = 0.5
-MOCK_WHATIF_STEP = 0.02
 MOCK_VERSION = "mock"
-SCORE_DECIMALS = SERVED_DECIMALS
-
-
-class InferenceError(RuntimeError):
-    """The loaded model failed on valid input (a server-side fault, not the client's)."""
-
-
-class ModelUnavailableError(RuntimeError):
-    """No model can be served and a mock is not allowed (production): the API answers 503."""
-
-
-@dataclass(frozen=True)
-class FeatureImpact:
-    feature: str
-    impact: float
-
-
-@dataclass(frozen=True)
-class PredictionResult:
-    label: str
-    score: float
-    explain: list[FeatureImpact]
-    version: str
-    features: dict[str, float | str]
-
-
-@dataclass(frozen=True)
-class WhatIfResult:
-    prediction: PredictionResult
-    baseline: PredictionResult
-    applied_deltas: dict[str, float]
 
 
 class ModelEngine:
@@ -106,7 +68,6 @@ class ModelEngine:
         loaded: LoadedModel | None,
         reason: str | None = None,
         mock_card: ModelCard | None = None,
-        options: CompileOptions | None = None,
         allow_mock: bool = True,
     ):
         self.path = path
@@ -116,12 +77,12 @@ class ModelEngine:
         self.is_mock = loaded is None
         # Production refuses to answer students with a fixed 0.5: no model means 503.
         self.unavailable = loaded is None and not allow_mock
-        self.runtime = ModelRuntime(loaded, options) if loaded is not None else None
+        self.runtime = loaded.runtime if loaded is not None else None
         self.file_sha256 = loaded.file_sha256 if loaded is not None else None
         if loaded is not None:
             self.version = loaded.version
             self.schema = loaded.schema
-            self._positive_label, self._negative_label = loaded.positive_label, loaded.negative_label
+            positive_label, negative_label = loaded.positive_label, loaded.negative_label
         else:
             self.version = MOCK_VERSION
             self.schema = (
@@ -129,9 +90,10 @@ class ModelEngine:
                 if mock_card and mock_card.features
                 else FeatureSchema(specs=(), open_ended=True, as_dataframe=False)
             )
-            self._positive_label = mock_card.positive_label if mock_card else DEFAULT_POSITIVE_LABEL
-            self._negative_label = mock_card.negative_label if mock_card else DEFAULT_NEGATIVE_LABEL
+            positive_label = mock_card.positive_label if mock_card else DEFAULT_POSITIVE_LABEL
+            negative_label = mock_card.negative_label if mock_card else DEFAULT_NEGATIVE_LABEL
         self.feature_names: list[str] = self.schema.names
+        self._answers = Answers(self.version, self.feature_names, positive_label, negative_label)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -153,7 +115,7 @@ class ModelEngine:
             "path": str(self.path),
             "reason": self.reason,
             "features": list(self.feature_names),
-            "labels": {"positive": self._positive_label, "negative": self._negative_label},
+            "labels": {"positive": self._answers.positive_label, "negative": self._answers.negative_label},
         }
         if self._loaded is not None:
             loaded = self._loaded
@@ -162,12 +124,12 @@ class ModelEngine:
                 scoring_method=loaded.scorer.method,
                 serving=self.runtime.path.as_dict() if self.runtime else None,
                 positive_class=_jsonable(loaded.scorer.positive_class),
-                positive_class_source=loaded.positive_class_source,
+                positive_class_source=loaded.inspected.positive_class_source,
                 card=str(loaded.card.path) if loaded.card else None,
                 baselines={
                     name: {
                         "value": value if isinstance(value, str) else float(value),
-                        "source": loaded.baseline_sources[name],
+                        "source": loaded.inspected.baseline_sources[name],
                     }
                     for name, value in zip(self.feature_names, loaded.baselines)
                 },
@@ -184,14 +146,14 @@ class ModelEngine:
         """Synchronous: scores in the calling thread (CLI, tests). The API awaits :meth:`apredict`."""
         resolved, block = self._predict_block(features)
         if block is None:
-            return self._mock_result(resolved, MOCK_SCORE)
-        return self._result(resolved, self._checked(self._score(block)))
+            return self._answers.mock(resolved)
+        return self._answers.result(resolved, self._checked(self._score(block)))
 
     async def apredict(self, features: Mapping[str, Any]) -> PredictionResult:
         resolved, block = self._predict_block(features)
         if block is None:
-            return self._mock_result(resolved, MOCK_SCORE)
-        return self._result(resolved, self._checked(await self._ascore(block)))
+            return self._answers.mock(resolved)
+        return self._answers.result(resolved, self._checked(await self._ascore(block)))
 
     async def apredict_many(self, items: Sequence[Mapping[str, Any]]) -> list[PredictionResult]:
         """Every item checked first (one 422 naming each bad item by index), then every row of every
@@ -206,23 +168,26 @@ class ModelEngine:
         if errors:
             raise FeatureValidationError(errors)
         if self._loaded is None:
-            return [self._mock_result(resolved, MOCK_SCORE) for resolved in resolved_items]
+            return [self._answers.mock(resolved) for resolved in resolved_items]
         blocks = [self._explanation_block(resolved) for resolved in resolved_items]
         scores = self._checked(await self._ascore(np.vstack(blocks)))
         size = len(blocks[0])
-        return [self._result(resolved, scores[n * size : (n + 1) * size]) for n, resolved in enumerate(resolved_items)]
+        return [
+            self._answers.result(resolved, scores[n * size : (n + 1) * size])
+            for n, resolved in enumerate(resolved_items)
+        ]
 
     def whatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
         resolved, shifted, applied, block = self._whatif_block(features, deltas)
         if block is None:
-            return self._mock_whatif(resolved, shifted, applied)
-        return self._whatif_result(resolved, shifted, applied, self._checked(self._score(block)))
+            return self._answers.mock_whatif(resolved, shifted, applied)
+        return self._answers.whatif(resolved, shifted, applied, self._checked(self._score(block)))
 
     async def awhatif(self, features: Mapping[str, Any], deltas: Mapping[str, Any]) -> WhatIfResult:
         resolved, shifted, applied, block = self._whatif_block(features, deltas)
         if block is None:
-            return self._mock_whatif(resolved, shifted, applied)
-        return self._whatif_result(resolved, shifted, applied, self._checked(await self._ascore(block)))
+            return self._answers.mock_whatif(resolved, shifted, applied)
+        return self._answers.whatif(resolved, shifted, applied, self._checked(await self._ascore(block)))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -230,14 +195,14 @@ class ModelEngine:
         if self.unavailable:
             raise ModelUnavailableError(f"no model can be served: {self.reason}")
 
-    def _predict_block(self, features: Mapping[str, Any]) -> tuple[dict[str, float | str], np.ndarray | None]:
+    def _predict_block(self, features: Mapping[str, Any]) -> tuple[Features, np.ndarray | None]:
         self._require_model()
         resolved = validate_features(features, self.schema)
         return resolved, (self._explanation_block(resolved) if self._loaded is not None else None)
 
     def _whatif_block(
         self, features: Mapping[str, Any], deltas: Mapping[str, Any]
-    ) -> tuple[dict[str, float | str], dict[str, float | str], dict[str, float], np.ndarray | None]:
+    ) -> tuple[Features, Features, dict[str, float], np.ndarray | None]:
         self._require_model()
         resolved = validate_features(features, self.schema)
         applied = validate_deltas(deltas, resolved, self.schema)
@@ -252,32 +217,7 @@ class ModelEngine:
             np.vstack([self._explanation_block(resolved), self._explanation_block(shifted)]),
         )
 
-    def _whatif_result(
-        self,
-        resolved: dict[str, float | str],
-        shifted: dict[str, float | str],
-        applied: dict[str, float],
-        scores: np.ndarray,
-    ) -> WhatIfResult:
-        split = len(resolved) + 1
-        return WhatIfResult(
-            prediction=self._result(shifted, scores[split:]),
-            baseline=self._result(resolved, scores[:split]),
-            applied_deltas=applied,
-        )
-
-    def _mock_whatif(
-        self, resolved: dict[str, float | str], shifted: dict[str, float | str], applied: dict[str, float]
-    ) -> WhatIfResult:
-        direction = float(np.sign(sum(applied.values()))) if applied else 0.0
-        scenario_score = min(1.0, max(0.0, MOCK_SCORE + MOCK_WHATIF_STEP * direction))
-        return WhatIfResult(
-            prediction=self._mock_result(shifted, scenario_score),
-            baseline=self._mock_result(resolved, MOCK_SCORE),
-            applied_deltas=applied,
-        )
-
-    def _explanation_block(self, resolved: dict[str, float | str]) -> np.ndarray:
+    def _explanation_block(self, resolved: Features) -> np.ndarray:
         assert self._loaded is not None  # called only when a model is loaded
         row: np.ndarray = np.array(list(resolved.values()), dtype=self.schema.row_dtype)
         return perturbation_rows(row, self._loaded.baselines)
@@ -306,96 +246,6 @@ class ModelEngine:
         clipped: np.ndarray = np.clip(scores, 0.0, 1.0)
         return clipped
 
-    def _label(self, score: float) -> str:
-        return self._positive_label if score >= PASS_THRESHOLD else self._negative_label
-
-    def _result(self, resolved: dict[str, float | str], scores: np.ndarray) -> PredictionResult:
-        score = round(float(scores[0]), SCORE_DECIMALS)
-        impacts = impacts_from_scores(scores, self.feature_names)
-        return PredictionResult(
-            label=self._label(score),
-            score=score,
-            explain=[FeatureImpact(name, round(impact, SCORE_DECIMALS)) for name, impact in impacts],
-            version=self.version,
-            features=dict(resolved),
-        )
-
-    def _mock_result(self, resolved: dict[str, float | str], score: float) -> PredictionResult:
-        score = round(score, SCORE_DECIMALS)
-        return PredictionResult(
-            label=self._label(score),
-            score=score,
-            # The mock score does not depend on any feature, so every impact is honestly zero.
-            explain=[FeatureImpact(name, 0.0) for name in resolved],
-            version=self.version,
-            features=dict(resolved),
-        )
-
 
 def _jsonable(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _mock_engine(path: Path, reason: str, allow_mock: bool = True) -> ModelEngine:
-    notes: list[str] = []
-    try:
-        sha = file_sha256(path) if path.is_file() else None
-    except OSError:
-        sha = None
-    card = read_card_for(path, sha, notes)
-    if allow_mock:
-        logger.warning("model serving in MOCK mode (score fixed at %.1f): %s", MOCK_SCORE, reason)
-    else:
-        logger.error("no model can be served; predict and what-if answer 503: %s", reason)
-    for note in notes:
-        logger.warning("model %s: %s", path.name, note)
-    return ModelEngine(path, None, reason=reason, mock_card=card, allow_mock=allow_mock)
-
-
-def build_engine(model_path: Path, options: CompileOptions | None = None, allow_mock: bool = True) -> ModelEngine:
-    """Uncached: loads the model at ``model_path`` or falls back to a mock (or unavailable) engine."""
-    try:
-        loaded = load_model(model_path)
-    except ModelLoadError as exc:
-        return _mock_engine(model_path, exc.reason, allow_mock)
-    except Exception as exc:  # noqa: BLE001 - start-up must survive any broken model file
-        return _mock_engine(model_path, f"unexpected error loading the model: {type(exc).__name__}: {exc}", allow_mock)
-    logger.info(
-        "model loaded: version=%s estimator=%s scoring=%s positive_class=%r (%s) features=%s",
-        loaded.version,
-        type(loaded.estimator).__name__,
-        loaded.scorer.method,
-        loaded.scorer.positive_class,
-        loaded.positive_class_source,
-        loaded.schema.names,
-    )
-    return ModelEngine(model_path, loaded, options=options)
-
-
-_ENGINES: dict[tuple[Path, CompileOptions | None, bool], ModelEngine] = {}
-_ENGINES_LOCK = threading.Lock()
-
-
-def load_engine(model_path: Path | str, options: CompileOptions | None = None, allow_mock: bool = True) -> ModelEngine:
-    """The process-wide engine for ``model_path`` (loaded once per resolved path); never raises."""
-    try:
-        path = Path(model_path).expanduser().resolve()
-    except (OSError, RuntimeError, TypeError, ValueError) as exc:
-        return _mock_engine(Path(str(model_path)), f"invalid model path: {exc}", allow_mock)
-    key = (path, options, allow_mock)
-    engine = _ENGINES.get(key)
-    if engine is not None:
-        return engine
-    with _ENGINES_LOCK:
-        # Double-checked: another thread may have loaded it while we waited for the lock.
-        engine = _ENGINES.get(key)
-        if engine is None:
-            engine = build_engine(path, options, allow_mock)
-            _ENGINES[key] = engine
-        return engine
-
-
-def clear_engine_cache() -> None:
-    """Forgets loaded engines (tests, or a deliberate reload after replacing the model file)."""
-    with _ENGINES_LOCK:
-        _ENGINES.clear()

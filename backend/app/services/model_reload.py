@@ -2,8 +2,8 @@
 
 Three triggers share one code path: the file changing on disk (polled every MODEL_WATCH_SECONDS), an
 admin's ``POST /api/v1/model/reload``, and SIGHUP. The new engine is built and compiled entirely off
-the serving path; the swap is one attribute assignment, so a request that already holds the old
-engine finishes on it and none is dropped. A file that cannot be served leaves the old model serving,
+the serving path; the swap is one assignment of ``ModelReloader.engine``, so a request that already
+holds the old engine finishes on it and none is dropped. A file that cannot be served leaves the old model serving,
 and readiness says why until a good file arrives.
 """
 
@@ -20,9 +20,10 @@ from typing import Any
 
 import anyio
 
-from app.ml.model_loader import file_sha256
+from app.ml.model_file import file_sha256
 from app.ml.runtime.runtime import CompileOptions
-from app.services.inference import ModelEngine, build_engine
+from app.services.engine_loading import build_engine
+from app.services.inference import ModelEngine
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,10 @@ class ReloadOutcome:
 
 
 class ModelReloader:
-    def __init__(self, state: Any, path: Path, options: CompileOptions):
-        self._state = state  # app.state: model_engine lives there, read once per request
+    """Holds the engine that serves now (:attr:`engine`, read once per request) and swaps it on a reload."""
+
+    def __init__(self, engine: ModelEngine, path: Path, options: CompileOptions):
+        self.engine = engine
         self.path = path
         self.options = options
         self.last: ReloadOutcome | None = None
@@ -61,7 +64,7 @@ class ModelReloader:
     def reload(self, trigger: str) -> ReloadOutcome:
         """Blocking (call it in a thread): load, compile and verify the file, then swap."""
         with self._lock:  # one reload at a time; a second trigger waits and then finds it unchanged
-            current: ModelEngine = self._state.model_engine
+            current = self.engine
             sha = self._file_sha()
             at = datetime.now(UTC).isoformat()
             if sha is not None and sha == current.file_sha256 and not self.refused:
@@ -84,7 +87,7 @@ class ModelReloader:
             # The swap. The old engine is not closed: a request that already holds it may still hand
             # its rows to the old reference thread, which exits by itself once the last such request
             # has dropped the engine (ThreadPoolExecutor's workers stop when it is collected).
-            self._state.model_engine = candidate
+            self.engine = candidate
             outcome = ReloadOutcome("reloaded", trigger, at, candidate.version, previous_version=current.version)
             logger.info(
                 "model reloaded (%s): %s -> %s in %.1f s, serving %s",

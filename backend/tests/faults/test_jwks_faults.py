@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
+from app.api.state import app_state, install_app_state
 from app.core.jwks import JWKSCache, http_fetcher
 from app.core.security import TokenVerifier
 from testkit.clocks import ManualClock
@@ -56,7 +58,7 @@ async def test_a_rotated_key_is_accepted_one_cooldown_after_publication_even_aft
     cooldown, clock = 30.0, ManualClock()  # the cooldown passes when the test says so
     async with make_client(jwks_refetch_cooldown_seconds=cooldown) as client:
         # The app's verifier, with its JWKS cache on the test's clock.
-        settings = client.app.state.settings
+        settings = app_state(client.app).settings
         cache = JWKSCache(
             http_fetcher(jwks_server.url, settings.jwks_fetch_timeout_seconds),
             ttl_seconds=settings.jwks_cache_ttl_seconds,
@@ -64,7 +66,7 @@ async def test_a_rotated_key_is_accepted_one_cooldown_after_publication_even_aft
             source="supabase",
             clock=clock,
         )
-        client.app.state.verifier = TokenVerifier(settings, cache)
+        install_app_state(client.app, replace(app_state(client.app), verifier=TokenVerifier(settings, cache)))
         await _flood(client, 100)
         rotated = bearer(make_token(kid=ROTATED_KID, key=ES_ROTATED_KEY))
         clock.advance(cooldown)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 import pytest
 import redis
 
+from app.api.state import app_state, install_app_state
 from app.core.config import Settings, parse_rate
 from app.core.ratelimit import MemoryBackend, RateLimiter, RedisBackend
 from app.db.rate_limits import DatabaseBackend
@@ -43,7 +45,7 @@ async def test_over_the_limit_is_429_with_retry_after_and_stores_nothing(
         # predict and whatif share one budget
         for path, body in (("/predict", PREDICT), ("/whatif", WHATIF), ("/predict", PREDICT)):
             assert (await client.post(f"/api/v1{path}", json=body, headers=headers)).status_code == 200
-        assert client.app.state.rate_limiter.backend.name == expected
+        assert app_state(client.app).rate_limiter.backend.name == expected
         for path, body in (("/predict", PREDICT), ("/whatif", WHATIF)):
             response = await client.post(f"/api/v1{path}", json=body, headers=headers)
             assert_error_shape(response, 429, "rate_limited")
@@ -91,7 +93,7 @@ async def test_a_redis_outage_fails_open_and_asks_redis_once_per_fail_open_perio
         async with make_client(rate_limit_predict="2/hour", redis_url=url) as client:
             # The limiter the app would build from these settings, with a clock the test controls.
             backend = RedisBackend.from_url(url, timeout=0.2, fail_open_seconds=30, clock=clock)
-            client.app.state.rate_limiter = RateLimiter(backend, 2, 3600)
+            install_app_state(client.app, replace(app_state(client.app), rate_limiter=RateLimiter(backend, 2, 3600)))
             post = lambda: client.post("/api/v1/predict", json=PREDICT, headers=headers)  # noqa: E731
             assert [(await post()).status_code for _ in range(3)] == [200, 200, 429]
 
@@ -125,7 +127,7 @@ async def test_on_postgres_the_write_itself_counts_and_a_limited_request_changes
         assert (await client.post("/api/v1/predict", json=bad, headers=first)).status_code == 422
         for _ in range(2):
             assert (await client.post("/api/v1/predict", json=PREDICT, headers=first)).status_code == 200
-        assert client.app.state.rate_limiter.counts_in_write
+        assert app_state(client.app).rate_limiter.counts_in_write
         renamed = bearer(make_token(user=fresh_user, email="new@example.com"))
         response = await client.post("/api/v1/whatif", json=WHATIF, headers=renamed)
         assert_error_shape(response, 429, "rate_limited")
@@ -141,7 +143,7 @@ async def test_limit_zero_disables_it(make_client, fresh_user):
         for _ in range(5):
             response = await client.post("/api/v1/predict", json=PREDICT, headers=_headers(fresh_user))
             assert response.status_code == 200
-        assert client.app.state.rate_limiter is None
+        assert app_state(client.app).rate_limiter is None
 
 
 async def test_a_burst_over_the_limit_is_all_429_even_with_a_tiny_pool(

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.services.inference import ModelEngine, clear_engine_cache, load_engine
+from app.services.engine_loading import clear_engine_cache, load_engine
+from app.services.inference import ModelEngine
 
 from students import FEATURES, STUDENT, make_students  # noqa: F401 - re-exported to tests/ml
 

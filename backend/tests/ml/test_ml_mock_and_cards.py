@@ -12,7 +12,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from app.services.inference import FeatureValidationError, load_engine
+from app.services.engine_loading import load_engine
+from app.services.inference import FeatureValidationError
 
 from .conftest import FEATURES, STUDENT, write_card
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
-from app.services.inference import load_engine
+from app.services.engine_loading import load_engine
 
 from .conftest import REPO_ROOT, STUDENT
 

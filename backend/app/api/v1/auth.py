@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import AppStateDep, CurrentUser, SessionDep
 from app.api.schemas import MeResponse, error_responses
 from app.db import repository
 
@@ -21,7 +21,8 @@ def me(user: CurrentUser, session: SessionDep) -> MeResponse:
 
 
 @local_router.get("/jwks.json", include_in_schema=False)
-def local_jwks(request: Request) -> dict[str, Any]:
+def local_jwks(state: AppStateDep) -> dict[str, Any]:
     """Only mounted when AUTH_MODE=local: the public half of the dev signing key."""
-    jwks: dict[str, Any] = request.app.state.local_signer.jwks()
+    assert state.local_signer is not None  # the route is mounted only with a local signer
+    jwks: dict[str, Any] = state.local_signer.jwks()
     return jwks

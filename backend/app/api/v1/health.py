@@ -6,10 +6,12 @@ from typing import Any, Literal
 
 import anyio
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
+from app.api.deps import AppStateDep
 from app.api.schemas import HealthResponse, ReadinessResponse
+from app.api.state import AppState
 from app.db import repository
 from app.db.guard import driver_error_name
 
@@ -28,21 +30,21 @@ async def healthz_head() -> Response:
     return Response(status_code=200)
 
 
-def _ping_session(request: Request) -> None:
-    with request.app.state.session_factory() as session:
+def _ping_session(state: AppState) -> None:
+    with state.session_factory() as session:
         repository.ping(session)
 
 
-async def _database_status(request: Request) -> dict[str, Any]:
+async def _database_status(state: AppState) -> dict[str, Any]:
     # Both ways the API reaches the database: SQLAlchemy (/auth/me, /courses) and the inference
     # store (/predict, /whatif, /history; asyncpg on PostgreSQL).
     try:
-        await anyio.to_thread.run_sync(_ping_session, request)
-        await request.app.state.inference_store.ping()
+        await anyio.to_thread.run_sync(_ping_session, state)
+        await state.inference_store.ping()
     except Exception as exc:
         log.warning("readiness_database_down", error=driver_error_name(exc))
         return {"status": "unavailable"}
-    return {"status": "ok", "dialect": request.app.state.db_engine.dialect.name}
+    return {"status": "ok", "dialect": state.db_engine.dialect.name}
 
 
 def _public_model_status(status: dict[str, Any]) -> dict[str, Any]:
@@ -61,28 +63,19 @@ def _public_model_status(status: dict[str, Any]) -> dict[str, Any]:
         503: {"model": ReadinessResponse, "description": "Not ready: the database is down or no model can be served"}
     },
 )
-async def readyz(request: Request) -> Any:
-    state = request.app.state
-    engine = getattr(state, "model_engine", None)
-    model: dict[str, Any]
-    if engine is None:
-        model = {"mode": "unloaded", "version": None}
-    else:
-        model = _public_model_status(engine.status(public=True))
+async def readyz(state: AppStateDep) -> Any:
+    model = _public_model_status(state.model_engine.status(public=True))
     auth = {"mode": state.settings.auth_mode, "jwks": state.verifier.jwks.status()}
-    database = await _database_status(request)
+    database = await _database_status(state)
     # Readiness answers with its own document even when not ready (503), like the forecast service's
     # /health/ready: load balancers read the status code, operators read the components.
-    reloader = getattr(state, "model_reloader", None)
-    if reloader is not None and reloader.last is not None:
+    reloader = state.model_reloader
+    last_reload = reloader.public_status()
+    if last_reload is not None:
         # A refused reload means the file on disk is not what serves: degraded, with the reason.
-        model["reload"] = {
-            k: v for k, v in reloader.public_status().items() if k in ("outcome", "trigger", "at", "reason")
-        }
+        model["reload"] = {k: v for k, v in last_reload.items() if k in ("outcome", "trigger", "at", "reason")}
     if database["status"] != "ok" or model.get("mode") == "unavailable":
         body = ReadinessResponse(status="unavailable", database=database, model=model, auth=auth)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    status: Literal["ok", "degraded"] = (
-        "ok" if model.get("mode") == "real" and not (reloader and reloader.refused) else "degraded"
-    )
+    status: Literal["ok", "degraded"] = "ok" if model.get("mode") == "real" and not reloader.refused else "degraded"
     return ReadinessResponse(status=status, database=database, model=model, auth=auth)

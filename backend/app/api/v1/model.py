@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import AdminUser, CurrentUser, ModelDep
+from app.api.deps import AdminUser, AppStateDep, CurrentUser, ModelDep
 from app.api.schemas import error_responses
 from app.services.model_description import describe_model
 from servicekit.timestamps import UtcDatetime
@@ -77,12 +77,12 @@ class ModelReloadResult(BaseModel):
 
 
 @router.post("/model/reload", response_model=ModelReloadResult, responses=error_responses(401, 403))
-async def reload_model(_: AdminUser, request: Request) -> dict[str, Any]:
+async def reload_model(_: AdminUser, state: AppStateDep) -> dict[str, Any]:
     """Loads MODEL_PATH again, compiles and verifies it, then swaps it in (admins only)."""
-    reloader = request.app.state.model_reloader
+    reloader = state.model_reloader
     await reloader.areload("POST /model/reload")
-    serving = request.app.state.model_engine.status(public=True).get("serving")
-    return {**reloader.public_status(), "serving": _serving(serving)}
+    serving = reloader.engine.status(public=True).get("serving")
+    return {**(reloader.public_status() or {}), "serving": _serving(serving)}  # a reload just ran: never {}
 
 
 def _serving(serving: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from app.ml.model_loader import file_sha256
+from app.ml.model_file import file_sha256
 from app.ml.steps import final_step, first_step
 
 BACKEND_DIR = Path(__file__).resolve().parents[3]

@@ -1,8 +1,8 @@
 """The model runtime: serve the reference scorer at once, compile and verify in the background, swap.
 
-The load is one straight line: read the pickle and its schema (app/ml/model_loader.py) -> the
-reference scorer (the estimator itself, in its own thread) -> compile to ONNX in a child process ->
-verify against the reference on the schema's rows -> swap. A tree ensemble whose ONNX graph fails
+This is the last step of the load (app/ml/model_loader.py: read -> inspect schema -> build scorer ->
+verify): the reference scorer (the estimator itself, in its own thread) serves at once -> compile to
+ONNX in a child process -> verify against the reference on the schema's rows -> swap. A tree ensemble whose ONNX graph fails
 (HistGradientBoosting's categorical splits) gets a second candidate, Treelite, verified the same way.
 Until the swap, and whenever compiling or verifying fails, requests are served by the reference
 scorer; the reason is in ``path``.
@@ -23,13 +23,15 @@ from typing import Any
 
 import numpy as np
 
+from app.ml.model_file import ModelFile
+from app.ml.model_schema import ModelSchema
 from app.ml.runtime.onnx_compile import CompileError, compile_in_subprocess, graph_inputs
 from app.ml.runtime.onnx_scorer import OnnxScorer
 from app.ml.runtime.reference import ReferenceScorer
 from app.ml.runtime.treelite_scorer import SUPPORTED as TREELITE_FAMILIES
 from app.ml.runtime.treelite_scorer import TreeliteScorer
 from app.ml.runtime.verify import TOLERANCE, Verification, compare, verification_rows
-from app.ml.scoring import METHOD_PROBA
+from app.ml.scoring import METHOD_PROBA, Scorer
 from app.ml.steps import final_step
 
 logger = logging.getLogger(__name__)
@@ -73,10 +75,17 @@ class ServingPath:
 
 
 class ModelRuntime:
-    def __init__(self, loaded: Any, options: CompileOptions | None = None):
-        self._loaded = loaded
+    """Loading, step 4 (verify): serves the reference scorer now and a compiled scorer only once it
+    has been verified against it (:meth:`start` in the background, :meth:`compile_now` in this thread)."""
+
+    def __init__(
+        self, model_file: ModelFile, schema: ModelSchema, scorer: Scorer, options: CompileOptions | None = None
+    ):
+        self._file = model_file
+        self._schema = schema
+        self._scorer = scorer
         self.options = options or CompileOptions()
-        self.reference = ReferenceScorer(loaded.scorer, loaded.schema)
+        self.reference = ReferenceScorer(scorer, schema.features)
         self._compiled: OnnxScorer | TreeliteScorer | None = None
         self._lock = threading.Lock()
         self._started = False
@@ -86,9 +95,9 @@ class ModelRuntime:
     def _initial_reason(self) -> str:
         if not self.options.enabled:
             return "compilation is off (MODEL_COMPILE=false)"
-        if self._loaded.scorer.method != METHOD_PROBA:
-            return f"compiled path needs predict_proba; the model is scored with {self._loaded.scorer.method}"
-        final = final_step(self._loaded.estimator)
+        if self._scorer.method != METHOD_PROBA:
+            return f"compiled path needs predict_proba; the model is scored with {self._scorer.method}"
+        final = final_step(self._file.estimator)
         if type(final).__name__ in NOT_WORTH_COMPILING:
             return f"not compiled: {type(final).__name__} runs faster in scikit-learn than in onnxruntime"
         return "compiling in the background; the reference scorer serves meanwhile"
@@ -178,7 +187,7 @@ class ModelRuntime:
         onnx_why = "; ".join(
             f"{precision}: {failed.reason.removeprefix('not compiled: ')}" for precision, failed in failures
         )
-        if type(final_step(self._loaded.estimator)).__name__ in TREELITE_FAMILIES:
+        if type(final_step(self._file.estimator)).__name__ in TREELITE_FAMILIES:
             path = self._attempt_treelite(started, onnx_why)
             if path.kind == "treelite":
                 return path
@@ -188,9 +197,8 @@ class ModelRuntime:
         return self._keep_reference(onnx_why, failures[-1][1].compile_seconds, failures[0][1].verification)
 
     def _attempt_treelite(self, started: float, onnx_why: str) -> ServingPath:
-        loaded = self._loaded
         try:
-            candidate = TreeliteScorer(loaded.estimator, loaded.schema, loaded.scorer.positive_index)
+            candidate = TreeliteScorer(self._file.estimator, self._schema.features, self._scorer.positive_index)
         except CompileError as exc:
             return self._keep_reference(f"treelite: {exc}", time.perf_counter() - started)
         path = self.install(candidate, time.perf_counter() - started)
@@ -203,21 +211,21 @@ class ModelRuntime:
         )
 
     def _attempt(self, precision: str, started: float) -> ServingPath:
-        loaded = self._loaded
+        features = self._schema.features
         try:
-            categorical = frozenset(s.name for s in loaded.schema.specs if s.is_categorical)
-            inputs = graph_inputs(loaded.estimator, loaded.schema.names, categorical)
+            categorical = frozenset(s.name for s in features.specs if s.is_categorical)
+            inputs = graph_inputs(self._file.estimator, features.names, categorical)
             graph = compile_in_subprocess(
-                loaded.path,
+                self._file.path,
                 inputs,
-                len(loaded.schema.names),
+                len(features.names),
                 precision=precision,
                 timeout_s=self.options.timeout_s,
                 max_bytes=self.options.max_bytes,
                 max_memory_bytes=self.options.max_memory_bytes,
-                expected_sha256=loaded.file_sha256,
+                expected_sha256=self._file.sha256,
             )
-            candidate = OnnxScorer(graph, inputs, loaded.scorer.positive_index, precision)
+            candidate = OnnxScorer(graph, inputs, self._scorer.positive_index, precision)
             return self.install(candidate, time.perf_counter() - started)
         except CompileError as exc:
             return self._keep_reference(str(exc), time.perf_counter() - started)
@@ -227,8 +235,7 @@ class ModelRuntime:
     def install(self, candidate: Any, compile_seconds: float | None = None) -> ServingPath:
         """Verifies ``candidate`` (anything with ``scores(rows)``) against the reference and swaps it
         in only if it passes."""
-        loaded = self._loaded
-        rows = verification_rows(loaded.schema, loaded.estimator, loaded.baselines)
+        rows = verification_rows(self._schema.features, self._file.estimator, self._schema.baselines)
         result = compare(self.reference.scores(rows), candidate.scores(rows))
         if not result.passed:
             return self._keep_reference(
