@@ -134,7 +134,7 @@ def main() -> int:
         with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback
             token = json.load(response)["access_token"]
         header = f"Authorization: Bearer {token}"
-        for path in ENDPOINTS.values():  # warm-up: build each per-snapshot cached body once
+        for path in ENDPOINTS.values():  # warm-up: build each cached response body once
             subprocess.run(["wrk", "-t1", "-c1", "-d1s", "-H", header, base + path], check=True, capture_output=True)
         print(f"==> {args.duration}s: 4 wrk processes x {args.connections} connections, one endpoint each", flush=True)
         procs = {

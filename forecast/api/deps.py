@@ -26,6 +26,7 @@ from api.config import Settings
 from api.schemas.auth import UserResponse
 from api.services import auth
 from api.services.auth import AFTER_COMMIT
+from api.services.response_cache import RunRead
 from api.services.results import RunStore, Snapshot
 from api.services.throttle import LoginThrottle
 
@@ -69,6 +70,14 @@ async def get_snapshot(request: Request) -> Snapshot:
     return store.require()
 
 
+async def get_run_read(request: Request) -> RunRead:
+    """An authenticated read of one snapshot (as get_snapshot), answered through the response cache
+    under this request's path and query string."""
+    snapshot = await get_snapshot(request)
+    store: RunStore = request.app.state.run_store
+    return RunRead(snapshot, store.responses, request.scope["path"], request.scope["query_string"])
+
+
 async def get_throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
@@ -81,6 +90,7 @@ async def get_auth_cache(request: Request) -> auth.AuthCache:
 
 StoreDep = Annotated[RunStore, Depends(get_store)]
 AuthedSnapshot = Annotated[Snapshot, Depends(get_snapshot)]
+AuthedRead = Annotated[RunRead, Depends(get_run_read)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 AuthCacheDep = Annotated[auth.AuthCache, Depends(get_auth_cache)]
 

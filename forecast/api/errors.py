@@ -1,17 +1,49 @@
-"""Forecast's errors in the one error shape of the shared kit (servicekit/errors.py): the kit handles the
-framework's errors; this adds the database and the last-resort handler."""
+"""Forecast's errors in the one error shape of the shared kit (servicekit/errors.py), in one place: the
+kit handles the framework's errors; this maps the services' domain errors (api/services/errors.py) to
+HTTP and adds the database and the last-resort handler."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI, Request
 from sqlalchemy import exc as sa_exc
 from starlette.responses import Response
 
 from api.logging import get_logger
+from api.services.errors import (
+    FeatureImportanceNotFound,
+    HorizonNotFound,
+    ImageNotFound,
+    InactiveUser,
+    InvalidCredentials,
+    LoginThrottled,
+    ModelNotFound,
+    NoRunPublished,
+)
+from servicekit.error_mapping import ErrorMapping, install_error_mappings
 from servicekit.errors import database_unavailable_response, internal_error_response
 from servicekit.errors import install_error_handlers as install_base_error_handlers
 
 log = get_logger(__name__)
+
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+def _retry_after(exc: LoginThrottled) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
+
+
+DOMAIN_ERRORS: list[ErrorMapping[Any]] = [
+    ErrorMapping(InvalidCredentials, 401, headers=BEARER),  # TokenRevoked too
+    ErrorMapping(InactiveUser, 403, error="inactive_user"),
+    ErrorMapping(LoginThrottled, 429, headers=_retry_after),
+    ErrorMapping(NoRunPublished, 503, error="no_run_published"),
+    ErrorMapping(HorizonNotFound, 404, error="horizon_not_found"),
+    ErrorMapping(ModelNotFound, 404, error="model_not_found"),
+    ErrorMapping(ImageNotFound, 404, error="image_not_found"),
+    ErrorMapping(FeatureImportanceNotFound, 404, error="feature_importance_not_found"),
+]
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -43,5 +75,6 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     install_base_error_handlers(app)
+    install_error_mappings(app, DOMAIN_ERRORS)
     app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -10,7 +10,7 @@ from servicekit.errors import ErrorResponse
 
 
 class JSONBytes(Response):
-    """A response whose body is already serialised (per-snapshot cache)."""
+    """A response whose body is already serialised (the response cache, api/services/response_cache.py)."""
 
     media_type = "application/json"
 

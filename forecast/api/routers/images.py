@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.deps import AuthedSnapshot
+from api.deps import AuthedRead, AuthedSnapshot
 from api.routers import AUTHED, JSONBytes, errors
 from api.schemas.images import ImageListResponse
 from api.services import images
@@ -30,17 +30,17 @@ def _png(request: Request, image: StoredImage) -> Response:
 
 @router.get("/", response_model=ImageListResponse)
 @router.get("", response_model=ImageListResponse, include_in_schema=False)
-async def list_images(snapshot: AuthedSnapshot) -> JSONBytes:
-    return JSONBytes(images.list_images(snapshot))
+async def list_images(read: AuthedRead) -> JSONBytes:
+    return JSONBytes(read.json(images.list_images))
 
 
 # Declared before /{image_id} so "models" is never taken for an image id.
 @router.get("/models", response_model=ImageListResponse, responses=errors(404))
 async def list_model_images(
-    snapshot: AuthedSnapshot,
+    read: AuthedRead,
     model: Annotated[str | None, Query(max_length=100, description="Only this model's charts")] = None,
 ) -> JSONBytes:
-    return JSONBytes(images.list_model_images(snapshot, model))
+    return JSONBytes(read.json(images.list_model_images, model))
 
 
 @router.get("/backtest/{model}/{horizon}", response_class=Response, responses={**PNG, **errors(404, 422)})

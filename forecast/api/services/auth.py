@@ -15,6 +15,7 @@ from api.logging import get_logger
 from api.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
 from api.schemas.auth import TokenResponse, UserResponse
 from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
+from api.services.errors import InactiveUser, InvalidCredentials, LoginThrottled, TokenRevoked
 from api.services.throttle import (
     NEVER_LOCK,
     LoginThrottle,
@@ -24,12 +25,10 @@ from api.services.throttle import (
     address_key,
     throttle_key,
 )
-from servicekit.errors import APIError
 from servicekit.timestamps import utc_now
 
 log = get_logger(__name__)
 
-BEARER = {"WWW-Authenticate": "Bearer"}
 BAD_CREDENTIALS = "Incorrect username or password"
 
 
@@ -59,14 +58,14 @@ class AuthCache:
             return None
         principal, until, exp = hit
         if principal.claims.jti in self._revoked:
-            raise APIError(401, "Token has been revoked", headers=BEARER)
+            raise TokenRevoked()
         if until < time.monotonic() or exp <= time.time():
             return None
         return principal
 
     def check_not_revoked(self, claims: TokenClaims) -> None:
         if claims.jti in self._revoked:
-            raise APIError(401, "Token has been revoked", headers=BEARER)
+            raise TokenRevoked()
 
     def put(self, token: str, principal: Principal) -> None:
         if self.ttl <= 0:
@@ -99,9 +98,7 @@ def login(
     if retry_after is not None:
         LOGIN_THROTTLED.inc()
         log.warning("login_throttled", client_ip=client_ip)
-        raise APIError(
-            429, "Too many failed login attempts; try again later", headers={"Retry-After": str(retry_after)}
-        )
+        raise LoginThrottled(retry_after)
     user = repo.get_user_by_username(session, username)
     # A read: end it now, so the connection is back in the pool during the argon2 verification and the
     # throttle's own transaction below (one request never holds two connections: no pool deadlock).
@@ -120,9 +117,9 @@ def login(
         LOGIN_FAILURES.inc()
         # No username in the log: people type passwords into that field.
         log.info("login_failed", client_ip=client_ip)
-        raise APIError(401, BAD_CREDENTIALS, headers=BEARER)
+        raise InvalidCredentials(BAD_CREDENTIALS)
     if not user.is_active:
-        raise APIError(403, "This user account is disabled", error="inactive_user")
+        raise InactiveUser()
     throttle.reset(key)
     throttle.reset(account)  # the owner is in: the guesses against the account stop counting
     log.info("login_succeeded", user_id=user.id)
@@ -141,10 +138,10 @@ def verify_token(settings: Settings, cache: AuthCache, session_factory: sessionm
 
 def parse_bearer(authorization: str | None) -> str:
     if not authorization:
-        raise APIError(401, "Not authenticated: send 'Authorization: Bearer <token>'", headers=BEARER)
+        raise InvalidCredentials("Not authenticated: send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise APIError(401, "Invalid authorization header; expected 'Bearer <token>'", headers=BEARER)
+        raise InvalidCredentials("Invalid authorization header; expected 'Bearer <token>'")
     return token.strip()
 
 
@@ -152,17 +149,17 @@ def decode(settings: Settings, token: str) -> TokenClaims:
     try:
         return decode_access_token(settings, token)
     except InvalidToken as exc:
-        raise APIError(401, f"Could not validate credentials: {exc}", headers=BEARER) from exc
+        raise InvalidCredentials(f"Could not validate credentials: {exc}") from exc
 
 
 def verify_in_db(session: Session, claims: TokenClaims) -> Principal:
     if repo.is_token_revoked(session, claims.jti):
-        raise APIError(401, "Token has been revoked", headers=BEARER)
+        raise TokenRevoked()
     user = repo.get_user(session, claims.user_id)
     if user is None or user.username != claims.subject:
-        raise APIError(401, "Could not validate credentials: unknown user", headers=BEARER)
+        raise InvalidCredentials("Could not validate credentials: unknown user")
     if not user.is_active:
-        raise APIError(403, "This user account is disabled", error="inactive_user")
+        raise InactiveUser()
     return Principal(user=UserResponse.model_validate(user, from_attributes=True), claims=claims)
 
 
@@ -178,7 +175,7 @@ def _revoke(session: Session, cache: AuthCache, claims: TokenClaims) -> None:
             repo.revoke_token(session, claims.jti, claims.expires_at)
     except IntegrityError as exc:  # already revoked (and committed), e.g. by a concurrent refresh
         cache.revoke(claims)
-        raise APIError(401, "Token has been revoked", headers=BEARER) from exc
+        raise TokenRevoked() from exc
     repo.prune_revoked_tokens(session, utc_now())
 
 

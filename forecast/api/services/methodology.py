@@ -6,14 +6,11 @@ from api.schemas.methodology import MethodologyResponse
 from api.services.results import Snapshot
 
 
-def methodology(snapshot: Snapshot) -> bytes:
-    def build() -> MethodologyResponse:
-        summary = snapshot.bundle.summary
-        return MethodologyResponse(
-            run_id=summary.run_id,
-            generated_at=summary.generated_at,
-            methodology=summary.methodology,
-            parameters=summary.parameters,
-        )
-
-    return snapshot.json_bytes(("methodology",), build)
+def methodology(snapshot: Snapshot) -> MethodologyResponse:
+    summary = snapshot.bundle.summary
+    return MethodologyResponse(
+        run_id=summary.run_id,
+        generated_at=summary.generated_at,
+        methodology=summary.methodology,
+        parameters=summary.parameters,
+    )

@@ -14,12 +14,11 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from api.logging import get_logger
 from api.schemas.health import HealthStatus
@@ -31,14 +30,14 @@ from api.schemas.run import (
     RunBundle,
     RunImage,
 )
-from servicekit.errors import APIError
+from api.services.errors import NoRunPublished
+from api.services.response_cache import ResponseCache
 from servicekit.timestamps import utc_now
 
 log = get_logger(__name__)
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_MAX_CACHED_RESPONSES = 2048
 
 
 class RunLoadError(Exception):
@@ -52,28 +51,15 @@ class StoredImage:
     etag: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One validated run plus read indexes; immutable after construction except its response cache."""
+    """One validated run plus read indexes; never changes once built."""
 
     run_id: str
     run_dir: Path
     bundle: RunBundle
     loaded_at: datetime
     images: dict[str, StoredImage]
-    _json_cache: dict[Hashable, bytes] = field(default_factory=dict)
-    http_cache: dict[tuple[str, bytes], bytes] = field(default_factory=dict)  # api.fastpath
-
-    def json_bytes(self, key: Hashable, build: Callable[[], BaseModel | bytes]) -> bytes:
-        """Serialised response for ``key``, built once per snapshot (the snapshot never changes)."""
-        cached = self._json_cache.get(key)
-        if cached is not None:
-            return cached
-        value = build()
-        body = value.model_dump_json().encode() if isinstance(value, BaseModel) else value
-        if len(self._json_cache) < _MAX_CACHED_RESPONSES:
-            self._json_cache[key] = body
-        return body
 
 
 def _png_dimensions(content: bytes) -> tuple[int, int]:
@@ -159,6 +145,7 @@ class RunStore:
         self.last_error: str | None = None
         self._rejected: tuple[str, float] | None = None  # (run_id, run.json mtime) not to retry
         self._lock = threading.Lock()
+        self.responses = ResponseCache()  # the one response cache, emptied for each new run
 
     # -- reading -----------------------------------------------------------------------------------
     def require(self) -> Snapshot:
@@ -167,7 +154,7 @@ class RunStore:
             message = "No forecast run is published yet; run the pipeline (python -m pipelines.run)"
             if self.last_error:
                 message = f"No valid forecast run is available: {self.last_error}"
-            raise APIError(503, message, error="no_run_published")
+            raise NoRunPublished(message)
         return snapshot
 
     def status(self) -> ResultsStatus:
@@ -215,6 +202,7 @@ class RunStore:
                 self.last_error = str(exc)
                 log.error("run_refused", run_id=run_id, reason=str(exc))
                 return False
+            self.responses.reset(snapshot.run_id)  # before the swap: no answer of the old run is kept
             self.snapshot = snapshot  # the single swap
             self.last_error = None
             self._rejected = None
