@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pytest
 
 from testkit.databases import selected_backends
 from testkit.services import missing, require_module
-from testkit.students import make_students
+from testkit.students import save_student_model
 
 from live_apis import Forecast, UniTrack, forecast, page_origin, unitrack
 
@@ -145,16 +144,7 @@ def other_origin() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real scikit-learn model trained on the synthetic students."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    frame, target = make_students(n_rows=600, seed=3)
-    pipeline = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))])
-    pipeline.fit(frame, target)
-    path = tmp_path_factory.mktemp("model") / "model.pkl"
-    joblib.dump(pipeline, path)
-    return path
+    return save_student_model(tmp_path_factory.mktemp("model") / "model.pkl")
 
 
 @pytest.fixture(scope="session")
