@@ -21,7 +21,7 @@ from pathlib import Path
 
 from testkit.databases import migrated_database
 from testkit.ports import any_free_port
-from testkit.servers import stop, wait_up
+from testkit.servers import start_uvicorn, stop, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND, FORECAST = ROOT / "backend", ROOT / "forecast"
@@ -39,15 +39,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
 def uvicorn(app: str, cwd: Path, env: dict[str, str], health: str, log: Path) -> Iterator[str]:
     """``app`` served on a free loopback port until the block ends; its base URL."""
     port = any_free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--log-level", "warning"],
-        cwd=cwd,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_uvicorn(app, port, cwd=cwd, env=env, log_path=log)
     base = f"http://127.0.0.1:{port}"
     try:
         try:
