@@ -11,7 +11,7 @@ DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt requireme
 # servicekit (the run-time kit), backend (app), forecast (api, pipelines); testkit (test helpers) for dev.
 PACKAGES := servicekit/pyproject.toml backend/pyproject.toml forecast/pyproject.toml
 
-.PHONY: run test contracts test-backend test-forecast venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk mutants clean
+.PHONY: run test contracts test-backend test-forecast test-browser chromium venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk mutants clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ run: venv
 	$(PY) scripts/dev_run.py
 
 ## make test: every suite; Postgres-backed tests run when TEST_DATABASE_URL is set or 127.0.0.1:5432 answers.
-test: dev-deps
+test: dev-deps chromium
 	bash scripts/test_all.sh
 
 test-backend: dev-deps
@@ -45,6 +45,18 @@ test-backend: dev-deps
 
 test-forecast: dev-deps
 	cd forecast && ../$(PY) -m pytest -q
+
+test-browser: dev-deps chromium
+	cd browser && ../$(PY) -m pytest -q
+
+# The browser suite (browser/) drives Debian's chromium through chromium-driver, installed here when
+# missing and run as root (CI). Otherwise, or if the install fails, that suite skips; with CI=true it fails.
+chromium:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+	  || echo "chromium: the install failed; the browser suite will skip (fail with CI=true)" >&2; \
+	else echo "chromium: not installed and not root; the browser suite will skip (fail with CI=true)" >&2; fi
 
 ## make contracts: export both OpenAPI documents (no server) and regenerate the Zod schemas.
 contracts: venv

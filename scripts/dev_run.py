@@ -127,7 +127,7 @@ def main() -> None:
     print(
         f"""
 ==========================================================================
-UniTrack API   http://127.0.0.1:{UNITRACK_PORT}/docs   (local auth mode)
+UniTrack API   http://127.0.0.1:{UNITRACK_PORT}/api/v1/docs   (local auth mode)
   Get a token:  cd backend && ../.venv/bin/python -m app.cli token --email you@example.com
   Try it:
     curl -s -X POST http://127.0.0.1:{UNITRACK_PORT}/api/v1/predict \\

@@ -16,6 +16,8 @@ run_suite "Lint and types (ruff, ruff format --check, mypy)" . bash scripts/lint
 run_suite "UniTrack API (backend/)" backend "$PY" -m pytest -q
 run_suite "Forecast service (forecast/)" forecast "$PY" -m pytest -q
 run_suite "Shared kit (servicekit/): one error shape in both services" servicekit "$PY" -m pytest -q
+# Headless Chromium (Debian's chromium, chromium-driver; make test installs them as root) against both APIs.
+run_suite "Browser (browser/): CORS, login, dashboard, chart and /docs in Chromium" browser "$PY" -m pytest -q
 # After the Python suites, which refresh the recorded responses under contracts/fixtures/.
 run_suite "Contracts (contracts/): drift check and Zod tests" . bash contracts/check.sh
 

@@ -3,6 +3,8 @@ train and query models on them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -25,3 +27,18 @@ def make_students(n_rows: int = 800, seed: int = 7) -> tuple[pd.DataFrame, np.nd
     )
     logit = 0.8 * (frame["AVG_NG"] - 11) - 0.05 * (frame["PRCTJE-NPC-S"] - 40) + rng.normal(0, 0.3, n_rows)
     return frame, (logit > 0).to_numpy().astype(int)
+
+
+def save_student_model(path: Path, n_rows: int = 600, seed: int = 3) -> Path:
+    """A real scikit-learn model (scaler + logistic regression) fitted on the synthetic students,
+    saved with joblib at ``path``, the way UniTrack loads its model.pkl."""
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame, target = make_students(n_rows=n_rows, seed=seed)
+    pipeline = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))])
+    pipeline.fit(frame, target)
+    joblib.dump(pipeline, path)
+    return path

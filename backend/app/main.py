@@ -35,6 +35,7 @@ from app.services.idempotency import IdempotencyGuard
 from app.services.inference import ModelEngine
 from app.services.model_reload import ModelReloader
 from app.services.rate_limiting import build_rate_limiter
+from servicekit.docs import serve_docs
 from servicekit.metrics import MetricsMiddleware, metrics_router
 from servicekit.tracing import enable_tracing
 
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None, *, model_engine: ModelEngine | 
         version="1.0.0",
         lifespan=lifespan,
         openapi_url=f"{prefix}/openapi.json",
-        docs_url=f"{prefix}/docs",
+        docs_url=None,  # served by serve_docs below, without a CDN
         redoc_url=None,
     )
     # One service per process: the gauge reads this app's pools (asyncpg's when on PostgreSQL).
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, model_engine: ModelEngine | 
     app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
 
     app.include_router(api_router, prefix=prefix)
+    serve_docs(app, f"{prefix}/docs")
     app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
     enable_tracing(app, "unitrack-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     if signer is not None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import joblib
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
@@ -25,13 +24,13 @@ from app.ml.runtime.runtime import CompileOptions
 from app.services.engine_loading import load_engine
 from app.services.inference import ModelEngine
 from testkit.databases import migrated_database, selected_backends
+from testkit.students import save_student_model
 
 # app (backend/), servicekit and testkit are installed editable (make dev-deps). pytest.ini's pythonpath
 # adds this folder (authkit, students) and contracts/python: the contract fixtures recorder lives with
 # the Zod tests that read its output.
 from authkit import HS_SECRET, ISSUER, JWKSServer, bearer, make_token
 from contract_fixtures import FixtureRecorder
-from students import make_students
 
 ORIGINS = "https://app.example.com,https://preview.example.com"
 
@@ -213,16 +212,7 @@ async def client(make_client) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory) -> Path:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    frame, target = make_students(n_rows=600, seed=3)
-    pipeline = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=500))])
-    pipeline.fit(frame, target)
-    path = tmp_path_factory.mktemp("model") / "model.pkl"
-    joblib.dump(pipeline, path)
-    return path
+    return save_student_model(tmp_path_factory.mktemp("model") / "model.pkl")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.results import RunStore
 from api.services.throttle import build_throttle
+from servicekit.docs import serve_docs
 from servicekit.metrics import MetricsMiddleware, metrics_router
 from servicekit.timestamps import utc_now
 from servicekit.tracing import enable_tracing
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by serve_docs below, without a CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (auth.router, forecasts.router, models.router, images.router, methodology.router, health.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
+    serve_docs(app, "/docs")
 
     app.add_middleware(FastReadMiddleware)  # innermost: just outside FastAPI's router
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
