@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.logging import get_logger
+from servicekit.logging import get_logger
 from servicekit.timestamps import as_utc, utc_now
 
 log = get_logger(__name__)
