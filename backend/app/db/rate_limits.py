@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db.guard import is_database_unavailable
 from app.db.models import RateLimitCounter
 from servicekit.counters import FailOpen
+from servicekit.database import is_database_unavailable
 
 
 class DatabaseBackend:
