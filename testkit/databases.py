@@ -41,11 +41,10 @@ def postgres_admin_url() -> str | None:
 def _sqlalchemy_url(url: str):
     from sqlalchemy.engine import make_url
 
-    # The spellings Railway and Heroku hand out; both apps map them onto psycopg2 the same way.
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            url = "postgresql+psycopg2://" + url[len(prefix) :]
-    return make_url(url)
+    from servicekit.database import normalise_database_url
+
+    # The spellings Railway and Heroku hand out, mapped onto psycopg2 as both apps map them.
+    return make_url(normalise_database_url(url, Path.cwd()))
 
 
 def _admin_execute(admin_url: str, sql: str) -> None:

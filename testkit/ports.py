@@ -23,3 +23,14 @@ def any_free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def require_free_port(candidates: range) -> int:
+    """The first free port in ``candidates``; none free is a missing service (skipped on a developer's
+    machine, a failure under ``CI=true``)."""
+    from testkit.services import missing
+
+    port = free_port(candidates)
+    if port is None:
+        missing(f"no free port in {candidates.start}-{candidates.stop - 1}")
+    return port

@@ -23,9 +23,7 @@ from app.api.state import AppState, install_app_state
 from app.api.v1 import api_router
 from app.api.v1.auth import local_router
 from app.core.config import Settings, get_settings
-from app.core.logging import configure_logging
 from app.core.metrics import DB_POOL_IN_USE
-from app.core.middleware import GuardMiddleware, RequestContextMiddleware
 from app.core.security import build_auth
 from app.db.base import create_db_engine, make_session_factory
 from app.db.inference_store import InferenceStore, build_inference_store
@@ -36,7 +34,9 @@ from app.services.inference import ModelEngine
 from app.services.model_reload import ModelReloader
 from app.services.rate_limiting import build_rate_limiter
 from servicekit.docs import serve_docs
+from servicekit.logging import configure_logging
 from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.middleware import GuardMiddleware, RequestContextMiddleware
 from servicekit.tracing import enable_tracing
 
 log = structlog.get_logger("unitrack")

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from testkit.ports import any_free_port
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 
@@ -28,17 +29,11 @@ def _dockerfile_cmd() -> list[str]:
     return json.loads(cmd)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_dockerfile_command_serves_healthz_on_port(tmp_path):
     cmd = _dockerfile_cmd()
     assert "${PORT" in " ".join(cmd), "the CMD must honour $PORT"
-    port = _free_port()
+    port = any_free_port()
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -21,7 +21,7 @@ async def test_access_log_has_request_id_but_no_secrets(make_client, capsys, dat
 
 
 def test_scrubber_masks_tokens_and_dsns():
-    from app.core.logging import scrub_secrets
+    from servicekit.logging import scrub_secrets
 
     event = scrub_secrets(
         None,

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.state import app_state
 from app.core.config import Settings
-from app.core.ratelimit import Quota
 from app.db import repository
 from app.db.inference_store import IdempotencyKeyUse, NewInference, PgInferenceStore, to_json
 from app.db.models import IdempotencyKey
 from app.db.sql_inference_store import SqlInferenceStore
+from servicekit.ratelimit import Quota
 from servicekit.timestamps import as_utc
 
 from authkit import USER_A, bearer, make_token

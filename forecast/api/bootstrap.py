@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.logging import get_logger
 from api.security import hash_password, verify_password
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -9,21 +9,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.database import normalise_database_url
 from servicekit.settings import ServiceSettingsMixin, refuse_unsafe_production
 
 FORECAST_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
-
-
-def normalise_database_url(url: str) -> str:
-    """Heroku/Railway style ``postgres://`` URLs become SQLAlchemy's psycopg2 dialect."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix) :]
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
-        # A relative SQLite path is relative to forecast/, whatever the working directory.
-        return f"sqlite:///{(FORECAST_DIR / url[len('sqlite:///') :]).resolve()}"
-    return url
 
 
 class Settings(ServiceSettingsMixin, BaseSettings):
@@ -95,7 +85,7 @@ class Settings(ServiceSettingsMixin, BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_db(cls, value: SecretStr) -> SecretStr:
-        return SecretStr(normalise_database_url(value.get_secret_value()))
+        return SecretStr(normalise_database_url(value.get_secret_value(), FORECAST_DIR))
 
     @field_validator("results_dir")
     @classmethod

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from sqlalchemy import exc as sa_exc
 from starlette.responses import Response
 
-from api.logging import get_logger
 from api.services.errors import (
     FeatureImportanceNotFound,
     HorizonNotFound,
@@ -21,9 +20,11 @@ from api.services.errors import (
     ModelNotFound,
     NoRunPublished,
 )
+from servicekit.database import is_database_unavailable
 from servicekit.error_mapping import ErrorMapping, install_error_mappings
 from servicekit.errors import database_unavailable_response, internal_error_response
 from servicekit.errors import install_error_handlers as install_base_error_handlers
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -44,15 +45,6 @@ DOMAIN_ERRORS: list[ErrorMapping[Any]] = [
     ErrorMapping(ImageNotFound, 404, error="image_not_found"),
     ErrorMapping(FeatureImportanceNotFound, 404, error="feature_importance_not_found"),
 ]
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """The database could not be reached or did not answer in time (not a bug in a query)."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
-        return True
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, sa_exc.InvalidRequestError) and "connection is closed" in str(exc)
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:

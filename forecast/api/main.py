@@ -17,16 +17,16 @@ from api.config import Settings, get_settings
 from api.db.session import build_engine, build_session_factory
 from api.errors import install_error_handlers
 from api.fastpath import FastReadMiddleware
-from api.logging import configure_logging, get_logger
 from api.metrics import DB_POOL_IN_USE, RUN_AGE_SECONDS
-from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from api.routers import auth, forecasts, health, images, methodology, models
 from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.results import RunStore
 from api.services.throttle import build_throttle
 from servicekit.docs import serve_docs
+from servicekit.logging import configure_logging, get_logger
 from servicekit.metrics import MetricsMiddleware, metrics_router
+from servicekit.middleware import GuardMiddleware, RequestContextMiddleware
 from servicekit.timestamps import utc_now
 from servicekit.tracing import enable_tracing
 
@@ -79,7 +79,7 @@ def _patched_openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.json_logs, cache=settings.app_env != "test")
+    configure_logging(settings.log_level, json_logs=settings.json_logs)
     limit_password_verifications(settings.password_hash_concurrency)
     app = FastAPI(
         title="Forecast API",
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_docs(app, "/docs")
 
     app.add_middleware(FastReadMiddleware)  # innermost: just outside FastAPI's router
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Retry-After", "X-Request-ID"],
         max_age=600,
     )
-    app.add_middleware(RequestContextMiddleware, enabled_access_log=settings.access_log)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
     _bind_gauges(app)
     enable_tracing(app, "forecast-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from app.api.state import AppState, app_state
 from app.core.config import Settings
-from app.core.ratelimit import Quota, RateLimiter
 from app.core.security import AuthError, Principal
 from app.db.inference_store import InferenceStore
 from app.services.idempotency import KEY_PATTERN, RequestKey
 from app.services.inference import ModelEngine
 from servicekit.errors import APIError
+from servicekit.ratelimit import Quota, RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (or a local dev token)")
 

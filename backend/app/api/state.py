@@ -18,12 +18,12 @@ from starlette.applications import Starlette
 
 from app.core.config import Settings
 from app.core.local_auth import LocalSigner
-from app.core.ratelimit import RateLimiter
 from app.core.security import TokenVerifier
 from app.db.inference_store import InferenceStore
 from app.services.idempotency import IdempotencyGuard
 from app.services.inference import ModelEngine
 from app.services.model_reload import ModelReloader
+from servicekit.ratelimit import RateLimiter
 
 _ATTRIBUTE = "unitrack"  # the one attribute of app.state, holding the AppState
 

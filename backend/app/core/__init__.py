@@ -1,1 +1,2 @@
-"""Cross-cutting concerns: settings, security, logging, errors, middleware."""
+"""Cross-cutting concerns of UniTrack: settings, security, metrics, the rate limit (logging, errors and
+middleware come from servicekit)."""

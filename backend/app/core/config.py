@@ -18,16 +18,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.database import normalise_database_url
 from servicekit.settings import ServiceSettingsMixin, refuse_unsafe_production
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 DEFAULT_SQLITE_URL = "sqlite:///./unitrack.db"
-_URL_PREFIXES = {
-    "postgres://": "postgresql+psycopg2://",
-    "postgresql://": "postgresql+psycopg2://",
-}
-_ALLOWED_URL_PREFIXES = ("postgresql+psycopg2://", "sqlite:///")
 
 
 def resolve_backend_path(value: str | Path) -> Path:
@@ -36,22 +32,8 @@ def resolve_backend_path(value: str | Path) -> Path:
 
 
 def normalize_database_url(url: str) -> str:
-    """Map the URL spellings Supabase, Railway and Heroku hand out onto the psycopg2 driver."""
-    url = url.strip()
-    for prefix, replacement in _URL_PREFIXES.items():
-        if url.startswith(prefix):
-            url = replacement + url[len(prefix) :]
-            break
-    if not url.startswith(_ALLOWED_URL_PREFIXES):
-        raise ValueError(
-            "DATABASE_URL must start with postgres://, postgresql://, postgresql+psycopg2:// or sqlite:///"
-        )
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        rest = url[len("sqlite:///") :]
-        if rest and rest != ":memory:" and not rest.startswith(":memory:"):
-            path_part, sep, query = rest.partition("?")
-            url = f"sqlite:///{resolve_backend_path(path_part)}{sep}{query}"
-    return url
+    """The kit's normalisation (servicekit/database.py), relative SQLite files under ``backend/``."""
+    return normalise_database_url(url, BACKEND_DIR)
 
 
 def _is_loopback_host(host: str | None) -> bool:

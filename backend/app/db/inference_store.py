@@ -27,9 +27,9 @@ from asyncpg.exceptions import UniqueViolationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.ratelimit import Quota
 from app.db import repository
 from app.db.pg_pool import PgPool, PgStatement
+from servicekit.ratelimit import Quota
 
 _PING = PgStatement("SELECT 1")
 # id, kind, cod_curso, cod_persona (text or None), input JSON, output JSON, version, created_at

@@ -1,4 +1,4 @@
-"""The rate limiter's ``database`` backend: one upsert on the ``rate_limits`` table (app/core/ratelimit.py
+"""The rate limiter's ``database`` backend: one upsert on the ``rate_limits`` table (app/services/rate_limiting.py
 describes the fixed windows and the other backends)."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, Table, case
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.core.ratelimit import FailOpen
-from app.db.guard import is_database_unavailable
 from app.db.models import RateLimitCounter
+from servicekit.counters import FailOpen
+from servicekit.database import is_database_unavailable
 
 
 class DatabaseBackend:

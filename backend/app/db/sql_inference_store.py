@@ -10,7 +10,6 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.ratelimit import Quota
 from app.db import repository
 from app.db.inference_store import (
     HistoryRow,
@@ -21,6 +20,7 @@ from app.db.inference_store import (
     to_json,
 )
 from app.db.models import Inference
+from servicekit.ratelimit import Quota
 
 
 class SqlInferenceStore:

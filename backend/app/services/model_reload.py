@@ -10,7 +10,6 @@ and readiness says why until a good file arrives.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -19,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import structlog
 
 from app.ml.model_file import file_sha256
 from app.ml.runtime.runtime import CompileOptions
 from app.services.engine_loading import build_engine
 from app.services.inference import ModelEngine
 
-logger = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,20 +89,20 @@ class ModelReloader:
             # has dropped the engine (ThreadPoolExecutor's workers stop when it is collected).
             self.engine = candidate
             outcome = ReloadOutcome("reloaded", trigger, at, candidate.version, previous_version=current.version)
-            logger.info(
-                "model reloaded (%s): %s -> %s in %.1f s, serving %s",
-                trigger,
-                current.version,
-                candidate.version,
-                time.perf_counter() - started,
-                candidate.status()["serving"]["path"],
+            log.info(
+                "model_reloaded",
+                trigger=trigger,
+                previous_version=current.version,
+                version=candidate.version,
+                seconds=round(time.perf_counter() - started, 1),
+                serving=candidate.status()["serving"]["path"],
             )
             return self._record(outcome)
 
     def _record(self, outcome: ReloadOutcome) -> ReloadOutcome:
         self.last = outcome
         if outcome.outcome == "refused":
-            logger.error("model reload refused (%s): %s", outcome.trigger, outcome.reason)
+            log.error("model_reload_refused", trigger=outcome.trigger, reason=outcome.reason)
         return outcome
 
     async def areload(self, trigger: str) -> ReloadOutcome:
@@ -133,7 +133,7 @@ class ModelReloader:
             try:
                 await self.areload("file changed")
             except Exception:  # the watcher must never die
-                logger.exception("model reload after a file change failed")
+                log.exception("model_reload_failed", trigger="file changed")
 
     def public_status(self) -> dict[str, Any] | None:
         """The last outcome for clients (readiness, the reload endpoint): the file's name, not its path."""

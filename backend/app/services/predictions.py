@@ -21,7 +21,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from app.core.ratelimit import Quota
 from app.core.security import Principal
 from app.db.inference_store import (
     HistoryRow,
@@ -33,6 +32,7 @@ from app.db.inference_store import (
 )
 from app.services.idempotency import IdempotencyKeyReused, RequestKey, checked, request_hash
 from app.services.inference import ModelEngine, PredictionResult
+from servicekit.ratelimit import Quota
 from servicekit.timestamps import utc_z
 
 

@@ -13,8 +13,10 @@ import redis
 
 from app.api.state import app_state, install_app_state
 from app.core.config import Settings, parse_rate
-from app.core.ratelimit import MemoryBackend, RateLimiter, RedisBackend
 from app.db.rate_limits import DatabaseBackend
+from app.services.rate_limiting import REDIS_PREFIX
+from servicekit.counters import MemoryCounter, RedisBackend
+from servicekit.ratelimit import RateLimited, RateLimiter
 from testkit.clocks import ManualClock, without_hanging
 
 from .conftest import TcpProxy, assert_error_shape
@@ -92,7 +94,7 @@ async def test_a_redis_outage_fails_open_and_asks_redis_once_per_fail_open_perio
         headers = _headers(fresh_user)
         async with make_client(rate_limit_predict="2/hour", redis_url=url) as client:
             # The limiter the app would build from these settings, with a clock the test controls.
-            backend = RedisBackend.from_url(url, timeout=0.2, fail_open_seconds=30, clock=clock)
+            backend = RedisBackend.from_url(url, timeout=0.2, fail_open_seconds=30, prefix=REDIS_PREFIX, clock=clock)
             install_app_state(client.app, replace(app_state(client.app), rate_limiter=RateLimiter(backend, 2, 3600)))
             post = lambda: client.post("/api/v1/predict", json=PREDICT, headers=headers)  # noqa: E731
             assert [(await post()).status_code for _ in range(3)] == [200, 200, 429]
@@ -187,10 +189,8 @@ async def test_once_over_the_limit_later_requests_are_refused_before_any_work(
 
 
 def test_a_key_seen_over_the_limit_is_refused_until_its_window_ends():
-    from app.core.ratelimit import RateLimited
-
     now = {"t": 1_000_000.0}  # a window of 60 s starts at 999,960
-    limiter = RateLimiter(MemoryBackend(), 2, 60, clock=lambda: now["t"])
+    limiter = RateLimiter(MemoryCounter(), 2, 60, clock=lambda: now["t"])
     limiter.quota("s", "u").enforce(2)  # at the limit: fine, nothing remembered
     assert limiter.quota("s", "u").key == "s:u"
     with pytest.raises(RateLimited):
@@ -221,7 +221,7 @@ def test_database_backend_counts_atomically_and_resets_per_window(clean_db):
 
 def test_limiter_windows_and_retry_after():
     now = {"t": 1_000_000.25}
-    limiter = RateLimiter(MemoryBackend(), 2, 60, clock=lambda: now["t"])
+    limiter = RateLimiter(MemoryCounter(), 2, 60, clock=lambda: now["t"])
     first, second, third = (limiter.check("s", "u") for _ in range(3))
     assert first.allowed and second.allowed and not third.allowed
     assert third.retry_after == 60 - int(1_000_000.25 % 60)  # until the window ends, rounded up
@@ -232,7 +232,9 @@ def test_limiter_windows_and_retry_after():
 def test_redis_backend_fails_open_on_a_dead_server_and_retries_after_the_period(count_calls):
     clock = ManualClock()
     asked = count_calls(redis.client.Pipeline, "execute")
-    backend = RedisBackend.from_url("redis://127.0.0.1:1/0", timeout=0.2, fail_open_seconds=5, clock=clock)
+    backend = RedisBackend.from_url(
+        "redis://127.0.0.1:1/0", timeout=0.2, fail_open_seconds=5, prefix=REDIS_PREFIX, clock=clock
+    )
     assert backend.hit("k", 0, 60) is None
     assert backend.hit("k", 0, 60) is None  # inside the fail-open period: not even tried
     assert asked["n"] == 1

@@ -21,8 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from testkit.ports import free_port
-from testkit.services import missing
+from testkit.ports import require_free_port
 
 from authkit import ISSUER, bearer, make_token
 from students import STUDENT
@@ -37,13 +36,6 @@ def _dockerfile_cmd() -> list[str]:
     return json.loads(cmd)
 
 
-def _free_port() -> int:
-    port = free_port(PORTS)
-    if port is None:
-        missing("no free port in 18250-18299")
-    return port
-
-
 def test_the_image_and_railway_give_in_flight_requests_time_to_finish():
     command = " ".join(_dockerfile_cmd())
     match = re.search(r"--timeout-graceful-shutdown[ =](\d+)", command)
@@ -55,7 +47,7 @@ def test_the_image_and_railway_give_in_flight_requests_time_to_finish():
 
 @pytest.mark.slow
 async def test_sigterm_mid_flight_loses_no_acknowledged_row(database_url, clean_db, jwks_server, model_file, tmp_path):
-    port = _free_port()
+    port = require_free_port(PORTS)
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
-from api.logging import get_logger
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 

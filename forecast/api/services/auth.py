@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.logging import get_logger
 from api.metrics import LOGIN_FAILURES, LOGIN_THROTTLED
 from api.schemas.auth import TokenResponse, UserResponse
 from api.security import InvalidToken, TokenClaims, create_access_token, decode_access_token, verify_password
@@ -25,6 +24,7 @@ from api.services.throttle import (
     address_key,
     throttle_key,
 )
+from servicekit.logging import get_logger
 from servicekit.timestamps import utc_now
 
 log = get_logger(__name__)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from api.logging import get_logger
 from api.schemas.health import HealthStatus
 from api.schemas.run import (
     BUNDLE_SCHEMA_VERSION,
@@ -32,6 +31,7 @@ from api.schemas.run import (
 )
 from api.services.errors import NoRunPublished
 from api.services.response_cache import ResponseCache
+from servicekit.logging import get_logger
 from servicekit.timestamps import utc_now
 
 log = get_logger(__name__)

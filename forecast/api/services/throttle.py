@@ -32,10 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import repository as repo
 from api.config import Settings
-from api.logging import get_logger
+from servicekit.counters import FailOpen, MemoryCounter, RedisCounter
 from servicekit.timestamps import as_utc, utc_now
-
-log = get_logger(__name__)
 
 
 class LoginThrottle(Protocol):
@@ -150,10 +148,14 @@ class DatabaseThrottle:
 
 
 class RedisThrottle:
+    """Failures counted in Redis (``login:fail:<key>``, a window the first failure opens), locks as keys
+    that expire (``login:lock:<key>``)."""
+
     def __init__(self, settings: Settings, redis_url: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self.failures = RedisCounter(self.client, "login:fail:")
         self.max_failures = settings.login_max_failures
         self.window = settings.login_window_seconds
         self.lockout = settings.login_lockout_seconds
@@ -163,14 +165,10 @@ class RedisThrottle:
         return ttl if ttl > 0 else None
 
     def record_failure(self, key: str, max_failures: int | None = None) -> int:
-        count_key = f"login:fail:{key}"
-        pipe = self.client.pipeline()
-        pipe.incr(count_key)
-        pipe.expire(count_key, self.window, nx=True)
-        failures = int(pipe.execute()[0])
+        failures = self.failures.hit_since_first(key, self.window)
         if failures >= (max_failures or self.max_failures):
             self.client.set(f"login:lock:{key}", "1", ex=self.lockout, nx=True)
-            self.client.delete(count_key)
+            self.failures.forget(key)
         return failures
 
     def lock(self, key: str, seconds: int) -> None:
@@ -179,7 +177,7 @@ class RedisThrottle:
             self.client.set(lock_key, "1", ex=seconds)
 
     def reset(self, key: str) -> None:
-        self.client.delete(f"login:fail:{key}", f"login:lock:{key}")
+        self.client.delete(self.failures.name_for(key), f"login:lock:{key}")
 
 
 class MemoryThrottle:
@@ -193,7 +191,7 @@ class MemoryThrottle:
         self.lockout = settings.login_lockout_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}  # key -> (count, window start)
+        self._failures = MemoryCounter(clock, self.MAX_KEYS)
         self._locked_until: dict[str, float] = {}
 
     def retry_after(self, key: str) -> int | None:
@@ -202,34 +200,26 @@ class MemoryThrottle:
         return max(1, math.ceil(until - now)) if until is not None and until > now else None
 
     def record_failure(self, key: str, max_failures: int | None = None) -> int:
-        now = self._clock()
-        with self._lock:
-            count, started = self._failures.get(key, (0, now))
-            if now - started > self.window:
-                count, started = 0, now
-            count += 1
-            if count >= (max_failures or self.max_failures):
-                self._locked_until[key] = now + self.lockout
-                self._failures.pop(key, None)
-            else:
-                self._failures[key] = (count, started)
-            self._bound()
+        count = self._failures.hit_since_first(key, self.window)
+        if count >= (max_failures or self.max_failures):
+            self._failures.forget(key)
+            self._lock_until(key, self._clock() + self.lockout)
         return count
 
     def lock(self, key: str, seconds: int) -> None:
-        with self._lock:
-            until = self._clock() + seconds
-            self._locked_until[key] = max(until, self._locked_until.get(key, until))
-            self._bound()
+        self._lock_until(key, self._clock() + seconds, keep_longer=True)
 
-    def _bound(self) -> None:
-        for table in (self._failures, self._locked_until):
-            while len(table) > self.MAX_KEYS:
-                table.pop(next(iter(table)))
+    def _lock_until(self, key: str, until: float, keep_longer: bool = False) -> None:
+        with self._lock:
+            if keep_longer:
+                until = max(until, self._locked_until.get(key, until))
+            self._locked_until[key] = until
+            while len(self._locked_until) > self.MAX_KEYS:
+                self._locked_until.pop(next(iter(self._locked_until)))
 
     def reset(self, key: str) -> None:
+        self._failures.forget(key)
         with self._lock:
-            self._failures.pop(key, None)
             self._locked_until.pop(key, None)
 
 
@@ -244,23 +234,14 @@ class FallbackThrottle:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.primary, self.fallback = primary, fallback
-        self._period = period
-        self._clock = clock
-        self._primary_down_until = 0.0
+        self._primary_down = FailOpen(period, clock, event="login_throttle_store_unavailable")
 
     def _call(self, method: str, *args: Any) -> Any:
-        if self._clock() >= self._primary_down_until:
+        if not self._primary_down.active:
             try:
                 return getattr(self.primary, method)(*args)
             except Exception as exc:  # redis.RedisError, OSError, a timeout: never the login's 500
-                self._primary_down_until = self._clock() + self._period
-                log.warning(
-                    "login_throttle_store_unavailable",
-                    store=type(self.primary).__name__,
-                    error=type(exc).__name__,
-                    fallback="in-process",
-                    retry_in_seconds=self._period,
-                )
+                self._primary_down.trip(type(self.primary).__name__, exc, fallback="in-process")
         return getattr(self.fallback, method)(*args)
 
     def retry_after(self, key: str) -> int | None:

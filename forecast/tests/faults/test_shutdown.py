@@ -26,7 +26,7 @@ from api.db.models import LoginFailure, RevokedToken
 from api.db.session import build_session_factory
 from api.security import create_access_token
 from api.services.throttle import throttle_key
-from testkit.ports import free_port
+from testkit.ports import require_free_port
 from tests.conftest import PASSWORD, TEST_SECRET
 
 FORECAST_DIR = Path(__file__).resolve().parents[2]
@@ -35,13 +35,6 @@ USERS = 10
 REFRESHES = 160
 BAD_LOGINS = 40
 GOOD_LOGINS = 20
-
-
-def _free_port() -> int:
-    port = free_port(PORTS)
-    if port is None:
-        pytest.skip("no free port in 18300-18349")
-    return port
 
 
 def _log(proc: subprocess.Popen) -> str:
@@ -71,7 +64,7 @@ def server(pg_clean, results_dir, tmp_path):
     with build_session_factory(engine)() as session, session.begin():  # cheap argon2 (conftest)
         for i in range(USERS):
             users.append((create_user(session, f"user{i}", f"user{i}@example.com", PASSWORD), f"user{i}"))
-    port = _free_port()
+    port = require_free_port(PORTS)
     env = {
         **os.environ,
         "APP_ENV": "test",

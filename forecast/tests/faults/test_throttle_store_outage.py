@@ -9,8 +9,8 @@ import redis
 
 from api.bootstrap import create_user
 from api.main import create_app
-from api.services import throttle as throttle_module
 from api.services.throttle import FallbackThrottle, MemoryThrottle, RedisThrottle, throttle_key
+from servicekit import counters
 from testkit.clocks import ManualClock
 from testkit.services import require_redis
 from testkit.tcp_proxy import TcpProxy
@@ -21,7 +21,7 @@ PERIOD = 30.0
 
 
 class _Warnings:
-    """Stands in for the throttle module's logger. (structlog.testing.capture_logs would leave loggers
+    """Stands in for the logger of the kit's counters, which warns of the outage. (structlog.testing.capture_logs would leave loggers
     first used inside it cached with its processors, and later tests' log lines would go nowhere.)"""
 
     def __init__(self) -> None:
@@ -62,7 +62,7 @@ async def test_a_redis_cut_mid_run_degrades_to_the_in_process_throttle_and_never
 
                 proxy.cut()
                 warnings = _Warnings()
-                monkeypatch.setattr(throttle_module, "log", warnings)
+                monkeypatch.setattr(counters, "log", warnings)
                 assert [await login("wrong"), await login(PASSWORD)] == [401, 200]  # not 500
                 statuses = [await login("wrong") for _ in range(4)]
                 assert statuses[:3] == [401, 401, 401] and statuses[3] == 429  # counted in-process
