@@ -29,15 +29,15 @@ from api.services.auth import AFTER_COMMIT
 from api.services.response_cache import RunRead
 from api.services.results import RunStore, Snapshot
 from api.services.throttle import LoginThrottle
+from api.state import app_state
 
 
 async def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings  # app.state is untyped; create_app sets it
-    return settings
+    return app_state(request.app).settings
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    session: Session = request.app.state.session_factory()
+    session = app_state(request.app).session_factory()
     try:
         yield session
         if session.in_transaction():
@@ -57,8 +57,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_store(request: Request) -> RunStore:
-    store: RunStore = request.app.state.run_store
-    return store
+    return app_state(request.app).run_store
 
 
 async def get_snapshot(request: Request) -> Snapshot:
@@ -66,26 +65,23 @@ async def get_snapshot(request: Request) -> Snapshot:
     everything the endpoint reads comes from the same run. A single dependency on purpose: FastAPI's
     per-dependency overhead is most of the cost of an in-memory read."""
     await authenticate(request)
-    store: RunStore = request.app.state.run_store
-    return store.require()
+    return app_state(request.app).run_store.require()
 
 
 async def get_run_read(request: Request) -> RunRead:
     """An authenticated read of one snapshot (as get_snapshot), answered through the response cache
     under this request's path and query string."""
     snapshot = await get_snapshot(request)
-    store: RunStore = request.app.state.run_store
+    store = app_state(request.app).run_store
     return RunRead(snapshot, store.responses, request.scope["path"], request.scope["query_string"])
 
 
 async def get_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
+    return app_state(request.app).login_throttle
 
 
 async def get_auth_cache(request: Request) -> auth.AuthCache:
-    cache: auth.AuthCache = request.app.state.auth_cache
-    return cache
+    return app_state(request.app).auth_cache
 
 
 StoreDep = Annotated[RunStore, Depends(get_store)]
@@ -100,7 +96,7 @@ bearer_scheme = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/
 
 async def authenticate(request: Request) -> auth.Principal:
     """The request's principal: from the per-process token cache, or verified in a worker thread."""
-    state = request.app.state
+    state = app_state(request.app)
     authorization = request.headers.get("authorization")
     token = auth.parse_bearer(authorization)
     principal: auth.Principal | None = state.auth_cache.get(token)
@@ -108,7 +104,7 @@ async def authenticate(request: Request) -> auth.Principal:
         return principal
     # Single flight: when a cached token expires under load, one worker thread re-verifies it and the
     # concurrent requests carrying the same token await that result instead of piling onto the database.
-    inflight: dict[str, asyncio.Future[auth.Principal]] = state.auth_inflight
+    inflight = state.auth_inflight
     future = inflight.get(token)
     if future is None:
         future = asyncio.ensure_future(

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.services.errors import InvalidCredentials
-from api.services.results import RunStore
+from api.state import app_state
 
 CACHEABLE_PREFIXES = ("/api/v1/forecasts", "/api/v1/models", "/api/v1/images", "/api/v1/methodology")
 _MAX_ROUTES = 4096
@@ -31,8 +31,8 @@ class FastReadMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
-        store: RunStore = state.run_store
+        state = app_state(scope["app"])
+        store = state.run_store
         snapshot = store.snapshot
         token = _bearer(scope)
         try:

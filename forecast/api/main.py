@@ -23,6 +23,7 @@ from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.results import RunStore
 from api.services.throttle import build_throttle
+from api.state import AppState, app_state, install_app_state
 from servicekit.docs import serve_docs
 from servicekit.logging import configure_logging, get_logger
 from servicekit.metrics import MetricsMiddleware, metrics_router
@@ -36,18 +37,19 @@ log = get_logger(__name__)
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    await run_in_threadpool(app.state.run_store.refresh)
+    state = app_state(app)
+    settings = state.settings
+    await run_in_threadpool(state.run_store.refresh)
     try:
-        await run_in_threadpool(ensure_admin, settings, app.state.session_factory)
+        await run_in_threadpool(ensure_admin, settings, state.session_factory)
     except Exception as exc:  # a down database must not stop health and readiness from answering
         log.error("admin_bootstrap_failed", exc_type=type(exc).__name__)
-    poller = asyncio.create_task(app.state.run_store.poll_forever(), name="run-poller")
+    poller = asyncio.create_task(state.run_store.poll_forever(), name="run-poller")
     log.info(
         "startup",
         env=settings.app_env,
         results_dir=str(settings.results_dir),
-        run_id=app.state.run_store.snapshot.run_id if app.state.run_store.snapshot else None,
+        run_id=state.run_store.snapshot.run_id if state.run_store.snapshot else None,
     )
     try:
         yield
@@ -55,7 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
-        app.state.engine.dispose()
+        state.engine.dispose()
 
 
 def _patched_openapi(app: FastAPI) -> dict[str, Any]:
@@ -91,13 +93,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by serve_docs below, without a CDN
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.engine = build_engine(settings)
-    app.state.session_factory = build_session_factory(app.state.engine)
-    app.state.run_store = RunStore(settings.results_dir, settings.results_poll_seconds)
-    app.state.login_throttle = build_throttle(settings, app.state.session_factory)
-    app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
-    app.state.auth_inflight = {}
+    engine = build_engine(settings)
+    session_factory = build_session_factory(engine)
+    install_app_state(
+        app,
+        AppState(
+            settings=settings,
+            engine=engine,
+            session_factory=session_factory,
+            run_store=RunStore(settings.results_dir, settings.results_poll_seconds),
+            login_throttle=build_throttle(settings, session_factory),
+            auth_cache=AuthCache(settings.auth_cache_seconds),
+        ),
+    )
 
     install_error_handlers(app)
     for router in (auth.router, forecasts.router, models.router, images.router, methodology.router, health.router):
@@ -126,8 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _bind_gauges(app: FastAPI) -> None:
     """One service per process: the gauges read this app's run store and pool."""
-    store: RunStore = app.state.run_store
-    engine = app.state.engine
+    store = app_state(app).run_store
+    engine = app_state(app).engine
 
     def run_age() -> float:
         snapshot = store.snapshot

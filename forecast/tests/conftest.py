@@ -24,6 +24,7 @@ from api.config import Settings
 from api.db import migrate
 from api.db.models import Base
 from api.main import create_app
+from api.state import app_state
 from testkit.databases import migrated_database, postgres_database, selected_backends
 from tests.support.runs import publish_fixture_run
 
@@ -77,7 +78,7 @@ def results_dir(tmp_path: Path) -> Path:
 def published(results_dir: Path, app) -> str:
     """A valid run, published and loaded (whether the app started before or after it)."""
     publish_fixture_run(results_dir, "run-a")
-    app.state.run_store.refresh()
+    app_state(app).run_store.refresh()
     return "run-a"
 
 
@@ -170,7 +171,7 @@ async def client(app, recorder: FixtureRecorder) -> AsyncIterator[httpx.AsyncCli
 def user(app) -> dict:
     from api.bootstrap import create_user
 
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         user_id = create_user(session, "alice", "alice@example.com", PASSWORD)
     return {"id": user_id, "username": "alice", "password": PASSWORD}
 

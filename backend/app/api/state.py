@@ -23,9 +23,10 @@ from app.db.inference_store import InferenceStore
 from app.services.idempotency import IdempotencyGuard
 from app.services.inference import ModelEngine
 from app.services.model_reload import ModelReloader
+from servicekit.app_state import install_app_state, read_app_state
 from servicekit.ratelimit import RateLimiter
 
-_ATTRIBUTE = "unitrack"  # the one attribute of app.state, holding the AppState
+__all__ = ["AppState", "app_state", "install_app_state"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,5 @@ class AppState:
         return self.model_reloader.engine
 
 
-def install_app_state(app: Starlette, state: AppState) -> None:
-    setattr(app.state, _ATTRIBUTE, state)
-
-
 def app_state(app: Starlette) -> AppState:
-    state = getattr(app.state, _ATTRIBUTE, None)
-    if not isinstance(state, AppState):
-        raise RuntimeError("the app has not started: its lifespan installs the AppState")
-    return state
+    return read_app_state(app, AppState)

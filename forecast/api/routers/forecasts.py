@@ -6,6 +6,7 @@ from api.deps import AuthedRead
 from api.routers import AUTHED, JSONBytes, errors
 from api.schemas.forecasts import ConsensusResponse, ForecastDashboard, ForecastListResponse, ForecastResponse
 from api.services import forecasts
+from api.state import app_state
 
 router = APIRouter(prefix="/forecasts", tags=["forecasts"], responses=AUTHED)
 
@@ -32,13 +33,13 @@ async def latest(read: AuthedRead, limit: Annotated[int, Query(ge=1, le=500)] = 
 
 @router.get("/consensus", response_model=ConsensusResponse, responses=errors(404, 422))
 async def consensus(request: Request, read: AuthedRead, horizon: HorizonQuery = None) -> JSONBytes:
-    preferred = request.app.state.settings.default_horizon
+    preferred = app_state(request.app).settings.default_horizon
     return JSONBytes(read.json(forecasts.consensus, horizon=horizon, preferred=preferred))
 
 
 @router.get("/dashboard", response_model=ForecastDashboard)
 async def dashboard(request: Request, read: AuthedRead) -> JSONBytes:
-    return JSONBytes(read.json(forecasts.dashboard, preferred=request.app.state.settings.default_horizon))
+    return JSONBytes(read.json(forecasts.dashboard, preferred=app_state(request.app).settings.default_horizon))
 
 
 @router.get("/by-horizon/{horizon}", response_model=list[ForecastResponse], responses=errors(404, 422))

@@ -6,13 +6,14 @@ from api.deps import SettingsDep, StoreDep
 from api.routers import JSONBytes
 from api.schemas.health import HealthResponse, LivenessResponse
 from api.services import health
+from api.state import app_state
 
 router = APIRouter(prefix="/health", tags=["health"])
 LIVE = b'{"status":"ok"}'
 
 
 async def _check(request: Request, settings: SettingsDep, store: StoreDep) -> HealthResponse:
-    database = await run_in_threadpool(health.database_health, request.app.state.session_factory)
+    database = await run_in_threadpool(health.database_health, app_state(request.app).session_factory)
     return health.overall(settings, [database, health.results_health(store)])
 
 

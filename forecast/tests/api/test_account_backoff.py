@@ -13,6 +13,7 @@ from sqlalchemy import update
 from api.db.models import LoginFailure
 from api.main import create_app
 from api.services.throttle import account_backoff_seconds, account_lock_key
+from api.state import app_state
 from servicekit.timestamps import utc_now
 from tests.conftest import PASSWORD
 
@@ -41,7 +42,7 @@ async def _from_addresses(app) -> AsyncIterator:
 
 def _wait_is_over(app, username: str) -> None:
     """What time would do: the account's current wait has run out (no sleeping in tests)."""
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         session.execute(
             update(LoginFailure)
             .where(LoginFailure.key == account_lock_key(username))

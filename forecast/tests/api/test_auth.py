@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import update
 
 from api.db.models import User
+from api.state import app_state
 from tests.conftest import PASSWORD, login
 
 ME = "/api/v1/auth/me"
@@ -79,10 +80,10 @@ async def test_revoked_tokens_are_pruned_once_expired(client, auth, app):
     from api.db.models import RevokedToken
     from servicekit.timestamps import utc_now
 
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         repo.revoke_token(session, "stale-jti", utc_now() - timedelta(minutes=1))
     assert (await client.post("/api/v1/auth/logout", headers=auth)).status_code == 200
-    with app.state.session_factory() as session:
+    with app_state(app).session_factory() as session:
         jtis = {row.jti for row in session.query(RevokedToken).all()}
     assert "stale-jti" not in jtis
     assert len(jtis) == 1
@@ -90,7 +91,7 @@ async def test_revoked_tokens_are_pruned_once_expired(client, auth, app):
 
 async def test_inactive_user_cannot_log_in_nor_use_an_existing_token(client, user, app):
     token = await login(client)
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         session.execute(update(User).where(User.id == user["id"]).values(is_active=False))
     response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
@@ -104,7 +105,7 @@ async def test_unknown_user_and_wrong_password_get_the_same_401_in_about_the_sam
 ):
     from api.bootstrap import create_user
 
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         create_user(session, "carol", "carol@example.com", PASSWORD)
     bodies, durations = [], []
     for username, password in [("nobody", PASSWORD), ("carol", "wrong password"), ("nobody2", "x"), ("carol", "y")]:
@@ -208,10 +209,10 @@ async def test_with_redis_url_the_throttle_state_lives_in_redis(make_settings, r
     from tests.conftest import _client_for
 
     username = f"redis-{secrets.token_hex(4)}"
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         create_user(session, username, "r@example.com", PASSWORD)
     redis_app = create_app(make_settings(redis_url="redis://127.0.0.1:6379/15"))
-    throttle = redis_app.state.login_throttle
+    throttle = app_state(redis_app).login_throttle
     assert isinstance(throttle, FallbackThrottle) and isinstance(throttle.primary, RedisThrottle)
     try:
         async for client in _client_for(redis_app, recorder):
@@ -220,7 +221,7 @@ async def test_with_redis_url_the_throttle_state_lives_in_redis(make_settings, r
             response = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
             assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
     finally:
-        redis_app.state.login_throttle.reset(f"{username}|127.0.0.1")
+        app_state(redis_app).login_throttle.reset(f"{username}|127.0.0.1")
 
 
 async def test_one_address_spraying_usernames_is_locked_out_across_all_of_them(make_settings, user, recorder):

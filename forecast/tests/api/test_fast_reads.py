@@ -2,8 +2,10 @@
 never changes what a client sees."""
 
 import re
+from dataclasses import replace
 
 from api.services.auth import AuthCache
+from api.state import app_state, install_app_state
 from tests.support.runs import publish_fixture_run
 
 Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -37,7 +39,7 @@ def _answer(response) -> tuple[int, str, str, bytes]:
 
 async def test_repeated_reads_return_the_same_bytes_as_the_first(client, auth, published, app):
     first = {p: (await client.get(p, headers=auth)).content for p in READS}
-    assert len(app.state.run_store.responses) == len(READS)  # recorded
+    assert len(app_state(app).run_store.responses) == len(READS)  # recorded
     for path in READS:
         again = await client.get(path, headers=auth)
         assert again.status_code == 200 and again.content == first[path]
@@ -46,19 +48,21 @@ async def test_repeated_reads_return_the_same_bytes_as_the_first(client, auth, p
 
 
 async def test_cached_and_uncached_answers_are_byte_identical(client, auth, published, app, monkeypatch):
-    store = app.state.run_store
+    store = app_state(app).run_store
     routed: list[str] = []  # the paths FastAPI's routers answered (through the cache); the fast path is not one
     answer = store.responses.answer
     monkeypatch.setattr(
         store.responses, "answer", lambda run, path, *rest: routed.append(path) or answer(run, path, *rest)
     )
     for path in EVERY_JSON_READ:
-        app.state.auth_cache = AuthCache(ttl=60)  # the token is verified by the router, then trusted for 60 s
+        install_app_state(
+            app, replace(app_state(app), auth_cache=AuthCache(ttl=60))
+        )  # the token is verified by the router, then trusted for 60 s
         built = await client.get(path, headers=auth)  # not cached yet: the router builds it
         assert built.status_code == 200, (path, built.text)
         from_fast_path = await client.get(path, headers=auth)  # token and answer cached: never routed
         assert len(routed) == 1
-        app.state.auth_cache = AuthCache(ttl=60)
+        install_app_state(app, replace(app_state(app), auth_cache=AuthCache(ttl=60)))
         from_router = await client.get(path, headers=auth)  # token unknown: routed, answered from the cache
         store.responses.reset(store.snapshot.run_id)
         rebuilt = await client.get(path, headers=auth)  # routed and built again
@@ -70,7 +74,7 @@ async def test_cached_and_uncached_answers_are_byte_identical(client, auth, publ
 async def test_failed_reads_are_not_cached(client, auth, published, app):
     for path in ("/api/v1/models/nope", "/api/v1/forecasts/by-horizon/30", "/api/v1/forecasts/?page=0"):
         assert (await client.get(path, headers=auth)).status_code in (404, 422)
-    assert len(app.state.run_store.responses) == 0
+    assert len(app_state(app).run_store.responses) == 0
 
 
 async def test_recorded_reads_still_require_a_valid_unrevoked_token(client, auth, published):
@@ -87,13 +91,13 @@ async def test_recorded_reads_still_require_a_valid_unrevoked_token(client, auth
 async def test_a_new_run_is_never_answered_from_the_previous_runs_record(client, auth, published, app, results_dir):
     before = (await client.get("/api/v1/forecasts/dashboard", headers=auth)).json()
     publish_fixture_run(results_dir, "run-b", last_price=3000.0)
-    app.state.run_store.refresh()
+    app_state(app).run_store.refresh()
     after = (await client.get("/api/v1/forecasts/dashboard", headers=auth)).json()
     assert (before["last_actual_price"], after["last_actual_price"]) == (2650.0, 3000.0)
 
 
 async def test_every_read_of_a_newly_published_run_is_built_from_that_run(client, auth, published, app, results_dir):
-    store = app.state.run_store
+    store = app_state(app).run_store
     built = {path: (await client.get(path, headers=auth)).content for path in EVERY_JSON_READ}
     old = {path: (await client.get(path, headers=auth)).content for path in EVERY_JSON_READ}  # from the cache
     assert old == built

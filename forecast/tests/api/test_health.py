@@ -1,3 +1,8 @@
+from dataclasses import replace
+
+from api.state import app_state, install_app_state
+
+
 async def test_health_lists_database_and_results_without_auth(client, published):
     response = await client.get("/api/v1/health")
     assert response.status_code == 200
@@ -31,9 +36,10 @@ async def test_an_unreachable_database_makes_readiness_503(client, published, ap
 
     from api.db.session import build_session_factory
 
-    app.state.session_factory = build_session_factory(
+    unreachable = build_session_factory(
         create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
     )
+    install_app_state(app, replace(app_state(app), session_factory=unreachable))
     response = await client.get("/api/v1/health/ready")
     assert response.status_code == 503
     body = response.json()

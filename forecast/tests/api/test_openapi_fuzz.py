@@ -12,6 +12,7 @@ from api.bootstrap import create_user
 from api.config import Settings
 from api.main import create_app
 from api.security import create_access_token
+from api.state import app_state
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.support.runs import publish_fixture_run
 
@@ -31,8 +32,8 @@ def fuzz_app(clean_db, tmp_path):
         login_max_failures=1000,
     )
     app = create_app(settings)
-    app.state.run_store.refresh()
-    with app.state.session_factory() as session, session.begin():
+    app_state(app).run_store.refresh()
+    with app_state(app).session_factory() as session, session.begin():
         user_id = create_user(session, "fuzzer", "fuzzer@example.com", PASSWORD)
     app.state.fuzz_identity = (settings, user_id)
     return app

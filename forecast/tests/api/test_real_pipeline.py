@@ -10,6 +10,7 @@ import pytest
 
 from api.config import FORECAST_DIR
 from api.schemas.run import RUNS_DIRNAME
+from api.state import app_state
 from pipelines.publish import publish_run, read_latest_run_id, staging_dir
 
 
@@ -38,8 +39,8 @@ async def test_the_api_serves_a_run_published_by_the_real_pipeline(client, auth,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert app.state.run_store.refresh() or app.state.run_store.snapshot is not None
-    assert app.state.run_store.last_error is None
+    assert app_state(app).run_store.refresh() or app_state(app).run_store.snapshot is not None
+    assert app_state(app).run_store.last_error is None
     health = (await client.get("/api/v1/health")).json()
     assert health["status"] == "healthy", health
     dashboard = await client.get("/api/v1/forecasts/dashboard", headers=auth)
@@ -85,7 +86,7 @@ async def test_the_default_sp500_run_says_that_no_model_beats_always_up(
     staged = staging_dir(results_dir, run_id)
     shutil.copytree(source / RUNS_DIRNAME / run_id, staged, dirs_exist_ok=True)
     publish_run(results_dir, staged, run_id, keep=10)
-    assert app.state.run_store.refresh() and app.state.run_store.snapshot.run_id == run_id
+    assert app_state(app).run_store.refresh() and app_state(app).run_store.snapshot.run_id == run_id
 
     dashboard = (await client.get("/api/v1/forecasts/dashboard", headers=auth)).json()
     assert dashboard["beats_baseline"] is False and dashboard["verdict"] == verdict

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from api.state import app_state
 from tests.support.runs import corrupt_bundle, publish_fixture_run
 
 DATA_ENDPOINTS = [
@@ -82,12 +83,12 @@ async def test_a_corrupt_new_run_is_refused_and_health_says_degraded(client, aut
 
 async def test_a_run_with_a_missing_image_or_unparseable_json_is_refused(client, auth, published, results_dir, app):
     publish_fixture_run(results_dir, "run-json", raw_bundle=b"{not json")
-    app.state.run_store.refresh()
-    assert "run-json" in app.state.run_store.last_error
+    app_state(app).run_store.refresh()
+    assert "run-json" in app_state(app).run_store.last_error
     path = publish_fixture_run(results_dir, "run-img")
     (path / "images" / "model_ranking.png").unlink()
-    app.state.run_store.refresh()  # the poller may have loaded it before the unlink: both outcomes are checked
-    store = app.state.run_store
+    app_state(app).run_store.refresh()  # the poller may have loaded it before the unlink: both outcomes are checked
+    store = app_state(app).run_store
     assert store.snapshot.run_id in {"run-a", "run-img"}
     if store.snapshot.run_id == "run-a":
         assert "missing" in store.last_error

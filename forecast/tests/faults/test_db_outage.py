@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, select, text
 from api.db.models import RevokedToken
 from api.main import create_app
 from api.security import decode_access_token
+from api.state import app_state
 from servicekit.errors import ErrorResponse
 from tests.conftest import PASSWORD
 from tests.faults.conftest import plain_client
@@ -36,7 +37,7 @@ async def outage_app(pg_clean, proxy, fault_settings, results_dir):
     app = create_app(fault_settings(pg_clean.set(host="127.0.0.1", port=proxy.port)))
     from api.bootstrap import create_user
 
-    with app.state.session_factory() as session, session.begin():
+    with app_state(app).session_factory() as session, session.begin():
         create_user(session, "alice", "alice@example.com", PASSWORD)
     async for client in plain_client(app):
         yield app, client
@@ -106,7 +107,7 @@ async def _after_restore(app, client, auth: dict[str, str], pg_url) -> None:
     """Same app, no restart: everything answers again, and the failed logout/refresh left no trace."""
     ready = await client.get("/api/v1/health/ready")
     assert ready.status_code == 200, ready.text
-    assert jti(app.state.settings, auth) not in revoked_jtis(pg_url)
+    assert jti(app_state(app).settings, auth) not in revoked_jtis(pg_url)
     # The token whose logout and refresh failed is still valid here (not half-revoked in this process).
     assert (await client.get("/api/v1/auth/me", headers=auth)).status_code == 200
     assert (await client.get("/api/v1/forecasts/dashboard", headers=auth)).status_code == 200
@@ -114,7 +115,7 @@ async def _after_restore(app, client, auth: dict[str, str], pg_url) -> None:
     refreshed = await client.post("/api/v1/auth/refresh", headers=fresh)
     assert refreshed.status_code == 200
     assert (await client.post("/api/v1/auth/logout", headers=auth)).status_code == 200
-    assert {jti(app.state.settings, auth), jti(app.state.settings, fresh)} <= revoked_jtis(pg_url)
+    assert {jti(app_state(app).settings, auth), jti(app_state(app).settings, fresh)} <= revoked_jtis(pg_url)
     assert (await client.get("/api/v1/auth/me", headers=auth)).status_code == 401
 
 
@@ -136,7 +137,7 @@ async def test_blackhole_fails_within_the_timeouts_instead_of_hanging(outage_app
     await client.get("/api/v1/auth/me", headers=auth)  # pooled connections exist: they will hang, not fail
     proxy.blackhole()
     await _during_outage(client, auth)
-    assert app.state.engine.connection_watchdog.cuts >= 1  # a pooled connection was cut by the watchdog
+    assert app_state(app).engine.connection_watchdog.cuts >= 1  # a pooled connection was cut by the watchdog
     proxy.restore()
     await _after_restore(app, client, auth, pg_url)
 
@@ -171,7 +172,7 @@ async def test_statement_timeout_cancels_a_query_blocked_behind_a_lock(pg_clean,
                 response = await answered(login)
                 conn.rollback()  # the lock is released only now, after the answer
             assert_unavailable(response)
-            assert app.state.engine.connection_watchdog.cuts == 0
+            assert app_state(app).engine.connection_watchdog.cuts == 0
             assert (await client.post("/api/v1/auth/login", json=payload)).status_code == 401
     finally:
         locker.dispose()

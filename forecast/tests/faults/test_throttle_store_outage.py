@@ -4,12 +4,14 @@ Redis is asked again once the fallback period is over."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 import redis
 
 from api.bootstrap import create_user
 from api.main import create_app
 from api.services.throttle import FallbackThrottle, MemoryThrottle, RedisThrottle, throttle_key
+from api.state import app_state, install_app_state
 from servicekit import counters
 from testkit.clocks import ManualClock
 from testkit.services import require_redis
@@ -40,15 +42,16 @@ async def test_a_redis_cut_mid_run_degrades_to_the_in_process_throttle_and_never
     with TcpProxy("127.0.0.1", 6379) as proxy:
         settings = make_settings(redis_url=f"redis://127.0.0.1:{proxy.port}/15", login_max_failures=3)
         app = create_app(settings)
-        with app.state.session_factory() as session, session.begin():
+        with app_state(app).session_factory() as session, session.begin():
             create_user(session, username, f"{username}@example.com", PASSWORD)
         clock = ManualClock()
-        app.state.login_throttle = FallbackThrottle(
+        throttle = FallbackThrottle(
             RedisThrottle(settings, settings.redis_url.get_secret_value()),
             MemoryThrottle(settings, clock),
             PERIOD,
             clock=clock,
         )
+        install_app_state(app, replace(app_state(app), login_throttle=throttle))
         direct = redis.Redis.from_url(REDIS)
 
         async def login(password: str) -> int:
@@ -71,7 +74,7 @@ async def test_a_redis_cut_mid_run_degrades_to_the_in_process_throttle_and_never
 
                 proxy.restore()
                 clock.advance(PERIOD + 1)
-                app.state.login_throttle.fallback.reset(key)
+                app_state(app).login_throttle.fallback.reset(key)
                 assert await login("wrong") == 401
                 assert int(direct.get(f"login:fail:{key}")) == 2  # Redis is asked again after the period
         finally:
