@@ -1,4 +1,4 @@
-"""Turn walk-forward task results into the contract objects (api/schemas): metrics with their baselines
+"""Turn walk-forward task results into the contract objects (runcontract): metrics with their baselines
 and uncertainty, forecasts, consensus, importances, significance and the verdict. Pure data in,
 Pydantic models out."""
 
@@ -11,9 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from api.schemas.forecasts import ConsensusResponse, ForecastResponse
-from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
-from api.schemas.run import DirectionalSignificance, HorizonBaseline
 from pipelines import consensus as cons
 from pipelines import forecast as fc
 from pipelines import metrics, skill, verdict
@@ -22,6 +19,9 @@ from pipelines.importance import TOP_N, top_features
 from pipelines.models import model_info
 from pipelines.verdict import HorizonData
 from pipelines.walkforward import TaskResult
+from runcontract.forecasts import ConsensusResponse, ForecastResponse
+from runcontract.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
+from runcontract.run import DirectionalSignificance, HorizonBaseline
 
 FAN_QUANTILES = ((0.05, 0.95), (0.25, 0.75))
 

@@ -17,7 +17,7 @@ from sklearn.linear_model import BayesianRidge, HuberRegressor, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from api.schemas.models import ModelType
+from runcontract.models import ModelType
 
 LINEAR = ("ridge", "bayesian_ridge", "huber")
 BOOSTING = ("xgboost", "lightgbm", "catboost")

@@ -1,7 +1,7 @@
 """CLI entry point: ``cd forecast && python -m pipelines.run [options]``.
 
 Loads a series, runs the walk-forward for every model x horizon in parallel processes, refits on all data
-for the live forecasts, judges every model against always-up, writes the run through api/schemas into a
+for the live forecasts, judges every model against always-up, writes the run through runcontract into a
 staging directory and publishes it atomically (publish.py).
 """
 
@@ -25,12 +25,12 @@ import pandas as pd  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from api.schemas.run import DataInfo, RunSummary  # noqa: E402
 from pipelines import data, models, outputs, publish, report, walkforward  # noqa: E402
 from pipelines.assemble import assemble  # noqa: E402
 from pipelines.config import PipelineConfig  # noqa: E402
 from pipelines.features import model_frame  # noqa: E402
 from pipelines.methodology import methodology  # noqa: E402
+from runcontract.run import DataInfo, RunSummary  # noqa: E402
 
 # Submit slow tasks first so the two workers finish together (longest-processing-time-first).
 COST = {
