@@ -16,7 +16,7 @@ from pipelines import forecast as fc
 from pipelines import metrics, skill, verdict
 from pipelines.config import PipelineConfig
 from pipelines.importance import TOP_N, top_features
-from pipelines.models import model_info
+from pipelines.models import capabilities_of
 from pipelines.verdict import HorizonData
 from pipelines.walkforward import TaskResult
 from runcontract.forecasts import ConsensusResponse, ForecastResponse
@@ -87,7 +87,7 @@ def _metrics_rows(
         out.append(
             ModelMetrics(
                 model_name=m,
-                model_type=model_info(m).model_type,
+                model_type=capabilities_of(m).model_type,
                 horizon=h,
                 da_train=round(mm["da_train"], 4),
                 da_test=round(mm["da_test"], 4),
@@ -250,7 +250,7 @@ def _summaries(rows: list[ModelMetrics], models: list[str], avg: dict[str, float
         rows_m = [x for x in rows if x.model_name == m]
         best = max(rows_m, key=lambda x: x.da_test)
         avg_up = round(float(np.mean([x.always_up_da for x in rows_m])), 4)
-        info = model_info(m)
+        info = capabilities_of(m)
         out.append(
             ModelSummary(
                 model_name=m,
