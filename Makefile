@@ -8,7 +8,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_REQS := backend/requirements.txt forecast/requirements.txt
 DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt requirements-dev.txt
 # The repository's own packages, installed editable so every import runs the same way from anywhere:
-# servicekit (the run-time kit), backend (app), forecast (api, pipelines); testkit (test helpers) for dev.
+# servicekit (the run-time kit), backend (app), forecast (api, pipelines, runcontract); testkit (test
+# helpers) for dev.
 PACKAGES := servicekit/pyproject.toml backend/pyproject.toml forecast/pyproject.toml
 
 .PHONY: run test contracts test-backend test-forecast test-browser chromium venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk mutants clean

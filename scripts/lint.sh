@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make lint, and the first suite of make test: ruff (lint rules and import order), the ruff format
-# check and mypy, strict on servicekit, backend/app, forecast/api and forecast/pipelines. Settings: the
-# root pyproject.toml.
+# check and mypy, strict on servicekit, backend/app, forecast/api, forecast/pipelines and
+# forecast/runcontract. Settings: the root pyproject.toml.
 # Runs every check and reports every failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."

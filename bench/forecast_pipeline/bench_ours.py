@@ -13,26 +13,21 @@ import numpy as np
 from common import HORIZONS, N_FOLDS
 from joblib import Parallel, delayed
 
-from pipelines import models, walkforward
+from pipelines import walkforward
 from pipelines.data import load_series
 from pipelines.features import model_frame
-
-ORIGINAL_SPLIT = models._split_tail
 
 
 def _run(X, price, jobs, early_stopping):
     tasks = [(m, h) for m in ("lightgbm", "ridge") for h in HORIZONS]
     t0 = time.perf_counter()
-    res = Parallel(n_jobs=jobs)(delayed(_task)(m, h, X, price, early_stopping) for m, h in tasks)
-    return time.perf_counter() - t0, {f"{r.model_name}_h{r.horizon}": r.metrics["da_test"] for r in res}
-
-
-def _task(m, h, X, price, early_stopping):
-    # Set (and reset) in the process that fits: with jobs=1 that is this process, and loky reuses workers.
-    # Without the split, boosting fits a fixed 300 trees: like-for-like with skforecast, which has no
+    # Without early stopping, boosting fits a fixed 300 trees: like-for-like with skforecast, which has no
     # time-ordered early-stopping tail.
-    models._split_tail = ORIGINAL_SPLIT if early_stopping else (lambda n, purge: None)
-    return walkforward.run_task(m, h, X, price, seed=0, n_folds=N_FOLDS)
+    res = Parallel(n_jobs=jobs)(
+        delayed(walkforward.run_task)(m, h, X, price, seed=0, n_folds=N_FOLDS, early_stopping=early_stopping)
+        for m, h in tasks
+    )
+    return time.perf_counter() - t0, {f"{r.model_name}_h{r.horizon}": r.metrics["da_test"] for r in res}
 
 
 def main(out: Path) -> None:

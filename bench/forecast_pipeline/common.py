@@ -3,7 +3,7 @@
 HORIZONS = (1, 5, 10, 15, 20, 25, 30)
 N_FOLDS = 10
 TEST_FRACTION = 0.4
-# Same hyperparameters as forecast/pipelines/models.py (BOOST_PARAMS, RIDGE_ALPHA).
+# Same hyperparameters as forecast/pipelines/models/base.py (BOOST_PARAMS, RIDGE_ALPHA).
 RIDGE_ALPHA = 10.0
 LGBM = dict(
     n_estimators=300,

@@ -1,4 +1,4 @@
-"""Turn walk-forward task results into the contract objects (api/schemas): metrics with their baselines
+"""Turn walk-forward task results into the contract objects (runcontract): metrics with their baselines
 and uncertainty, forecasts, consensus, importances, significance and the verdict. Pure data in,
 Pydantic models out."""
 
@@ -11,17 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from api.schemas.forecasts import ConsensusResponse, ForecastResponse
-from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
-from api.schemas.run import DirectionalSignificance, HorizonBaseline
 from pipelines import consensus as cons
 from pipelines import forecast as fc
 from pipelines import metrics, skill, verdict
 from pipelines.config import PipelineConfig
 from pipelines.importance import TOP_N, top_features
-from pipelines.models import model_info
+from pipelines.models import capabilities_of
 from pipelines.verdict import HorizonData
 from pipelines.walkforward import TaskResult
+from runcontract.forecasts import ConsensusResponse, ForecastResponse
+from runcontract.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
+from runcontract.run import DirectionalSignificance, HorizonBaseline
 
 FAN_QUANTILES = ((0.05, 0.95), (0.25, 0.75))
 
@@ -87,7 +87,7 @@ def _metrics_rows(
         out.append(
             ModelMetrics(
                 model_name=m,
-                model_type=model_info(m).model_type,
+                model_type=capabilities_of(m).model_type,
                 horizon=h,
                 da_train=round(mm["da_train"], 4),
                 da_test=round(mm["da_test"], 4),
@@ -250,7 +250,7 @@ def _summaries(rows: list[ModelMetrics], models: list[str], avg: dict[str, float
         rows_m = [x for x in rows if x.model_name == m]
         best = max(rows_m, key=lambda x: x.da_test)
         avg_up = round(float(np.mean([x.always_up_da for x in rows_m])), 4)
-        info = model_info(m)
+        info = capabilities_of(m)
         out.append(
             ModelSummary(
                 model_name=m,

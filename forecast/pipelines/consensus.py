@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from api.schemas.forecasts import Direction
 from pipelines import forecast as fc
 from pipelines import skill
 from pipelines.metrics import is_up
 from pipelines.skill import Split
+from runcontract.forecasts import Direction
 
 
 def skilled_weights(

@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from api.schemas.forecasts import Direction
+from runcontract.forecasts import Direction
 
 
 def direction(pred: float) -> Direction:

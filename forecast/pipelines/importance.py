@@ -1,5 +1,5 @@
 """Feature importance: native gain for boosting, |coef| x std for linear, a blend for hybrids (see
-models.py). Reported as each feature's share of the total importance, top 15 kept."""
+models/). Reported as each feature's share of the total importance, top 15 kept."""
 
 from __future__ import annotations
 

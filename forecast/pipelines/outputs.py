@@ -1,4 +1,4 @@
-"""Write a run's files into its staging directory, all through the api/schemas models.
+"""Write a run's files into its staging directory, all through the runcontract models.
 
 run.json (the RunBundle) is written last: publish.py refuses to publish a directory without it, so a
 half-written staging directory can never be published.
@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from api.schemas.images import ImageMetadata, ImageType
-from api.schemas.run import RUN_BUNDLE_FILE, RunBundle, RunImage, RunSummary
 from pipelines import backtest, charts
 from pipelines.assemble import FAN_QUANTILES, Assembled
 from pipelines.walkforward import TaskResult
+from runcontract.images import ImageMetadata, ImageType
+from runcontract.run import RUN_BUNDLE_FILE, RunBundle, RunImage, RunSummary
 
 Results = dict[tuple[str, int], TaskResult]
 # (image id, kind, model, horizon); model and horizon are None for the run-wide charts.

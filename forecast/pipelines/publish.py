@@ -1,4 +1,4 @@
-"""Atomic publication of a run directory (layout: api/schemas/run.py).
+"""Atomic publication of a run directory (layout: runcontract/run.py).
 
 1. The run is written into ``runs/.tmp-<run_id>/`` (``staging_dir``); readers never look there.
 2. ``publish_run`` fsyncs every file and directory, renames the staging directory to ``runs/<run_id>/``
@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api.schemas.run import LATEST_POINTER, RUN_BUNDLE_FILE, RUNS_DIRNAME
+from runcontract.run import LATEST_POINTER, RUN_BUNDLE_FILE, RUNS_DIRNAME
 
 TMP_PREFIX = ".tmp-"
 STALE_TMP_SECONDS = 6 * 3600  # staging dirs older than this belong to crashed runs

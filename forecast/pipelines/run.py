@@ -1,7 +1,7 @@
 """CLI entry point: ``cd forecast && python -m pipelines.run [options]``.
 
 Loads a series, runs the walk-forward for every model x horizon in parallel processes, refits on all data
-for the live forecasts, judges every model against always-up, writes the run through api/schemas into a
+for the live forecasts, judges every model against always-up, writes the run through runcontract into a
 staging directory and publishes it atomically (publish.py).
 """
 
@@ -25,25 +25,12 @@ import pandas as pd  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from api.schemas.run import DataInfo, RunSummary  # noqa: E402
 from pipelines import data, models, outputs, publish, report, walkforward  # noqa: E402
 from pipelines.assemble import assemble  # noqa: E402
 from pipelines.config import PipelineConfig  # noqa: E402
 from pipelines.features import model_frame  # noqa: E402
 from pipelines.methodology import methodology  # noqa: E402
-
-# Submit slow tasks first so the two workers finish together (longest-processing-time-first).
-COST = {
-    "catboost": 5,
-    "hybrid_catboost": 4,
-    "xgboost": 3,
-    "hybrid_xgboost": 3,
-    "lightgbm": 2,
-    "hybrid_lightgbm": 2,
-    "huber": 1,
-    "ridge": 0,
-    "bayesian_ridge": 0,
-}
+from runcontract.run import DataInfo, RunSummary  # noqa: E402
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -107,7 +94,11 @@ def walk_forward(
     config: PipelineConfig, X: np.ndarray, price: np.ndarray
 ) -> dict[tuple[str, int], walkforward.TaskResult]:
     """Every model x horizon task, in parallel worker processes, slowest first."""
-    tasks = sorted(((m, h) for m in config.models for h in config.horizons), key=lambda t: (-COST[t[0]], -t[1]))
+    # Slowest first (longest-processing-time-first), so the workers finish together.
+    tasks = sorted(
+        ((m, h) for m in config.models for h in config.horizons),
+        key=lambda t: (-models.capabilities_of(t[0]).relative_cost, -t[1]),
+    )
     jobs = max(1, min(config.jobs, len(tasks)))
     gen = Parallel(n_jobs=jobs, return_as="generator_unordered")(
         delayed(walkforward.run_task)(

@@ -14,9 +14,9 @@ from functools import cached_property
 
 import numpy as np
 
-from api.schemas.models import HorizonSkill
 from pipelines import skill
 from pipelines.skill import Split
+from runcontract.models import HorizonSkill
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,10 @@ def run_task(
     n_folds: int = N_FOLDS,
     test_fraction: float = TEST_FRACTION,
     cost_per_turnover: float = backtest.DEFAULT_COST_BPS / 10_000,
+    early_stopping: bool = True,
 ) -> TaskResult:
+    """Walk ``model_name`` forward at horizon ``h`` and refit it on every realised target for the live
+    forecast. ``early_stopping=False`` grows boosting's full number of trees in every fit."""
     # Keep BLAS single-threaded inside worker processes (joblib's loky also sets this); two workers on two
     # cores each spawning BLAS threads would oversubscribe.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -81,16 +84,17 @@ def run_task(
     folds = make_folds(n, h, n_folds, test_fraction)
     preds, rows, hits_train, n_train, best_its = [], [], 0.0, 0, []
     for f in folds:
-        model = make_model(model_name, seed).fit(X[: f.train_end], y[: f.train_end], purge=h)
+        model = make_model(model_name, seed, early_stopping=early_stopping).fit(
+            X[: f.train_end], y[: f.train_end], purge=h
+        )
         test = np.arange(f.test_start, f.test_end)
         preds.append(model.predict(X[test]))
         rows.append(test)
         in_sample = model.predict(X[: f.train_end])
         hits_train += metrics.directional_accuracy(y[: f.train_end], in_sample) * f.train_end
         n_train += f.train_end
-        it = getattr(getattr(model, "boost", model), "best_iteration", None)
-        if it is not None:
-            best_its.append(int(it))
+        if model.best_iteration is not None:
+            best_its.append(model.best_iteration)
     test_rows = np.concatenate(rows)
     pred = np.concatenate(preds)
     y_test = y[test_rows]
@@ -115,7 +119,7 @@ def run_task(
     }
 
     # Live model: every row with a realised target, i.e. the last h rows are not trainable yet.
-    live = make_model(model_name, seed).fit(X[: n - h], y[: n - h], purge=h)
+    live = make_model(model_name, seed, early_stopping=early_stopping).fit(X[: n - h], y[: n - h], purge=h)
     live_pred = float(live.predict(X[-1:])[0])
     return TaskResult(
         model_name=model_name,

@@ -1,2 +1,3 @@
-"""Pydantic contracts of the forecast service: the single source of truth for the API, the pipeline's
-files and the front end's Zod schemas."""
+"""The forecast API's request and response models. The run's parts that it serves (forecasts, metrics,
+images, the RunBundle) are defined in `runcontract` and re-exported here under the same names; together
+they are the source of the OpenAPI document and the front end's Zod schemas."""

@@ -1,27 +1,10 @@
-from typing import Literal
+"""The image list the API serves; its items are the run's own (runcontract.images)."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from servicekit.timestamps import UtcDatetime
+from runcontract.images import ImageMetadata, ImageType
 
-ImageType = Literal[
-    "model_ranking",
-    "metrics_heatmap",
-    "backtest_equity",
-    "backtest_drawdown",
-    "forecast_fan_chart",
-    "feature_importance",
-]
-
-
-class ImageMetadata(BaseModel):
-    image_id: str
-    image_type: ImageType
-    model_name: str | None = None
-    horizon: int | None = None
-    generated_at: UtcDatetime
-    file_size_bytes: int = Field(..., ge=0)
-    dimensions: tuple[int, int]  # (width, height) in pixels
+__all__ = ["ImageListResponse", "ImageMetadata", "ImageType"]
 
 
 class ImageListResponse(BaseModel):

@@ -18,7 +18,7 @@ import pytest
 from pipelines import walkforward
 from pipelines.config import DEFAULT_HORIZONS
 from pipelines.features import build_target, model_frame
-from pipelines.models import MODEL_NAMES, model_info
+from pipelines.models import MODEL_NAMES, capabilities_of
 from tests.pipeline.helpers import synthetic_prices
 
 N_FOLDS = 3  # few refits keep 9 models x 7 horizons fast; the purge is per fold, so 3 show it
@@ -83,8 +83,8 @@ def fit_log(monkeypatch):
 
     real_make_model = walkforward.make_model
 
-    def make_model(name, seed=0):
-        model, record = real_make_model(name, seed), ModelRecord()
+    def make_model(name, seed=0, *, early_stopping=True):
+        model, record = real_make_model(name, seed, early_stopping=early_stopping), ModelRecord()
         models.append(record)
         real_fit, real_predict = model.fit, model.predict
 
@@ -127,7 +127,7 @@ def test_no_fold_fits_a_target_that_overlaps_its_test_window(fit_log, series, mo
     # The targets handed to fit are the h-day forward returns of those rows (built independently
     # here), so "row i's target ends at row i + h" holds for what is fitted.
     target = build_target(aligned, h).to_numpy()
-    early_stopping = model_info(model).supports_early_stopping
+    early_stopping = capabilities_of(model).supports_early_stopping
     for k, fold in enumerate(folds):
         first_test = int(fold.test_rows()[0])
         where = f"{model} h={h} fold {k}: first test row {first_test}"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipelines.features import build_features
-from pipelines.models import BOOST_PARAMS, _split_tail
+from pipelines.models import BOOST_PARAMS, validation_split
 from pipelines.walkforward import make_folds
 from tests.pipeline.helpers import synthetic_prices
 
@@ -40,7 +40,7 @@ def test_folds_purge_h_rows_and_tile_the_test_region(h):
 @pytest.mark.parametrize("h", [1, 20])
 def test_early_stopping_tail_is_purged_and_inside_training(h):
     n = 1000
-    fit, val = _split_tail(n, h)
+    fit, val = validation_split(n, h)
     assert val.stop == n  # the tail of the training window, not the test window
     assert fit.stop - 1 + h < val.start
     assert val.stop - val.start == int(n * BOOST_PARAMS["validation_fraction"])

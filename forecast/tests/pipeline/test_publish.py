@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api.schemas.run import RUN_BUNDLE_FILE, RUNS_DIRNAME
 from pipelines import outputs, publish
 from pipelines.run import main
+from runcontract.run import RUN_BUNDLE_FILE, RUNS_DIRNAME
 
 FORECAST_DIR = Path(__file__).resolve().parents[2]
 SMALL = ["--models", "ridge", "--horizons", "1,3", "--jobs", "1", "--no-progress", "--folds", "3", "--keep", "2"]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from api.schemas.run import RUN_BUNDLE_FILE, RUNS_DIRNAME, RunBundle, RunSummary
 from pipelines import publish
 from pipelines.run import main
+from runcontract.run import RUN_BUNDLE_FILE, RUNS_DIRNAME, RunBundle, RunSummary
 
 
 def _load(results: Path) -> tuple[Path, RunBundle]:

@@ -18,18 +18,19 @@ N, H, N_FOLDS, TEST_FRACTION, SEED = 400, 3, 4, 0.3, 7
 
 
 class EchoModel:
-    """Forecasts column 0 of X. Its early-stopping iteration, on ``boost`` as for the boosting models,
-    is the number of rows it was fitted on, so each fold's value is known."""
+    """Forecasts column 0 of X. Its early-stopping iteration is the number of rows it was fitted on, so
+    each fold's value is known."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, early_stopping: bool = True):
         self.seed = seed
-        self.boost = type("Booster", (), {"best_iteration": None})()
+        self.early_stopping = early_stopping
+        self.best_iteration: int | None = None
         self.fitted_rows: int | None = None
         self.purge: int | None = None
 
     def fit(self, X, y, purge=0):
         self.fitted_rows, self.purge = len(X), purge
-        self.boost.best_iteration = len(X)
+        self.best_iteration = len(X)
         return self
 
     def predict(self, X):
@@ -43,8 +44,8 @@ class EchoModel:
 def built(monkeypatch) -> list[EchoModel]:
     models: list[EchoModel] = []
 
-    def make_model(name, seed=0):
-        models.append(EchoModel(seed))
+    def make_model(name, seed=0, *, early_stopping=True):
+        models.append(EchoModel(seed, early_stopping))
         return models[-1]
 
     monkeypatch.setattr(walkforward, "make_model", make_model)
@@ -137,20 +138,12 @@ def test_each_folds_early_stopping_iteration_is_reported_in_fold_order(built, ca
     assert r.best_iterations == [f.train_end for f in r.folds]
 
 
-class PlainBoostingEcho(EchoModel):
-    """Like a plain boosting model, which carries ``best_iteration`` itself (a hybrid's is on ``boost``)."""
-
-    def fit(self, X, y, purge=0):
-        super().fit(X, y, purge)
-        del self.boost
-        self.best_iteration = len(X)
-        return self
-
-
-def test_a_plain_boosting_models_own_early_stopping_iteration_is_reported(monkeypatch, case):
-    monkeypatch.setattr(walkforward, "make_model", lambda name, seed=0: PlainBoostingEcho(seed))
-    r = _run(case)
-    assert r.best_iterations == [f.train_end for f in r.folds]
+def test_a_task_without_early_stopping_builds_every_model_without_it(built, case):
+    X, price, _ = case
+    walkforward.run_task("echo", H, X, price, n_folds=N_FOLDS, test_fraction=TEST_FRACTION, early_stopping=False)
+    assert [m.early_stopping for m in built] == [False] * (N_FOLDS + 1)
+    _run(case)
+    assert [m.early_stopping for m in built[N_FOLDS + 1 :]] == [True] * (N_FOLDS + 1)
 
 
 def test_every_model_gets_the_seed_and_the_live_model_is_fitted_on_every_realised_target(built, case):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from api.schemas.forecasts import ConsensusResponse, ForecastResponse
-from api.schemas.images import ImageMetadata
-from api.schemas.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
-from api.schemas.run import RUN_BUNDLE_FILE, DataInfo, RunBundle, RunImage, RunSummary
 from pipelines.publish import publish_run, staging_dir
+from runcontract.forecasts import ConsensusResponse, ForecastResponse
+from runcontract.images import ImageMetadata
+from runcontract.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
+from runcontract.run import RUN_BUNDLE_FILE, DataInfo, RunBundle, RunImage, RunSummary
 
 GENERATED_AT = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
 LAST_DATE = date(2026, 1, 14)
