@@ -21,7 +21,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from api.schemas.health import HealthStatus
-from api.schemas.run import (
+from api.services.errors import NoRunPublished
+from api.services.response_cache import ResponseCache
+from runcontract.run import (
     BUNDLE_SCHEMA_VERSION,
     LATEST_POINTER,
     RUN_BUNDLE_FILE,
@@ -29,8 +31,6 @@ from api.schemas.run import (
     RunBundle,
     RunImage,
 )
-from api.services.errors import NoRunPublished
-from api.services.response_cache import ResponseCache
 from servicekit.logging import get_logger
 from servicekit.timestamps import utc_now
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from api.config import FORECAST_DIR
-from api.schemas.run import RUNS_DIRNAME
 from api.state import app_state
 from pipelines.publish import publish_run, read_latest_run_id, staging_dir
+from runcontract.run import RUNS_DIRNAME
 
 
 @pytest.mark.slow

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from api.schemas.run import RUN_BUNDLE_FILE, RUNS_DIRNAME
 from pipelines.publish import write_latest
+from runcontract.run import RUN_BUNDLE_FILE, RUNS_DIRNAME
 from tests.support.runs import build_bundle, publish_fixture_run
 
 

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from api.schemas.forecasts import ConsensusResponse, ForecastResponse
 from api.schemas.models import ModelComparison
-from api.schemas.run import RunBundle
+from runcontract.run import RunBundle
 from servicekit.errors import ErrorResponse
 from tests.support.runs import build_bundle
 
