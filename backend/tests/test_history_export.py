@@ -20,6 +20,7 @@ import pytest
 
 from app.api.schemas import HistoryItem
 from app.api.state import app_state
+from app.db.guard import DatabaseUnavailableError
 from app.services import history
 
 from authkit import USER_A, USER_B, bearer, make_token
@@ -200,7 +201,7 @@ async def _get_streamed(app, path: str, headers: dict[str, str], on_body: Callab
         "server": ("testserver", 80),
         "state": {},
     }
-    seen: dict[str, Any] = {"status": None, "messages": 0, "bytes": 0}
+    seen: dict[str, Any] = {"status": None, "messages": 0, "bytes": 0, "complete": False}
     requested, done = False, anyio.Event()
 
     async def receive() -> dict[str, Any]:
@@ -219,6 +220,7 @@ async def _get_streamed(app, path: str, headers: dict[str, str], on_body: Callab
             seen["bytes"] += len(message["body"])
             on_body(message["body"])
         if message["type"] == "http.response.body" and not message.get("more_body", False):
+            seen["complete"] = True
             done.set()
 
     await app(scope, receive, send)
@@ -236,7 +238,7 @@ async def _export_measured(app, headers, query: str) -> tuple[dict[str, Any], _C
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert seen["status"] == 200
+    assert seen["status"] == 200 and seen["complete"]
     return seen, check, peak - before
 
 
@@ -266,3 +268,28 @@ async def test_an_export_of_ten_thousand_rows_streams_in_bounded_chunks_without_
     assert seen["bytes"] > 8_000_000 and seen["bytes"] > 9 * small["bytes"]
     print(f"export peak: {small_peak} B for 1,000 rows, {peak} B for 10,000 rows ({seen['bytes']} B sent)")
     assert peak < 1.5 * small_peak and peak < seen["bytes"] / 2, (small_peak, peak, seen["bytes"])
+
+
+async def test_an_export_that_fails_part_way_is_cut_short_never_completed(client, auth_headers, clean_db, monkeypatch):
+    # The response has started when the second chunk fails: the stream ends without its closing "]",
+    # so the client's JSON parser rejects what it got instead of taking 5 rows for the whole history.
+    monkeypatch.setattr(history, "EXPORT_CHUNK_ROWS", 5)
+    store_rows(clean_db, _twelve_rows_three_per_time(USER_A))
+    store = app_state(client.app).inference_store
+    real, calls = store.history_chunk, []
+
+    async def fails_after_the_first(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["after"])
+        if len(calls) > 1:
+            raise DatabaseUnavailableError("ConnectionResetError")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "history_chunk", fails_after_the_first)
+    received: list[bytes] = []
+    seen = await _get_streamed(client.app, "/api/v1/history/export?format=json", auth_headers, received.append)
+    # Never completed (no last body message), so the server closes the connection mid-body.
+    assert seen["status"] == 200 and not seen["complete"]
+    body = b"".join(received)
+    assert body.startswith(b"[\n") and body.count(b'"id"') == 5 and not body.rstrip().endswith(b"]")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
