@@ -134,7 +134,6 @@ MODULES: dict[str, Module] = {
             "app.db.repository",
             "x_ensure_user",
             "x_add_inference",
-            "x_list_inferences",
             "x__is_postgres",
             "x__insert_for",
             "x__user_params",

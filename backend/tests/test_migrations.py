@@ -31,6 +31,15 @@ def _up_down_up(config, engine: Engine, *, postgres: bool) -> None:
     assert {"users", "inferences", "courses"} <= set(inspector.get_table_names())
     indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("inferences")}
     assert indexes["ix_inferences_user_id_created_at"] == ["user_id", "created_at"]
+    assert {name: indexes.get(name) for name in HISTORY_FILTER_INDEXES} == HISTORY_FILTER_INDEXES
+    assert _index_columns(engine, "idempotency_keys")["ix_idempotency_keys_inference_id"] == ["inference_id"]
+    command.downgrade(config, "0004_idempotency_keys")
+    assert not set(HISTORY_FILTER_INDEXES) & set(_index_columns(engine, "inferences"))
+    assert "ix_idempotency_keys_inference_id" not in _index_columns(engine, "idempotency_keys")
+    command.upgrade(config, "head")
+    assert {name: _index_columns(engine, "inferences").get(name) for name in HISTORY_FILTER_INDEXES} == (
+        HISTORY_FILTER_INDEXES
+    )
     [fk] = inspector.get_foreign_keys("inferences")
     assert fk["referred_table"] == "users" and fk["name"] == "fk_inferences_user_id_users"
     if postgres:
@@ -49,6 +58,17 @@ def _up_down_up(config, engine: Engine, *, postgres: bool) -> None:
 
     command.upgrade(config, "head")
     assert {"users", "inferences", "courses"} <= set(inspect(engine).get_table_names())
+
+
+# The indexes behind /history's cod_curso and kind filters (migration 0005).
+HISTORY_FILTER_INDEXES = {
+    "ix_inferences_user_id_cod_curso_created_at": ["user_id", "cod_curso", "created_at"],
+    "ix_inferences_user_id_kind_created_at": ["user_id", "kind", "created_at"],
+}
+
+
+def _index_columns(engine: Engine, table: str) -> dict[str, list[str]]:
+    return {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes(table)}
 
 
 def _storage_options(engine: Engine) -> set[str]:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app.db.guard import DatabaseUnavailableError, driver_error_name
+from app.services.history import InferenceNotFound
 from app.services.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
 from app.services.inference import FeatureValidationError, InferenceError, ModelUnavailableError
 from servicekit.database import is_database_unavailable
@@ -55,6 +56,8 @@ DOMAIN_ERRORS: list[ErrorMapping[Any]] = [
         message="No model can be served right now",
         report=_model_unavailable,
     ),
+    # The same answer for another user's id as for one that never existed: nothing to learn from it.
+    ErrorMapping(InferenceNotFound, 404, error="not_found", message="No such inference in your history"),
     ErrorMapping(
         IdempotencyKeyReused,
         422,

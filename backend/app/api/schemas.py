@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from servicekit.errors import ErrorResponse
 from servicekit.timestamps import UtcDatetime
@@ -132,6 +133,19 @@ class HistoryPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise ValueError("Datetime is out of range once converted to UTC") from None
+
+
+# ISO-8601 with a timezone (Z or an offset; a "+" must be sent as %2B in a query string), in UTC.
+HistoryBound = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+InferenceKind = Literal["predict", "whatif"]
+HistoryOrder = Literal["newest", "oldest"]
 
 
 class CourseOut(BaseModel):

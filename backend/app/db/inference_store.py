@@ -10,9 +10,10 @@ Two implementations of one async interface, chosen by ``DATABASE_URL``:
 * :class:`~app.db.sql_inference_store.SqlInferenceStore` (SQLite, the quick start): the SQLAlchemy repository in a worker
   thread, one transaction per call, committed there or rolled back on any error.
 
-A history page comes back as :data:`HistoryRow` tuples with ``input``/``output`` as JSON text
-(PostgreSQL sends it as such, so those documents are never decoded on the way out), and the
-service renders one page format for both stores.
+The history's reads and deletes are the Core statements of app/db/history_queries.py on both (compiled
+once for asyncpg on PostgreSQL). A history page comes back as :data:`HistoryRow` tuples with
+``input``/``output`` as JSON text (the database sends it as such, so those documents are never
+decoded on the way out), and the service renders one page format for both stores.
 """
 
 from __future__ import annotations
@@ -21,19 +22,19 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from asyncpg.exceptions import UniqueViolationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.db import repository
+from app.db import history_queries, repository
+from app.db.history_queries import EVERYTHING, HistoryFilter, HistoryRow, after_params, history_row
 from app.db.pg_pool import PgPool, PgStatement
 from servicekit.ratelimit import Quota
 
 _PING = PgStatement("SELECT 1")
-# id, kind, cod_curso, cod_persona (text or None), input JSON, output JSON, version, created_at
-HistoryRow = tuple[str, str, str, str | None, str, str, str, datetime]
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,22 @@ class InferenceStore(Protocol):
         """Store the inference; with a quota, count it too and return this window's count
         (over ``quota.limit``, nothing is stored)."""
 
-    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
-        """The user's rows, newest first, and how many the user has in all."""
+    async def history_page(
+        self, user_id: uuid.UUID, *, limit: int, offset: int, where: HistoryFilter = EVERYTHING
+    ) -> tuple[list[HistoryRow], int]:
+        """The user's rows that ``where`` selects, in its order (newest first by default), and how
+        many it selects in all."""
+
+    async def history_chunk(
+        self, user_id: uuid.UUID, where: HistoryFilter, *, after: HistoryRow | None, limit: int
+    ) -> list[HistoryRow]:
+        """Up to ``limit`` of those rows, in order, past ``after`` (the previous chunk's last row)."""
+
+    async def delete_inference(self, user_id: uuid.UUID, inference_id: uuid.UUID) -> bool:
+        """Delete the user's own row and its idempotency key; False when the user has no such row."""
+
+    async def delete_history(self, user_id: uuid.UUID) -> int:
+        """Delete every row of the user's (and their idempotency keys); how many went."""
 
     async def find_key(self, user_id: uuid.UUID, key: str) -> StoredUnderKey | None:
         """The inference stored under this user's ``Idempotency-Key``, however old."""
@@ -110,7 +125,8 @@ def to_json(value: Any) -> str:
 
 class PgInferenceStore:
     _ADD = {variant: PgStatement(sql) for variant, sql in repository.PG_ADD_INFERENCE.items()}
-    _HISTORY = PgStatement(repository.PG_HISTORY_PAGE)
+    _DELETE_ONE = PgStatement.from_core(history_queries.DELETE_ONE)
+    _DELETE_ALL = PgStatement.from_core(history_queries.DELETE_ALL)
     _FIND_KEY = PgStatement(repository.PG_FIND_IDEMPOTENCY_KEY)
     _ADD_BATCH = {with_quota: PgStatement(sql) for with_quota, sql in repository.PG_ADD_BATCH.items()}
     _PRUNE_KEYS = PgStatement(repository.PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS)
@@ -190,16 +206,44 @@ class PgInferenceStore:
         return StoredUnderKey(record[0], record[1], record[2], json.loads(record[3]))
 
     async def prune_keys(self, cutoff: datetime) -> int:
-        status = await self._pool.execute(self._PRUNE_KEYS, {"cutoff": cutoff}, idempotent=True)
-        return int(status.rsplit(" ", 1)[-1]) if status else 0
+        return _deleted(await self._pool.execute(self._PRUNE_KEYS, {"cutoff": cutoff}, idempotent=True))
 
-    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
-        records = await self._pool.fetch(
-            self._HISTORY, {"user_id": user_id, "limit": limit, "offset": offset}, idempotent=True
-        )
+    async def history_page(
+        self, user_id: uuid.UUID, *, limit: int, offset: int, where: HistoryFilter = EVERYTHING
+    ) -> tuple[list[HistoryRow], int]:
+        # The count and the page in one round trip (history_queries.page_with_total).
+        statement = _compiled(history_queries.page_with_total(where.shape))
+        params = {**where.params(user_id), "limit": limit, "offset": offset}
+        records = await self._pool.fetch(statement, params, idempotent=True)
         total = int(records[0][0]) if records else 0
         # The LEFT JOIN gives one row of NULLs when the page is empty.
-        return [tuple(r[1:]) for r in records if r[1] is not None], total
+        return [history_row(r[1:]) for r in records if r[1] is not None], total
+
+    async def history_chunk(
+        self, user_id: uuid.UUID, where: HistoryFilter, *, after: HistoryRow | None, limit: int
+    ) -> list[HistoryRow]:
+        statement = _compiled(history_queries.chunk(where.shape, after=after is not None))
+        params = {**where.params(user_id), "limit": limit, **(after_params(after) if after else {})}
+        return [history_row(r) for r in await self._pool.fetch(statement, params, idempotent=True)]
+
+    async def delete_inference(self, user_id: uuid.UUID, inference_id: uuid.UUID) -> bool:
+        # Safe to send again: a second run deletes nothing.
+        params = {"user_id": user_id, "inference_id": inference_id}
+        return _deleted(await self._pool.execute(self._DELETE_ONE, params, idempotent=True)) > 0
+
+    async def delete_history(self, user_id: uuid.UUID) -> int:
+        return _deleted(await self._pool.execute(self._DELETE_ALL, {"user_id": user_id}, idempotent=True))
+
+
+@cache
+def _compiled(statement: Any) -> PgStatement:
+    """Each filter shape's statement, compiled once (history_queries caches the statements themselves)."""
+    return PgStatement.from_core(statement)
+
+
+def _deleted(status: str) -> int:
+    """How many rows a ``DELETE n`` status line says went."""
+    return int(status.rsplit(" ", 1)[-1]) if status else 0
 
 
 def build_inference_store(settings: Settings, session_factory: sessionmaker[Session]) -> InferenceStore:

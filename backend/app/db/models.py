@@ -52,7 +52,10 @@ class Inference(Base):
     __tablename__ = "inferences"
     __table_args__ = (
         CheckConstraint("kind IN ('predict', 'whatif')", name="kind"),
+        # /history's order and its since/until bounds; the other two back its cod_curso and kind filters.
         Index("ix_inferences_user_id_created_at", "user_id", "created_at"),
+        Index("ix_inferences_user_id_cod_curso_created_at", "user_id", "cod_curso", "created_at"),
+        Index("ix_inferences_user_id_kind_created_at", "user_id", "kind", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -74,7 +77,11 @@ class IdempotencyKey(Base):
     and pruned."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_idempotency_keys_created_at", "created_at"),
+        # Deleting an inference finds its key by this index (ON DELETE CASCADE), not by a scan.
+        Index("ix_idempotency_keys_inference_id", "inference_id"),
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -28,11 +28,14 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 import structlog
+from sqlalchemy import ClauseElement
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.config import Settings
 from app.db.base import url_query
@@ -59,10 +62,14 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
 )
 _NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+_ASYNCPG_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class PgStatement:
-    """SQL written with ``%(name)s`` parameters, run with asyncpg's ``$n``, arguments by name."""
+    """SQL written with ``%(name)s`` parameters (or a Core statement, :meth:`from_core`), run with
+    asyncpg's ``$n``, arguments by name."""
+
+    constants: Mapping[str, Any] = {}  # values the statement holds itself
 
     def __init__(self, sql: str):
         names: list[str] = []
@@ -76,7 +83,19 @@ class PgStatement:
         self.names = tuple(names)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] for name in self.names]
+        return [params[name] if name in params else self.constants[name] for name in self.names]
+
+    @classmethod
+    def from_core(cls, statement: ClauseElement) -> PgStatement:
+        """A SQLAlchemy Core statement, compiled once by SQLAlchemy's asyncpg dialect (``$n``
+        placeholders, each cast to its column's type); values it holds itself (a JSON key, say)
+        are kept as constants, the rest are bound by name."""
+        compiled = cast(SQLCompiler, statement.compile(dialect=_ASYNCPG_DIALECT))
+        pg_statement = cls.__new__(cls)
+        pg_statement.sql = compiled.string
+        pg_statement.names = tuple(compiled.positiontup or ())
+        pg_statement.constants = {k: v for k, v in compiled.params.items() if v is not None}
+        return pg_statement
 
 
 def connect_kwargs(settings: Settings) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Every query the API runs.
 
 The functions take a SQLAlchemy Session and never commit: their caller owns the transaction.
-The ``PG_*`` statements are the PostgreSQL hot path of /predict, /whatif and /history, run through
+The ``PG_*`` statements are the PostgreSQL hot path of /predict and /whatif, run through
 asyncpg by app/db/inference_store.py; they are written with ``%(name)s`` parameters and cast every
 one, since asyncpg sends parameters separately and the server must know their types.
 """
@@ -174,35 +174,6 @@ def add_inference(
             created_at=created_at or datetime.now(UTC),
         )
     )
-
-
-def list_inferences(session: Session, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[Inference], int]:
-    total = session.scalar(select(func.count()).select_from(Inference).where(Inference.user_id == user_id))
-    rows = session.scalars(
-        select(Inference)
-        .where(Inference.user_id == user_id)
-        .order_by(Inference.created_at.desc(), Inference.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
-
-
-# PostgreSQL /history in one round trip: the count (an index-only scan of ix_inferences_user_id_created_at
-# once autovacuum has marked the pages all-visible) and the page (a backward scan of the same index,
-# newest first; rows with the same created_at are ordered by id). input/output come back as JSON
-# text, not decoded: the service splices them into the response without a decode/encode round trip.
-PG_HISTORY_PAGE = (
-    "SELECT t.total, p.id::text, p.kind, p.cod_curso, p.cod_persona, p.input, p.output, p.version, "
-    "p.created_at "
-    "FROM (SELECT count(*) AS total FROM inferences WHERE user_id = %(user_id)s::uuid) t "
-    "LEFT JOIN LATERAL ("
-    " SELECT id, kind, cod_curso, input->>'cod_persona' AS cod_persona, input::text AS input,"
-    " output::text AS output, version, created_at"
-    " FROM inferences WHERE user_id = %(user_id)s::uuid"
-    " ORDER BY created_at DESC, id DESC LIMIT %(limit)s::int OFFSET %(offset)s::int"
-    ") p ON true"
-)
 
 
 def add_idempotency_key(

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
+from sqlalchemy import Delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import repository
+from app.db import history_queries, repository
+from app.db.history_queries import EVERYTHING, HistoryFilter, HistoryRow, after_params, history_row
 from app.db.inference_store import (
-    HistoryRow,
     KeyAlreadyStored,
     NewInference,
     StoredUnderKey,
     is_key_conflict,
-    to_json,
 )
-from app.db.models import Inference
 from servicekit.ratelimit import Quota
 
 
@@ -106,24 +106,39 @@ class SqlInferenceStore:
         with self._session_factory() as session, session.begin():
             return repository.delete_expired_idempotency_keys(session, cutoff)
 
-    async def history_page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
-        return await anyio.to_thread.run_sync(self._history_page, user_id, limit, offset)
+    async def history_page(
+        self, user_id: uuid.UUID, *, limit: int, offset: int, where: HistoryFilter = EVERYTHING
+    ) -> tuple[list[HistoryRow], int]:
+        return await anyio.to_thread.run_sync(self._history_page, user_id, limit, offset, where)
 
-    def _history_page(self, user_id: uuid.UUID, limit: int, offset: int) -> tuple[list[HistoryRow], int]:
+    def _history_page(
+        self, user_id: uuid.UUID, limit: int, offset: int, where: HistoryFilter
+    ) -> tuple[list[HistoryRow], int]:
+        params = {**where.params(user_id), "limit": limit, "offset": offset}
         with self._session_factory() as session:
-            rows, total = repository.list_inferences(session, user_id, limit=limit, offset=offset)
-            return [_history_row(row) for row in rows], total
+            total = session.execute(history_queries.count(where.shape), params).scalar_one()
+            rows = session.execute(history_queries.page(where.shape), params).all()
+        return [history_row(row) for row in rows], int(total)
 
+    async def history_chunk(
+        self, user_id: uuid.UUID, where: HistoryFilter, *, after: HistoryRow | None, limit: int
+    ) -> list[HistoryRow]:
+        params = {**where.params(user_id), "limit": limit, **(after_params(after) if after else {})}
+        return await anyio.to_thread.run_sync(self._history_chunk, where, after is not None, params)
 
-def _history_row(row: Inference) -> HistoryRow:
-    cod_persona = row.input.get("cod_persona") if isinstance(row.input, dict) else None
-    return (
-        str(row.id),
-        row.kind,
-        row.cod_curso,
-        None if cod_persona is None else str(cod_persona),
-        to_json(row.input),
-        to_json(row.output),
-        row.version,
-        row.created_at,
-    )
+    def _history_chunk(self, where: HistoryFilter, after: bool, params: dict[str, Any]) -> list[HistoryRow]:
+        with self._session_factory() as session:
+            rows = session.execute(history_queries.chunk(where.shape, after=after), params).all()
+        return [history_row(row) for row in rows]
+
+    async def delete_inference(self, user_id: uuid.UUID, inference_id: uuid.UUID) -> bool:
+        params = {"user_id": user_id, "inference_id": inference_id}
+        return await anyio.to_thread.run_sync(self._delete, history_queries.DELETE_ONE, params) > 0
+
+    async def delete_history(self, user_id: uuid.UUID) -> int:
+        return await anyio.to_thread.run_sync(self._delete, history_queries.DELETE_ALL, {"user_id": user_id})
+
+    def _delete(self, statement: Delete, params: dict[str, Any]) -> int:
+        # The idempotency keys go by ON DELETE CASCADE: the engine turns on PRAGMA foreign_keys.
+        with self._session_factory() as session, session.begin():
+            return session.connection().execute(statement, params).rowcount

@@ -1,4 +1,4 @@
-"""Predict / what-if / history use cases: call the model engine, persist, shape the response.
+"""Predict / what-if use cases: call the model engine, persist, shape the response.
 
 Persistence happens after the engine has accepted the features, so a rejected request stores
 nothing. The store (app/db/inference_store.py) writes the user, the inference and, with the
@@ -12,18 +12,13 @@ requests and concurrent requests queue for it instead of fighting over the GIL.
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from starlette.responses import Response
-
 from app.core.security import Principal
 from app.db.inference_store import (
-    HistoryRow,
     IdempotencyKeyUse,
     InferenceStore,
     KeyAlreadyStored,
@@ -33,7 +28,6 @@ from app.db.inference_store import (
 from app.services.idempotency import IdempotencyKeyReused, RequestKey, checked, request_hash
 from app.services.inference import ModelEngine, PredictionResult
 from servicekit.ratelimit import Quota
-from servicekit.timestamps import utc_z
 
 
 @dataclass(frozen=True)
@@ -238,33 +232,3 @@ async def whatif(
 
     body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features, "deltas": deltas}
     return await _once(store, user, "whatif", body, key, score_and_store)
-
-
-async def history(store: InferenceStore, user: Principal, *, limit: int, offset: int) -> Response:
-    """The caller's page, rendered to JSON bytes (the ``HistoryPage`` shape).
-
-    The stored ``input``/``output`` documents arrive as JSON text and are spliced into the
-    response as they are: decoding up to 400 documents per page and encoding them again was most
-    of this endpoint's CPU time (bench/unitrack/README.md).
-    """
-    rows, total = await store.history_page(user.id, limit=limit, offset=offset)
-    items = ",".join(_history_item_json(row) for row in rows)
-    body = f'{{"items":[{items}],"total":{total},"limit":{limit},"offset":{offset}}}'.encode()
-    return Response(content=body, media_type="application/json")
-
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _history_item_json(row: HistoryRow) -> str:
-    """One ``HistoryItem`` as JSON, field for field as pydantic would write it."""
-    id_, kind, cod_curso, cod_persona, input_json, output_json, version, created_at = row
-    persona = cod_persona if cod_persona is not None and _INT.fullmatch(cod_persona) else "null"
-    return (
-        f'{{"id":"{id_}","kind":{_dumps(kind)},"cod_curso":{_dumps(cod_curso)},'
-        f'"cod_persona":{persona},"input":{input_json},"output":{output_json},'
-        f'"version":{_dumps(version)},"created_at":"{utc_z(created_at)}"}}'
-    )
-
-
-_INT = re.compile(r"-?[0-9]+")

@@ -661,6 +661,39 @@ export type HealthzApiV1HealthzGetResponses = {
 
 export type HealthzApiV1HealthzGetResponse = HealthzApiV1HealthzGetResponses[keyof HealthzApiV1HealthzGetResponses];
 
+export type DeleteHistoryApiV1HistoryDeleteData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/history';
+};
+
+export type DeleteHistoryApiV1HistoryDeleteErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorResponse;
+};
+
+export type DeleteHistoryApiV1HistoryDeleteError = DeleteHistoryApiV1HistoryDeleteErrors[keyof DeleteHistoryApiV1HistoryDeleteErrors];
+
+export type DeleteHistoryApiV1HistoryDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteHistoryApiV1HistoryDeleteResponse = DeleteHistoryApiV1HistoryDeleteResponses[keyof DeleteHistoryApiV1HistoryDeleteResponses];
+
 export type HistoryApiV1HistoryGetData = {
     body?: never;
     path?: never;
@@ -673,6 +706,36 @@ export type HistoryApiV1HistoryGetData = {
          * Offset
          */
         offset?: number;
+        /**
+         * Cod Curso
+         *
+         * Only this course's inferences
+         */
+        cod_curso?: string | null;
+        /**
+         * Kind
+         *
+         * Only /predict or only /whatif inferences
+         */
+        kind?: 'predict' | 'whatif' | null;
+        /**
+         * Since
+         *
+         * Stored at or after this ISO-8601 time, with its timezone
+         */
+        since?: string | null;
+        /**
+         * Until
+         *
+         * Stored at or before this ISO-8601 time, with its timezone
+         */
+        until?: string | null;
+        /**
+         * Order
+         *
+         * newest (the default) or oldest first
+         */
+        order?: 'newest' | 'oldest';
     };
     url: '/api/v1/history';
 };
@@ -702,6 +765,116 @@ export type HistoryApiV1HistoryGetResponses = {
 };
 
 export type HistoryApiV1HistoryGetResponse = HistoryApiV1HistoryGetResponses[keyof HistoryApiV1HistoryGetResponses];
+
+export type ExportHistoryApiV1HistoryExportGetData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Format
+         */
+        format?: 'csv' | 'json';
+        /**
+         * Cod Curso
+         *
+         * Only this course's inferences
+         */
+        cod_curso?: string | null;
+        /**
+         * Kind
+         *
+         * Only /predict or only /whatif inferences
+         */
+        kind?: 'predict' | 'whatif' | null;
+        /**
+         * Since
+         *
+         * Stored at or after this ISO-8601 time, with its timezone
+         */
+        since?: string | null;
+        /**
+         * Until
+         *
+         * Stored at or before this ISO-8601 time, with its timezone
+         */
+        until?: string | null;
+        /**
+         * Order
+         *
+         * newest (the default) or oldest first
+         */
+        order?: 'newest' | 'oldest';
+    };
+    url: '/api/v1/history/export';
+};
+
+export type ExportHistoryApiV1HistoryExportGetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorResponse;
+};
+
+export type ExportHistoryApiV1HistoryExportGetError = ExportHistoryApiV1HistoryExportGetErrors[keyof ExportHistoryApiV1HistoryExportGetErrors];
+
+export type ExportHistoryApiV1HistoryExportGetResponses = {
+    /**
+     * The caller's rows, streamed as a JSON array or CSV
+     */
+    200: Array<HistoryItem>;
+};
+
+export type ExportHistoryApiV1HistoryExportGetResponse = ExportHistoryApiV1HistoryExportGetResponses[keyof ExportHistoryApiV1HistoryExportGetResponses];
+
+export type DeleteInferenceApiV1HistoryInferenceIdDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Inference Id
+         */
+        inference_id: string;
+    };
+    query?: never;
+    url: '/api/v1/history/{inference_id}';
+};
+
+export type DeleteInferenceApiV1HistoryInferenceIdDeleteErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorResponse;
+    /**
+     * Not Found
+     */
+    404: ErrorResponse;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorResponse;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorResponse;
+};
+
+export type DeleteInferenceApiV1HistoryInferenceIdDeleteError = DeleteInferenceApiV1HistoryInferenceIdDeleteErrors[keyof DeleteInferenceApiV1HistoryInferenceIdDeleteErrors];
+
+export type DeleteInferenceApiV1HistoryInferenceIdDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteInferenceApiV1HistoryInferenceIdDeleteResponse = DeleteInferenceApiV1HistoryInferenceIdDeleteResponses[keyof DeleteInferenceApiV1HistoryInferenceIdDeleteResponses];
 
 export type ModelInfoApiV1ModelGetData = {
     body?: never;

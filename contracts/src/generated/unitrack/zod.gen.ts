@@ -292,15 +292,48 @@ export const zCoursesApiV1CoursesGetResponse = z.array(zCourseOut);
  */
 export const zHealthzApiV1HealthzGetResponse = zHealthResponse;
 
+/**
+ * Successful Response
+ */
+export const zDeleteHistoryApiV1HistoryDeleteResponse = z.void();
+
 export const zHistoryApiV1HistoryGetQuery = z.object({
     limit: z.int().gte(1).lte(200).optional().default(50),
-    offset: z.int().gte(0).lte(10000000).optional().default(0)
+    offset: z.int().gte(0).lte(10000000).optional().default(0),
+    cod_curso: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$/).nullish(),
+    kind: z.enum(['predict', 'whatif']).nullish(),
+    since: z.iso.datetime().nullish(),
+    until: z.iso.datetime().nullish(),
+    order: z.enum(['newest', 'oldest']).optional()
 });
 
 /**
  * Successful Response
  */
 export const zHistoryApiV1HistoryGetResponse = zHistoryPage;
+
+export const zExportHistoryApiV1HistoryExportGetQuery = z.object({
+    format: z.enum(['csv', 'json']).optional(),
+    cod_curso: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$/).nullish(),
+    kind: z.enum(['predict', 'whatif']).nullish(),
+    since: z.iso.datetime().nullish(),
+    until: z.iso.datetime().nullish(),
+    order: z.enum(['newest', 'oldest']).optional()
+});
+
+/**
+ * The caller's rows, streamed as a JSON array or CSV
+ */
+export const zExportHistoryApiV1HistoryExportGetResponse = z.array(zHistoryItem);
+
+export const zDeleteInferenceApiV1HistoryInferenceIdDeletePath = z.object({
+    inference_id: z.uuid()
+});
+
+/**
+ * Successful Response
+ */
+export const zDeleteInferenceApiV1HistoryInferenceIdDeleteResponse = z.void();
 
 /**
  * Successful Response
