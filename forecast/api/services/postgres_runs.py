@@ -38,6 +38,9 @@ class RunNotifications:
     def __init__(self, connect_kwargs: dict[str, Any]) -> None:
         self._connect_kwargs = connect_kwargs
         self._conn: psycopg2.extensions.connection | None = None
+        # The socket the loop watches, kept apart: a broken connection's fileno() raises, and a reader
+        # left registered would make the loop refuse the next connection's socket.
+        self._fd: int | None = None
         self._event: asyncio.Event | None = None
         self._failed_once = False
 
@@ -63,7 +66,8 @@ class RunNotifications:
                 await asyncio.sleep(seconds)
                 return
             self._failed_once = False
-            loop.add_reader(self._conn.fileno(), self._on_readable)
+            self._fd = self._conn.fileno()
+            loop.add_reader(self._fd, self._on_readable)
             return  # check the store now: a run may have been published while we were not listening
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), seconds)
@@ -87,12 +91,13 @@ class RunNotifications:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(conn.fileno())
-        with contextlib.suppress(psycopg2.Error):
-            conn.close()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing is watching it
+                asyncio.get_running_loop().remove_reader(fd)
+        if conn is not None:
+            with contextlib.suppress(psycopg2.Error):
+                conn.close()
 
 
 class PostgresRunSource:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 import pipelines.publish_postgres as publish_postgres
 from api.bootstrap import create_user
@@ -217,3 +217,22 @@ async def test_runs_lists_the_kept_runs_newest_first(pg_client, publish_run):
     assert newest["horizons"] == [1, 5, 20] and "always-up" in newest["verdict"]
     assert newest["generated_at"].endswith("Z")
     assert (await client.get("/api/v1/runs")).status_code == 401
+
+
+async def test_a_replica_whose_listening_connection_is_killed_listens_again(pg_client, publish_run, store_url):
+    client, auth = pg_client
+    publish_run("run-a")
+    await wait_served(client, auth, "run-a")
+    engine = create_engine(store_url)
+    with engine.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        ).scalar()
+    engine.dispose()
+    assert killed == 1
+    await asyncio.sleep(0.5)  # the replica notices the lost connection and listens on a new one
+    publish_run("run-b", last_price=3000.0)
+    await wait_served(client, auth, "run-b")  # the poll is 60 s: this came through the new LISTEN
