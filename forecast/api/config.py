@@ -47,6 +47,11 @@ class Settings(ServiceSettingsMixin, BaseSettings):
         10.0, gt=0, description="Longest one unit of work may hold a Postgres connection before its socket is cut"
     )
 
+    # Where published runs live: "dir" (RESULTS_DIR, polled every RESULTS_POLL_SECONDS) or "postgres"
+    # (this API's own database, shared by every replica; LISTEN/NOTIFY plus a poll every
+    # RUN_STORE_POLL_SECONDS in case a notification is lost).
+    run_store: Literal["dir", "postgres"] = "dir"
+    run_store_poll_seconds: float = Field(5.0, gt=0, le=300)
     results_dir: Path = FORECAST_DIR / "pipelines" / "results"
     results_poll_seconds: float = Field(1.0, gt=0, le=60)
 
@@ -112,6 +117,14 @@ class Settings(ServiceSettingsMixin, BaseSettings):
     def _hard_timeout_above_statement_timeout(self) -> Settings:
         if self.db_hard_timeout_seconds * 1000 <= self.db_statement_timeout_ms:
             raise ValueError("DB_HARD_TIMEOUT_SECONDS must be longer than DB_STATEMENT_TIMEOUT_MS")
+        return self
+
+    @model_validator(mode="after")
+    def _postgres_run_store_needs_postgres(self) -> Settings:
+        if self.run_store == "postgres" and self.is_sqlite:
+            raise ValueError(
+                "RUN_STORE=postgres needs a PostgreSQL DATABASE_URL (the runs live in this API's database)"
+            )
         return self
 
     @property

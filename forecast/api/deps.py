@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -60,18 +60,29 @@ async def get_store(request: Request) -> RunStore:
     return app_state(request.app).run_store
 
 
-async def get_snapshot(request: Request) -> Snapshot:
+RunIdQuery = Annotated[
+    str | None,
+    Query(max_length=128, description="Read this kept run (GET /api/v1/runs lists them); default: the latest"),
+]
+
+
+async def get_snapshot(request: Request, run_id: RunIdQuery = None) -> Snapshot:
     """The caller's token is checked first, then one snapshot is taken for the whole request:
     everything the endpoint reads comes from the same run. A single dependency on purpose: FastAPI's
     per-dependency overhead is most of the cost of an in-memory read."""
     await authenticate(request)
-    return app_state(request.app).run_store.require()
+    store = app_state(request.app).run_store
+    if run_id is None:
+        return store.require()
+    # An older run not in memory is read from the store in a worker thread (disk or database).
+    snapshot = store.in_memory(run_id)
+    return snapshot if snapshot is not None else await run_in_threadpool(store.require_run, run_id)
 
 
-async def get_run_read(request: Request) -> RunRead:
+async def get_run_read(request: Request, run_id: RunIdQuery = None) -> RunRead:
     """An authenticated read of one snapshot (as get_snapshot), answered through the response cache
-    under this request's path and query string."""
-    snapshot = await get_snapshot(request)
+    under this request's path and query string (which holds the run id, when one is asked for)."""
+    snapshot = await get_snapshot(request, run_id)
     store = app_state(request.app).run_store
     return RunRead(snapshot, store.responses, request.scope["path"], request.scope["query_string"])
 

@@ -19,6 +19,9 @@ from api.services.errors import (
     LoginThrottled,
     ModelNotFound,
     NoRunPublished,
+    RunFileNotFound,
+    RunNotFound,
+    RunStoreUnavailable,
 )
 from servicekit.database import is_database_unavailable
 from servicekit.error_mapping import ErrorMapping, install_error_mappings
@@ -29,6 +32,7 @@ from servicekit.logging import get_logger
 log = get_logger(__name__)
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+RETRY_SOON = {"Retry-After": "5"}
 
 
 def _retry_after(exc: LoginThrottled) -> dict[str, str]:
@@ -40,6 +44,9 @@ DOMAIN_ERRORS: list[ErrorMapping[Any]] = [
     ErrorMapping(InactiveUser, 403, error="inactive_user"),
     ErrorMapping(LoginThrottled, 429, headers=_retry_after),
     ErrorMapping(NoRunPublished, 503, error="no_run_published"),
+    ErrorMapping(RunStoreUnavailable, 503, error="run_store_unavailable", headers=RETRY_SOON),
+    ErrorMapping(RunNotFound, 404, error="run_not_found"),
+    ErrorMapping(RunFileNotFound, 404, error="run_file_not_found"),
     ErrorMapping(HorizonNotFound, 404, error="horizon_not_found"),
     ErrorMapping(ModelNotFound, 404, error="model_not_found"),
     ErrorMapping(ImageNotFound, 404, error="image_not_found"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import ensure_admin
@@ -18,9 +19,10 @@ from api.db.session import build_engine, build_session_factory
 from api.errors import install_error_handlers
 from api.fastpath import FastReadMiddleware
 from api.metrics import DB_POOL_IN_USE, RUN_AGE_SECONDS
-from api.routers import auth, forecasts, health, images, methodology, models
+from api.routers import auth, forecasts, health, images, methodology, models, runs
 from api.security import limit_password_verifications
 from api.services.auth import AuthCache
+from api.services.postgres_runs import PostgresRunSource
 from api.services.results import RunStore
 from api.services.throttle import build_throttle
 from api.state import AppState, app_state, install_app_state
@@ -48,7 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     log.info(
         "startup",
         env=settings.app_env,
-        results_dir=str(settings.results_dir),
+        run_store=state.run_store.source.describe(),
         run_id=state.run_store.snapshot.run_id if state.run_store.snapshot else None,
     )
     try:
@@ -57,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        state.run_store.close()
         state.engine.dispose()
 
 
@@ -77,6 +80,13 @@ def _patched_openapi(app: FastAPI) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     return schema
+
+
+def build_run_store(settings: Settings, engine: Engine) -> RunStore:
+    if settings.run_store == "postgres":
+        source = PostgresRunSource(engine, settings.db_connect_timeout_seconds)
+        return RunStore(source, settings.run_store_poll_seconds)
+    return RunStore(settings.results_dir, settings.results_poll_seconds)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -101,14 +111,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             engine=engine,
             session_factory=session_factory,
-            run_store=RunStore(settings.results_dir, settings.results_poll_seconds),
+            run_store=build_run_store(settings, engine),
             login_throttle=build_throttle(settings, session_factory),
             auth_cache=AuthCache(settings.auth_cache_seconds),
         ),
     )
 
     install_error_handlers(app)
-    for router in (auth.router, forecasts.router, models.router, images.router, methodology.router, health.router):
+    routers = (auth, forecasts, models, images, methodology, runs, health)
+    for router in (r.router for r in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
     serve_docs(app, "/docs")

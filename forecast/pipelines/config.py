@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import backtest, data, models, walkforward
+from pipelines import backtest, data, models, publish, walkforward
 
 DEFAULT_HORIZONS = (1, 5, 10, 15, 20, 25, 30)
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
@@ -21,7 +21,10 @@ class PipelineConfig:
     results_dir: Path = field(default_factory=lambda: Path(os.environ.get("RESULTS_DIR", str(DEFAULT_RESULTS))))
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     seed: int = 0
-    keep: int = 5
+    keep: int = field(default_factory=publish.default_keep)  # RUN_STORE_KEEP, else 5
+    # Where the run goes: "dir" (results_dir) or a postgres:// URL (the API's run store); RUN_STORE=postgres
+    # makes DATABASE_URL the default.
+    publish: str = field(default_factory=publish.default_target)
     folds: int = walkforward.N_FOLDS
     progress: bool = True
     # Cost of trading one unit of capital (in basis points), charged on every change of the book's
@@ -36,6 +39,7 @@ class PipelineConfig:
     spa_reps: int = 1000
 
     def __post_init__(self) -> None:
+        publish.check_target(self.publish)
         if not 0.0 < self.holdout_fraction < 0.5:
             raise ValueError("holdout_fraction must be between 0 and 0.5")
         if self.cost_bps < 0:

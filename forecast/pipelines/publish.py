@@ -7,6 +7,10 @@
 3. Old runs beyond ``keep`` are pruned, never the published one.
 
 A crash at any point before step 2's ``os.replace`` leaves LATEST naming the previous complete run.
+
+``publish`` sends a staged run to where ``--publish`` points: ``dir`` (this folder store, the default)
+or a PostgreSQL URL (the shared run store, pipelines/publish_postgres.py). Its default comes from the
+environment the API reads too: ``RUN_STORE=postgres`` publishes into ``DATABASE_URL``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.publish_postgres import is_postgres_target, publish_to_postgres
 from runcontract.run import LATEST_POINTER, RUN_BUNDLE_FILE, RUNS_DIRNAME
 
 TMP_PREFIX = ".tmp-"
@@ -111,3 +117,38 @@ def publish_run(results_dir: str | Path, staged: Path, run_id: str, keep: int = 
 
 def discard_staging(staged: Path) -> None:
     shutil.rmtree(staged, ignore_errors=True)
+
+
+DIR_TARGET = "dir"
+
+
+def default_target(environ: Mapping[str, str] | None = None) -> str:
+    """``dir``, or the API's own database when the API runs the PostgreSQL store (RUN_STORE=postgres)."""
+    env = os.environ if environ is None else environ
+    if env.get("RUN_STORE", DIR_TARGET).strip().lower() == "postgres":
+        return env.get("DATABASE_URL", "").strip()  # checked by check_target with the rest of the config
+    return DIR_TARGET
+
+
+def default_keep(environ: Mapping[str, str] | None = None) -> int:
+    env = os.environ if environ is None else environ
+    return int(env.get("RUN_STORE_KEEP", "5"))
+
+
+def check_target(target: str) -> str:
+    if target != DIR_TARGET and not is_postgres_target(target):
+        shown = target.split("://")[0] if "://" in target else target  # never echo credentials
+        raise ValueError(
+            f"--publish (or RUN_STORE=postgres with DATABASE_URL) takes 'dir' or a postgres:// URL, not {shown!r}"
+        )
+    return target
+
+
+def publish(target: str, results_dir: str | Path, staged: Path, run_id: str, keep: int = 5) -> Path | str:
+    """Publishes the staged run into the folder store (``dir``) or the PostgreSQL store at ``target``;
+    returns where it went: the run's directory, or the store's address without credentials."""
+    if target == DIR_TARGET:
+        return publish_run(results_dir, staged, run_id, keep=keep)
+    where = publish_to_postgres(check_target(target), staged, run_id, keep=keep)
+    discard_staging(staged)
+    return where

@@ -8,7 +8,7 @@ from pipelines.assemble import Assembled
 
 
 def closing_summary(
-    a: Assembled, models: list[str], horizons: list[int], alpha: float, final: Path, seconds: float
+    a: Assembled, models: list[str], horizons: list[int], alpha: float, final: Path | str, seconds: float
 ) -> str:
     row = {(m.model_name, m.horizon): m for m in a.metrics}
     head = f"{'model':<17}" + "".join(f"{'h=' + str(h):>8}" for h in horizons) + f"{'mean':>8}"

@@ -65,7 +65,16 @@ def parse_args(argv: list[str] | None = None) -> PipelineConfig:
     p.add_argument("--results-dir", type=Path, default=d.results_dir)
     p.add_argument("--jobs", type=int, default=d.jobs, help="worker processes (default: all cores)")
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--keep", type=int, default=d.keep, help="complete runs kept on disk (default: %(default)s)")
+    p.add_argument(
+        "--keep", type=int, default=d.keep, help="complete runs kept in the store (default: RUN_STORE_KEEP or 5)"
+    )
+    p.add_argument(
+        "--publish",
+        default=d.publish,
+        metavar="dir|postgres://...",
+        help="publish into the results folder (dir) or the API's PostgreSQL run store "
+        "(default: DATABASE_URL when RUN_STORE=postgres, else dir)",
+    )
     p.add_argument("--folds", type=int, default=d.folds, help="walk-forward refits")
     p.add_argument(
         "--cost-bps",
@@ -114,7 +123,7 @@ def walk_forward(
     return results
 
 
-def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
+def run_pipeline(config: PipelineConfig) -> tuple[str, Path | str]:
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     generated_at = datetime.now(UTC)
@@ -179,7 +188,7 @@ def run_pipeline(config: PipelineConfig) -> tuple[str, Path]:
             skill_by_horizon=a.skill_by_horizon,
         )
         outputs.write_bundle(staged, summary, a, images)
-        final = publish.publish_run(config.results_dir, staged, run_id, keep=config.keep)
+        final = publish.publish(config.publish, config.results_dir, staged, run_id, keep=config.keep)
     except BaseException:
         # The previous run stays published; don't leave our half-written staging dir behind.
         publish.discard_staging(staged)
@@ -201,7 +210,9 @@ def _parameters(
     results: dict[tuple[str, int], walkforward.TaskResult],
 ) -> dict[str, Any]:
     its = [it for r in results.values() for it in r.best_iterations]
-    chosen = {k: v for k, v in asdict(config).items() if k not in ("results_dir", "progress", "price_column")}
+    chosen = {
+        k: v for k, v in asdict(config).items() if k not in ("results_dir", "progress", "price_column", "publish")
+    }
     return {
         **chosen,
         "models": list(config.models),

@@ -25,6 +25,7 @@ from api.db import migrate
 from api.db.models import Base
 from api.main import create_app
 from api.state import app_state
+from runcontract.store import RUN_STORE_METADATA
 from testkit.databases import migrated_database, postgres_database, selected_backends
 from tests.support.runs import publish_fixture_run
 
@@ -56,7 +57,7 @@ def empty_tables(url: str | URL) -> None:
     """Delete every row, children first (per-test isolation: the app commits for real)."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in [*reversed(RUN_STORE_METADATA.sorted_tables), *reversed(Base.metadata.sorted_tables)]:
             conn.execute(delete(table))
     engine.dispose()
 

@@ -3,6 +3,7 @@ export * from './auth';
 export * from './forecasts';
 export * from './models';
 export * from './images';
+export * from './runs';
 export * from './health';
 export * from './errors';
 

@@ -19,13 +19,13 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         401: "Missing, invalid, expired or revoked token",
         403: "User account disabled",
-        404: "Not found (unknown model, horizon or image)",
+        404: "Not found (unknown model, horizon, image or run)",
         413: "Request body too large",
         422: "Invalid parameters (one detail per field)",
         429: "Too many failed login attempts (see Retry-After)",
-        503: "No forecast run is published yet",
+        503: "No forecast run is published yet, or the run store cannot be read",
     }
     return {code: {"model": ErrorResponse, "description": descriptions.get(code, "Error")} for code in codes}
 
 
-AUTHED = errors(401, 403, 503)
+AUTHED = errors(401, 403, 404, 503)

@@ -37,6 +37,18 @@ class NoRunPublished(DomainError):
     """No valid run is loaded yet (none published, or every one published so far was refused)."""
 
 
+class RunNotFound(DomainError):
+    """``?run_id=`` names a run the store does not keep (never published, or pruned)."""
+
+
+class RunFileNotFound(DomainError):
+    pass
+
+
+class RunStoreUnavailable(DomainError):
+    """The run store cannot be read right now (its database or folder); the client may retry."""
+
+
 # The run being served has no such horizon, model, chart or importance table; the message says which
 # run and, where short, what it has instead.
 class HorizonNotFound(DomainError):

@@ -1,132 +1,66 @@
-"""The published run, held in memory.
+"""The published run, held in memory, from the run store the settings choose (RUN_STORE).
 
-A background task checks the LATEST pointer every RESULTS_POLL_SECONDS; a new run is loaded and
+The store is a folder (api/services/folder_runs.py, the default) or the API's PostgreSQL database
+(api/services/postgres_runs.py). A background task waits for a change (the folder is polled every
+RESULTS_POLL_SECONDS; PostgreSQL notifies, with a slow poll as the fallback); a new run is loaded and
 validated in a worker thread and then swapped in with one reference assignment. A request takes one
 Snapshot at its start and reads only from it, so a response never mixes two runs. A new run that fails
 to load is refused: the previous snapshot keeps serving and health reports "degraded" with the reason.
+An older kept run (``?run_id=``) is loaded on demand and a few are kept in memory until the next swap.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import Protocol
 
 from api.schemas.health import HealthStatus
-from api.services.errors import NoRunPublished
+from api.schemas.runs import RunInfo
+from api.services.errors import NoRunPublished, RunNotFound, RunStoreUnavailable
+from api.services.folder_runs import FolderRunSource, load_run
 from api.services.response_cache import ResponseCache
-from runcontract.run import (
-    BUNDLE_SCHEMA_VERSION,
-    LATEST_POINTER,
-    RUN_BUNDLE_FILE,
-    RUNS_DIRNAME,
-    RunBundle,
-    RunImage,
-)
+from api.services.run_snapshot import RunLoadError, Snapshot, StoredImage
 from servicekit.logging import get_logger
 from servicekit.timestamps import utc_now
 
+__all__ = ["ResultsStatus", "RunLoadError", "RunSource", "RunStore", "Snapshot", "StoredImage", "load_run"]
+
 log = get_logger(__name__)
-
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+OLDER_RUNS_IN_MEMORY = 3
 
 
-class RunLoadError(Exception):
-    pass
+class RunSource(Protocol):
+    """Where published runs live; every method but ``wait_for_change`` blocks (called in a worker thread)."""
 
+    def describe(self) -> str: ...
 
-@dataclass(frozen=True, slots=True)
-class StoredImage:
-    entry: RunImage
-    content: bytes
-    etag: str
+    def latest_run_id(self) -> str | None:
+        """The run to serve by default; raises RunStoreUnavailable when the store cannot be read."""
 
+    def fingerprint(self, run_id: str) -> object:
+        """Changes when a run of this id is rewritten (a refused run is not re-read until then)."""
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One validated run plus read indexes; never changes once built."""
+    def load(self, run_id: str) -> Snapshot:
+        """Raises RunLoadError with a readable reason."""
 
-    run_id: str
-    run_dir: Path
-    bundle: RunBundle
-    loaded_at: datetime
-    images: dict[str, StoredImage]
+    def load_kept(self, run_id: str) -> Snapshot:
+        """As ``load``, but RunNotFound for a run the store does not keep."""
 
+    def list_runs(self) -> list[RunInfo]: ...
 
-def _png_dimensions(content: bytes) -> tuple[int, int]:
-    if len(content) < 24 or not content.startswith(_PNG_SIGNATURE) or content[12:16] != b"IHDR":
-        raise RunLoadError("not a PNG file")
-    return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    def read_file(self, run_id: str, path: str) -> tuple[bytes, str]:
+        """A file of the run (content, media type); RunFileNotFound when it has none."""
 
+    async def wait_for_change(self, seconds: float) -> None:
+        """Returns when a new run may have been published, at the latest after ``seconds``."""
 
-def _schema_version(raw: bytes) -> object:
-    """The bundle's schema_version, or None when the document is not a JSON object (validation says why)."""
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        return None
-    return document.get("schema_version") if isinstance(document, dict) else None
-
-
-def load_run(results_dir: Path, run_id: str) -> Snapshot:
-    """Reads and validates one run directory; raises RunLoadError with a readable reason."""
-    if not _RUN_ID.match(run_id):
-        raise RunLoadError(f"LATEST names an invalid run id {run_id!r}")
-    run_dir = (results_dir / RUNS_DIRNAME / run_id).resolve()
-    bundle_path = run_dir / RUN_BUNDLE_FILE
-    try:
-        raw = bundle_path.read_bytes()
-    except OSError as exc:
-        raise RunLoadError(f"run {run_id}: cannot read {RUN_BUNDLE_FILE} ({exc.strerror or exc})") from exc
-    version = _schema_version(raw)
-    if version is not None and version != BUNDLE_SCHEMA_VERSION:
-        raise RunLoadError(
-            f"run {run_id}: {RUN_BUNDLE_FILE} has bundle schema {version}, this API reads {BUNDLE_SCHEMA_VERSION}; "
-            "run the pipeline again to publish a run it can serve"
-        )
-    try:
-        bundle = RunBundle.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise RunLoadError(
-            f"run {run_id}: {RUN_BUNDLE_FILE} fails validation ({exc.error_count()} errors; "
-            f"first: {where or 'document'}: {first.get('msg')})"
-        ) from exc
-    if bundle.summary.run_id != run_id:
-        raise RunLoadError(f"run {run_id}: summary.run_id is {bundle.summary.run_id!r}")
-    images: dict[str, StoredImage] = {}
-    for entry in bundle.images:
-        path = (run_dir / entry.file).resolve()
-        if not path.is_relative_to(run_dir):
-            raise RunLoadError(f"run {run_id}: image {entry.metadata.image_id} points outside the run")
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise RunLoadError(f"run {run_id}: image {entry.file} is missing") from exc
-        try:
-            width, height = _png_dimensions(content)
-        except RunLoadError as exc:
-            raise RunLoadError(f"run {run_id}: image {entry.file} is not a PNG") from exc
-        meta = entry.metadata
-        if meta.dimensions != (width, height) or meta.file_size_bytes != len(content):
-            log.warning("image_metadata_corrected", run_id=run_id, image_id=meta.image_id)
-            meta = meta.model_copy(update={"dimensions": (width, height), "file_size_bytes": len(content)})
-            entry = entry.model_copy(update={"metadata": meta})
-        etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-        images[meta.image_id] = StoredImage(entry=entry, content=content, etag=etag)
-    if images:
-        bundle = bundle.model_copy(update={"images": [img.entry for img in images.values()]})
-    return Snapshot(run_id=run_id, run_dir=run_dir, bundle=bundle, loaded_at=utc_now(), images=images)
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +72,18 @@ class ResultsStatus:
 
 
 class RunStore:
-    def __init__(self, results_dir: Path, poll_seconds: float = 1.0) -> None:
-        self.results_dir = results_dir
+    def __init__(self, source: RunSource | Path, poll_seconds: float = 1.0) -> None:
+        self.source: RunSource = FolderRunSource(source) if isinstance(source, Path) else source
         self.poll_seconds = poll_seconds
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
-        self._rejected: tuple[str, float] | None = None  # (run_id, run.json mtime) not to retry
+        self._rejected: tuple[str, object] | None = None  # (run_id, fingerprint) not to retry
         self._lock = threading.Lock()
         self.responses = ResponseCache()  # the one response cache, emptied for each new run
+        # Older kept runs read by id, until the next swap (which may have pruned them); the generation
+        # keeps a load that started before a swap from being cached after it.
+        self._older: OrderedDict[str, Snapshot] = OrderedDict()
+        self._generation = 0
 
     # -- reading -----------------------------------------------------------------------------------
     def require(self) -> Snapshot:
@@ -156,6 +94,36 @@ class RunStore:
                 message = f"No valid forecast run is available: {self.last_error}"
             raise NoRunPublished(message)
         return snapshot
+
+    def in_memory(self, run_id: str) -> Snapshot | None:
+        """The run of this id when it is held in memory (the latest, or an older one read recently)."""
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.run_id == run_id:
+            return snapshot
+        return self._older.get(run_id)
+
+    def require_run(self, run_id: str) -> Snapshot:
+        """A kept run by id (blocking: call it in a worker thread); RunNotFound when the store lacks it."""
+        snapshot = self.in_memory(run_id)
+        if snapshot is not None:
+            return snapshot
+        generation = self._generation
+        try:
+            snapshot = self.source.load_kept(run_id)
+        except RunLoadError as exc:
+            raise RunNotFound(f"Run {run_id!r} cannot be served: {exc}") from exc
+        with self._lock:
+            if generation == self._generation:
+                self._older[run_id] = snapshot
+                while len(self._older) > OLDER_RUNS_IN_MEMORY:
+                    self._older.popitem(last=False)
+        return snapshot
+
+    def list_runs(self) -> list[RunInfo]:
+        return self.source.list_runs()
+
+    def read_file(self, run_id: str, path: str) -> tuple[bytes, str]:
+        return self.source.read_file(run_id, path)
 
     def status(self) -> ResultsStatus:
         snapshot, error = self.snapshot, self.last_error
@@ -171,19 +139,13 @@ class RunStore:
         return ResultsStatus("healthy", message, snapshot.run_id, generated)
 
     # -- loading -----------------------------------------------------------------------------------
-    def _read_pointer(self) -> str | None:
-        try:
-            return (self.results_dir / LATEST_POINTER).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
-
     def refresh(self) -> bool:
-        """Checks the pointer and loads a new run if it changed. Returns True when a new run was swapped in."""
+        """Checks the latest run and loads it if it changed. Returns True when a new run was swapped in."""
         with self._lock:
             try:
-                run_id = self._read_pointer()
-            except OSError as exc:
-                self.last_error = f"cannot read the LATEST pointer ({exc})"
+                run_id = self.source.latest_run_id()
+            except RunStoreUnavailable as exc:
+                self.last_error = str(exc)
                 return False
             current = self.snapshot
             if not run_id:
@@ -192,32 +154,35 @@ class RunStore:
             if current is not None and current.run_id == run_id:
                 self.last_error = None
                 return False
-            mtime = self._bundle_mtime(run_id)
-            if self._rejected == (run_id, mtime):
+            fingerprint = self.source.fingerprint(run_id)
+            if self._rejected == (run_id, fingerprint):
                 return False
             try:
-                snapshot = load_run(self.results_dir, run_id)
+                snapshot = self.source.load(run_id)
+            except RunStoreUnavailable as exc:  # not the run's fault: tried again at the next change or poll
+                self.last_error = str(exc)
+                return False
             except RunLoadError as exc:
-                self._rejected = (run_id, mtime)
+                self._rejected = (run_id, fingerprint)
                 self.last_error = str(exc)
                 log.error("run_refused", run_id=run_id, reason=str(exc))
                 return False
             self.responses.reset(snapshot.run_id)  # before the swap: no answer of the old run is kept
             self.snapshot = snapshot  # the single swap
+            self._generation += 1
+            self._older = OrderedDict()  # the publish that made this run latest may have pruned them
             self.last_error = None
             self._rejected = None
             log.info("run_loaded", run_id=run_id, previous=current.run_id if current else None)
             return True
 
-    def _bundle_mtime(self, run_id: str) -> float:
-        try:
-            return (self.results_dir / RUNS_DIRNAME / run_id / RUN_BUNDLE_FILE).stat().st_mtime
-        except (OSError, ValueError):
-            return -1.0
-
     async def poll_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            try:
+                await self.source.wait_for_change(self.poll_seconds)
+            except Exception as exc:  # the poller must never die
+                log.error("run_wait_failed", exc_type=type(exc).__name__)
+                await asyncio.sleep(self.poll_seconds)
             started = time.perf_counter()
             try:
                 await asyncio.to_thread(self.refresh)
@@ -225,3 +190,6 @@ class RunStore:
                 log.error("run_poll_failed", exc_type=type(exc).__name__)
             if time.perf_counter() - started > 5:
                 log.warning("run_poll_slow", seconds=round(time.perf_counter() - started, 2))
+
+    def close(self) -> None:
+        self.source.close()

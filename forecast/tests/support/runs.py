@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from pipelines.publish import publish_run, staging_dir
+from pipelines.publish import publish, publish_run, staging_dir
 from runcontract.forecasts import ConsensusResponse, ForecastResponse
 from runcontract.images import ImageMetadata
 from runcontract.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
@@ -242,15 +242,33 @@ def build_bundle(
     return bundle, files
 
 
-def publish_fixture_run(results_dir: Path, run_id: str, *, raw_bundle: bytes | None = None, **kwargs) -> Path:
-    """Publishes a valid run (or ``raw_bundle`` as its run.json) through pipelines.publish."""
+FIXTURE_CSV = b"model,horizon,da_test\nridge,1,52.4\n"
+
+
+def stage_fixture_run(results_dir: Path, run_id: str, *, raw_bundle: bytes | None = None, **kwargs) -> Path:
+    """A valid run (or ``raw_bundle`` as its run.json) with its charts and a metrics.csv, in a staging dir."""
     bundle, files = build_bundle(run_id, **kwargs)
     staged = staging_dir(results_dir, run_id)
-    for rel, content in files.items():
+    for rel, content in {**files, "metrics.csv": FIXTURE_CSV}.items():
         (staged / rel).parent.mkdir(parents=True, exist_ok=True)
         (staged / rel).write_bytes(content)
     (staged / RUN_BUNDLE_FILE).write_bytes(raw_bundle if raw_bundle is not None else bundle.model_dump_json().encode())
+    return staged
+
+
+def publish_fixture_run(results_dir: Path, run_id: str, *, raw_bundle: bytes | None = None, **kwargs) -> Path:
+    """Publishes a valid run (or ``raw_bundle`` as its run.json) through pipelines.publish."""
+    staged = stage_fixture_run(results_dir, run_id, raw_bundle=raw_bundle, **kwargs)
     return publish_run(results_dir, staged, run_id, keep=10)
+
+
+def publish_fixture_run_to_postgres(
+    database_url: str, staging_root: Path, run_id: str, *, keep: int = 10, **kwargs
+) -> str:
+    """Publishes a valid run into the PostgreSQL run store, as ``python -m pipelines.run --publish`` does."""
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staged = stage_fixture_run(staging_root, run_id, **kwargs)
+    return publish(database_url, staging_root, staged, run_id, keep=keep)
 
 
 def corrupt_bundle(run_id: str) -> bytes:

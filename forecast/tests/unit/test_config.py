@@ -87,3 +87,10 @@ def test_prod_refuses_the_env_example_placeholder_secret():
     placeholder = "change-me-to-a-long-random-value-of-48-characters"  # as in .env.example
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         prod(secret_key=placeholder)
+
+
+def test_the_postgres_run_store_needs_a_postgres_database():
+    with pytest.raises(ValidationError, match="RUN_STORE=postgres needs a PostgreSQL DATABASE_URL"):
+        make(run_store="postgres", database_url="sqlite:///./x.db")
+    assert make(run_store="postgres", database_url=POSTGRES).run_store == "postgres"
+    assert make().run_store == "dir"

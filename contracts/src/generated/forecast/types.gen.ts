@@ -737,6 +737,64 @@ export type ModelSummary = {
 };
 
 /**
+ * RunInfo
+ */
+export type RunInfo = {
+    /**
+     * Assets
+     *
+     * The assets the run forecasts (today one: its data source)
+     */
+    assets: Array<string>;
+    /**
+     * Data Source
+     *
+     * Bundled data set name or CSV path the run was fitted on
+     */
+    data_source: string;
+    /**
+     * Generated At
+     */
+    generated_at: string;
+    /**
+     * Horizons
+     */
+    horizons: Array<number>;
+    /**
+     * Latest
+     *
+     * The run served when no ?run_id= is given
+     */
+    latest: boolean;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Verdict
+     */
+    verdict: string;
+};
+
+/**
+ * RunListResponse
+ */
+export type RunListResponse = {
+    /**
+     * Latest Run Id
+     */
+    latest_run_id?: string | null;
+    /**
+     * Runs
+     */
+    runs: Array<RunInfo>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * ServiceHealth
  */
 export type ServiceHealth = {
@@ -831,7 +889,7 @@ export type LoginApiV1AuthLoginPostErrors = {
      */
     429: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -864,7 +922,7 @@ export type LogoutApiV1AuthLogoutPostErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -897,7 +955,7 @@ export type MeApiV1AuthMeGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -930,7 +988,7 @@ export type RefreshApiV1AuthRefreshPostErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -968,6 +1026,12 @@ export type ListForecastsApiV1ForecastsGetData = {
          * Page Size
          */
         page_size?: number;
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
     };
     url: '/api/v1/forecasts/';
 };
@@ -982,7 +1046,7 @@ export type ListForecastsApiV1ForecastsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -990,7 +1054,7 @@ export type ListForecastsApiV1ForecastsGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1016,7 +1080,14 @@ export type ByHorizonApiV1ForecastsByHorizonHorizonGetData = {
          */
         horizon: number;
     };
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/forecasts/by-horizon/{horizon}';
 };
 
@@ -1030,7 +1101,7 @@ export type ByHorizonApiV1ForecastsByHorizonHorizonGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1038,7 +1109,7 @@ export type ByHorizonApiV1ForecastsByHorizonHorizonGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1066,6 +1137,12 @@ export type ConsensusApiV1ForecastsConsensusGetData = {
          * Horizon in trading days (1-30)
          */
         horizon?: number | null;
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
     };
     url: '/api/v1/forecasts/consensus';
 };
@@ -1080,7 +1157,7 @@ export type ConsensusApiV1ForecastsConsensusGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1088,7 +1165,7 @@ export type ConsensusApiV1ForecastsConsensusGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1107,7 +1184,14 @@ export type ConsensusApiV1ForecastsConsensusGetResponse = ConsensusApiV1Forecast
 export type DashboardApiV1ForecastsDashboardGetData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/forecasts/dashboard';
 };
 
@@ -1121,7 +1205,15 @@ export type DashboardApiV1ForecastsDashboardGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1145,6 +1237,12 @@ export type LatestApiV1ForecastsLatestGetData = {
          * Limit
          */
         limit?: number;
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
     };
     url: '/api/v1/forecasts/latest';
 };
@@ -1159,11 +1257,15 @@ export type LatestApiV1ForecastsLatestGetErrors = {
      */
     403: ErrorResponse;
     /**
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
      * Invalid parameters (one detail per field)
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1241,7 +1343,14 @@ export type ReadinessApiV1HealthReadyGetResponse = ReadinessApiV1HealthReadyGetR
 export type ListImagesApiV1ImagesGetData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/images/';
 };
 
@@ -1255,7 +1364,15 @@ export type ListImagesApiV1ImagesGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1283,7 +1400,14 @@ export type BacktestImageApiV1ImagesBacktestModelHorizonGetData = {
          */
         horizon: number;
     };
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/images/backtest/{model}/{horizon}';
 };
 
@@ -1297,7 +1421,7 @@ export type BacktestImageApiV1ImagesBacktestModelHorizonGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1305,7 +1429,7 @@ export type BacktestImageApiV1ImagesBacktestModelHorizonGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1329,6 +1453,12 @@ export type ListModelImagesApiV1ImagesModelsGetData = {
          * Only this model's charts
          */
         model?: string | null;
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
     };
     url: '/api/v1/images/models';
 };
@@ -1343,7 +1473,7 @@ export type ListModelImagesApiV1ImagesModelsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1351,7 +1481,7 @@ export type ListModelImagesApiV1ImagesModelsGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1375,7 +1505,14 @@ export type GetImageApiV1ImagesImageIdGetData = {
          */
         image_id: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/images/{image_id}';
 };
 
@@ -1389,7 +1526,7 @@ export type GetImageApiV1ImagesImageIdGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1397,7 +1534,7 @@ export type GetImageApiV1ImagesImageIdGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1414,7 +1551,14 @@ export type GetImageApiV1ImagesImageIdGetResponses = {
 export type GetMethodologyApiV1MethodologyGetData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/methodology';
 };
 
@@ -1428,7 +1572,15 @@ export type GetMethodologyApiV1MethodologyGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1447,7 +1599,14 @@ export type GetMethodologyApiV1MethodologyGetResponse = GetMethodologyApiV1Metho
 export type ListModelsApiV1ModelsGetData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/models/';
 };
 
@@ -1461,7 +1620,15 @@ export type ListModelsApiV1ModelsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1482,7 +1649,14 @@ export type ListModelsApiV1ModelsGetResponse = ListModelsApiV1ModelsGetResponses
 export type ComparisonApiV1ModelsComparisonGetData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/models/comparison';
 };
 
@@ -1496,7 +1670,15 @@ export type ComparisonApiV1ModelsComparisonGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1522,7 +1704,14 @@ export type GetModelApiV1ModelsModelNameGetData = {
          */
         model_name: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/models/{model_name}';
 };
 
@@ -1536,7 +1725,7 @@ export type GetModelApiV1ModelsModelNameGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1544,7 +1733,7 @@ export type GetModelApiV1ModelsModelNameGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1577,6 +1766,12 @@ export type FeatureImportanceApiV1ModelsModelNameFeatureImportanceGetData = {
          * Defaults to the model's best horizon
          */
         horizon?: number | null;
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
     };
     url: '/api/v1/models/{model_name}/feature-importance';
 };
@@ -1591,7 +1786,7 @@ export type FeatureImportanceApiV1ModelsModelNameFeatureImportanceGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1599,7 +1794,7 @@ export type FeatureImportanceApiV1ModelsModelNameFeatureImportanceGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1625,7 +1820,14 @@ export type ModelMetricsApiV1ModelsModelNameMetricsGetData = {
          */
         model_name: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
     url: '/api/v1/models/{model_name}/metrics';
 };
 
@@ -1639,7 +1841,7 @@ export type ModelMetricsApiV1ModelsModelNameMetricsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon or image)
+     * Not found (unknown model, horizon, image or run)
      */
     404: ErrorResponse;
     /**
@@ -1647,7 +1849,7 @@ export type ModelMetricsApiV1ModelsModelNameMetricsGetErrors = {
      */
     422: ErrorResponse;
     /**
-     * No forecast run is published yet
+     * No forecast run is published yet, or the run store cannot be read
      */
     503: ErrorResponse;
 };
@@ -1664,3 +1866,86 @@ export type ModelMetricsApiV1ModelsModelNameMetricsGetResponses = {
 };
 
 export type ModelMetricsApiV1ModelsModelNameMetricsGetResponse = ModelMetricsApiV1ModelsModelNameMetricsGetResponses[keyof ModelMetricsApiV1ModelsModelNameMetricsGetResponses];
+
+export type ListRunsApiV1RunsGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/runs';
+};
+
+export type ListRunsApiV1RunsGetErrors = {
+    /**
+     * Missing, invalid, expired or revoked token
+     */
+    401: ErrorResponse;
+    /**
+     * User account disabled
+     */
+    403: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
+     */
+    503: ErrorResponse;
+};
+
+export type ListRunsApiV1RunsGetError = ListRunsApiV1RunsGetErrors[keyof ListRunsApiV1RunsGetErrors];
+
+export type ListRunsApiV1RunsGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunListResponse;
+};
+
+export type ListRunsApiV1RunsGetResponse = ListRunsApiV1RunsGetResponses[keyof ListRunsApiV1RunsGetResponses];
+
+export type RunFileApiV1RunsRunIdFilesPathGetData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+        /**
+         * Path
+         *
+         * e.g. metrics.csv, images/model_ranking.png
+         */
+        path: string;
+    };
+    query?: never;
+    url: '/api/v1/runs/{run_id}/files/{path}';
+};
+
+export type RunFileApiV1RunsRunIdFilesPathGetErrors = {
+    /**
+     * Missing, invalid, expired or revoked token
+     */
+    401: ErrorResponse;
+    /**
+     * User account disabled
+     */
+    403: ErrorResponse;
+    /**
+     * Not found (unknown model, horizon, image or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
+     */
+    503: ErrorResponse;
+};
+
+export type RunFileApiV1RunsRunIdFilesPathGetError = RunFileApiV1RunsRunIdFilesPathGetErrors[keyof RunFileApiV1RunsRunIdFilesPathGetErrors];
+
+export type RunFileApiV1RunsRunIdFilesPathGetResponses = {
+    /**
+     * The file
+     */
+    200: unknown;
+};

@@ -247,6 +247,28 @@ export const zModelComparison = z.object({
 });
 
 /**
+ * RunInfo
+ */
+export const zRunInfo = z.object({
+    assets: z.array(z.string()),
+    data_source: z.string(),
+    generated_at: z.iso.datetime(),
+    horizons: z.array(z.int()),
+    latest: z.boolean(),
+    run_id: z.string(),
+    verdict: z.string()
+});
+
+/**
+ * RunListResponse
+ */
+export const zRunListResponse = z.object({
+    latest_run_id: z.string().nullish(),
+    runs: z.array(zRunInfo),
+    total: z.int()
+});
+
+/**
  * ServiceHealth
  */
 export const zServiceHealth = z.object({
@@ -321,7 +343,8 @@ export const zListForecastsApiV1ForecastsGetQuery = z.object({
     model: z.string().max(100).nullish(),
     horizon: z.int().gte(1).lte(30).nullish(),
     page: z.int().gte(1).lte(100000).optional().default(1),
-    page_size: z.int().gte(1).lte(500).optional().default(50)
+    page_size: z.int().gte(1).lte(500).optional().default(50),
+    run_id: z.string().max(128).nullish()
 });
 
 /**
@@ -333,6 +356,10 @@ export const zByHorizonApiV1ForecastsByHorizonHorizonGetPath = z.object({
     horizon: z.int().gte(1).lte(30)
 });
 
+export const zByHorizonApiV1ForecastsByHorizonHorizonGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 /**
  * Response By Horizon Api V1 Forecasts By Horizon  Horizon  Get
  *
@@ -341,7 +368,8 @@ export const zByHorizonApiV1ForecastsByHorizonHorizonGetPath = z.object({
 export const zByHorizonApiV1ForecastsByHorizonHorizonGetResponse = z.array(zForecastResponse);
 
 export const zConsensusApiV1ForecastsConsensusGetQuery = z.object({
-    horizon: z.int().gte(1).lte(30).nullish()
+    horizon: z.int().gte(1).lte(30).nullish(),
+    run_id: z.string().max(128).nullish()
 });
 
 /**
@@ -349,13 +377,18 @@ export const zConsensusApiV1ForecastsConsensusGetQuery = z.object({
  */
 export const zConsensusApiV1ForecastsConsensusGetResponse = zConsensusResponse;
 
+export const zDashboardApiV1ForecastsDashboardGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 /**
  * Successful Response
  */
 export const zDashboardApiV1ForecastsDashboardGetResponse = zForecastDashboard;
 
 export const zLatestApiV1ForecastsLatestGetQuery = z.object({
-    limit: z.int().gte(1).lte(500).optional().default(50)
+    limit: z.int().gte(1).lte(500).optional().default(50),
+    run_id: z.string().max(128).nullish()
 });
 
 /**
@@ -380,6 +413,10 @@ export const zLivenessApiV1HealthLiveGetResponse = zLivenessResponse;
  */
 export const zReadinessApiV1HealthReadyGetResponse = zHealthResponse;
 
+export const zListImagesApiV1ImagesGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 /**
  * Successful Response
  */
@@ -390,8 +427,13 @@ export const zBacktestImageApiV1ImagesBacktestModelHorizonGetPath = z.object({
     horizon: z.int().gte(1).lte(30)
 });
 
+export const zBacktestImageApiV1ImagesBacktestModelHorizonGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 export const zListModelImagesApiV1ImagesModelsGetQuery = z.object({
-    model: z.string().max(100).nullish()
+    model: z.string().max(100).nullish(),
+    run_id: z.string().max(128).nullish()
 });
 
 /**
@@ -403,10 +445,22 @@ export const zGetImageApiV1ImagesImageIdGetPath = z.object({
     image_id: z.string().max(200)
 });
 
+export const zGetImageApiV1ImagesImageIdGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
+export const zGetMethodologyApiV1MethodologyGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 /**
  * Successful Response
  */
 export const zGetMethodologyApiV1MethodologyGetResponse = zMethodologyResponse;
+
+export const zListModelsApiV1ModelsGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
 
 /**
  * Response List Models Api V1 Models  Get
@@ -415,6 +469,10 @@ export const zGetMethodologyApiV1MethodologyGetResponse = zMethodologyResponse;
  */
 export const zListModelsApiV1ModelsGetResponse = z.array(zModelSummary);
 
+export const zComparisonApiV1ModelsComparisonGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 /**
  * Successful Response
  */
@@ -422,6 +480,10 @@ export const zComparisonApiV1ModelsComparisonGetResponse = zModelComparison;
 
 export const zGetModelApiV1ModelsModelNameGetPath = z.object({
     model_name: z.string().max(100)
+});
+
+export const zGetModelApiV1ModelsModelNameGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
 });
 
 /**
@@ -434,7 +496,8 @@ export const zFeatureImportanceApiV1ModelsModelNameFeatureImportanceGetPath = z.
 });
 
 export const zFeatureImportanceApiV1ModelsModelNameFeatureImportanceGetQuery = z.object({
-    horizon: z.int().gte(1).lte(30).nullish()
+    horizon: z.int().gte(1).lte(30).nullish(),
+    run_id: z.string().max(128).nullish()
 });
 
 /**
@@ -446,9 +509,23 @@ export const zModelMetricsApiV1ModelsModelNameMetricsGetPath = z.object({
     model_name: z.string().max(100)
 });
 
+export const zModelMetricsApiV1ModelsModelNameMetricsGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
 /**
  * Response Model Metrics Api V1 Models  Model Name  Metrics Get
  *
  * Successful Response
  */
 export const zModelMetricsApiV1ModelsModelNameMetricsGetResponse = z.array(zModelMetrics);
+
+/**
+ * Successful Response
+ */
+export const zListRunsApiV1RunsGetResponse = zRunListResponse;
+
+export const zRunFileApiV1RunsRunIdFilesPathGetPath = z.object({
+    run_id: z.string().max(128),
+    path: z.string().max(512)
+});

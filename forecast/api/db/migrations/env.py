@@ -10,12 +10,14 @@ from sqlalchemy import create_engine, pool
 
 from api.config import get_settings
 from api.db.models import Base
+from runcontract.store import RUN_STORE_METADATA
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+# The run store's tables are defined in the run contract, which the pipeline shares (runcontract/store.py).
+target_metadata = [Base.metadata, RUN_STORE_METADATA]
 
 
 def _url() -> str:
