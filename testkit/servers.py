@@ -1,4 +1,5 @@
-"""Starting, waiting for and stopping the API servers the load scripts under bench/ start themselves."""
+"""Starting, waiting for and stopping the API servers the load scripts under bench/ and the replica tests
+start themselves."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 # How every load script serves an app: one worker on uvloop and httptools, as in production, with no
@@ -71,3 +73,32 @@ def stop(proc: subprocess.Popen, grace: float = 15) -> int | None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     return proc.returncode
+
+
+@contextmanager
+def serving_replicas(
+    app: str, count: int, *, cwd: Path, env: Mapping[str, str], log_dir: Path, ready_path: str, timeout: float = 90
+) -> Iterator[list[str]]:
+    """``count`` replicas of ``app`` (each its own uvicorn process on a free loopback port, one shared
+    ``env``), yielded as their base URLs once each answers 200 on ``ready_path``; all stopped on exit.
+    A replica that dies or never answers raises RuntimeError with the end of its log."""
+    from testkit.ports import any_free_port
+
+    procs: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
+    try:
+        for i in range(count):
+            port = any_free_port()
+            log_path = log_dir / f"replica-{i}.log"
+            procs.append(start_uvicorn(app, port, cwd=cwd, env=env, log_path=log_path))
+            bases.append(f"http://127.0.0.1:{port}")
+        for i, (base, proc) in enumerate(zip(bases, procs, strict=True)):
+            try:
+                wait_up(base + ready_path, proc, timeout)
+            except SystemExit as exc:  # wait_up ends a script; a test wants an error it can show
+                tail = (log_dir / f"replica-{i}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{exc}; its log ends:\n{tail}") from None
+        yield bases
+    finally:
+        for proc in procs:
+            stop(proc)

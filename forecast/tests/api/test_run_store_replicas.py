@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,8 +17,7 @@ from sqlalchemy import create_engine
 from api.bootstrap import create_user
 from api.db.session import build_session_factory
 from servicekit.errors import ErrorResponse
-from testkit.ports import any_free_port
-from testkit.servers import start_uvicorn, stop, wait_up
+from testkit.servers import serving_replicas
 from tests.conftest import PASSWORD, TEST_SECRET, migrated_postgres_database
 from tests.support.runs import publish_fixture_run_to_postgres
 
@@ -62,19 +60,9 @@ def replicas(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "ADMIN_PASSWORD": "",
         "ADMIN_EMAIL": "",
     }
-    procs: list[subprocess.Popen[bytes]] = []
-    bases = []
-    try:
-        for i in range(2):
-            port = any_free_port()
-            procs.append(start_uvicorn("api.main:app", port, cwd=FORECAST_DIR, env=env, log_path=logs / f"r{i}.log"))
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, proc in zip(bases, procs, strict=True):
-            wait_up(f"{base}/api/v1/health/live", proc)
+    ready = "/api/v1/health/live"
+    with serving_replicas("api.main:app", 2, cwd=FORECAST_DIR, env=env, log_dir=logs, ready_path=ready) as bases:
         yield bases
-    finally:
-        for proc in procs:
-            stop(proc)
 
 
 def consistent_stamp(path: str, body: dict) -> datetime:
