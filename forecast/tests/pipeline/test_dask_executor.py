@@ -130,3 +130,14 @@ def test_a_task_that_keeps_failing_fails_the_run_whole_and_publishes_nothing(
     assert len(list((folder / "always_fails.attempts").iterdir())) == 1 + executors.DASK_RETRIES
     assert publish.read_latest_run_id(tmp_path) is None
     assert not (tmp_path / RUNS_DIRNAME).exists() or not any((tmp_path / RUNS_DIRNAME).iterdir())
+
+
+def test_an_unreachable_scheduler_fails_the_run_with_a_clear_error(prices_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(executors, "SCHEDULER_CONNECT_TIMEOUT_S", 1)
+    argv = ["--data", str(prices_csv), "--results-dir", str(tmp_path), "--models", "ridge", "--horizons", "1"]
+    argv += ["--folds", "3", "--no-progress", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"]
+
+    assert main(argv) == 1
+
+    assert "error: cannot reach the Dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
+    assert publish.read_latest_run_id(tmp_path) is None
