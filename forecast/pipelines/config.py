@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from pipelines import backtest, data, models, publish, walkforward
 
 DEFAULT_HORIZONS = (1, 5, 10, 15, 20, 25, 30)
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"
+# Where the walk-forward tasks run (executors.py): joblib processes on this machine, or dask.distributed.
+Executor = Literal["local", "dask"]
+EXECUTORS: tuple[Executor, ...] = get_args(Executor)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,11 @@ class PipelineConfig:
     publish: str = field(default_factory=publish.default_target)
     folds: int = walkforward.N_FOLDS
     progress: bool = True
+    executor: Executor = "local"
+    # Dask only: the address of a running scheduler (tcp://host:8786), or the number of worker processes of
+    # a LocalCluster started for the run (default: ``jobs``). One or the other, not both.
+    scheduler: str | None = None
+    workers: int | None = None
     # Cost of trading one unit of capital (in basis points), charged on every change of the book's
     # position; it turns `sharpe` into `sharpe_after_costs`.
     cost_bps: float = backtest.DEFAULT_COST_BPS
@@ -48,6 +57,14 @@ class PipelineConfig:
             raise ValueError("alpha must be between 0 and 1")
         if self.spa_reps < 100:
             raise ValueError("spa_reps must be at least 100")
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}")
+        if self.executor != "dask" and (self.scheduler is not None or self.workers is not None):
+            raise ValueError("--scheduler and --workers need --executor dask")
+        if self.scheduler is not None and self.workers is not None:
+            raise ValueError("give --scheduler (a running cluster) or --workers (a local one), not both")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError("workers must be >= 1")
 
     @property
     def cost_per_turnover(self) -> float:

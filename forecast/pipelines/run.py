@@ -1,8 +1,9 @@
 """CLI entry point: ``cd forecast && python -m pipelines.run [options]``.
 
-Loads a series, runs the walk-forward for every model x horizon in parallel processes, refits on all data
-for the live forecasts, judges every model against always-up, writes the run through runcontract into a
-staging directory and publishes it atomically (publish.py).
+Loads a series, runs the walk-forward for every model x horizon on the configured executor (executors.py:
+local processes or a Dask cluster), refits on all data for the live forecasts, judges every model against
+always-up, writes the run through runcontract into a staging directory and publishes it atomically
+(publish.py), only once every task has returned.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from pipelines import data, models, outputs, publish, report, walkforward  # noqa: E402
+from pipelines import data, executors, models, outputs, publish, report, walkforward  # noqa: E402
 from pipelines.assemble import assemble  # noqa: E402
-from pipelines.config import PipelineConfig  # noqa: E402
+from pipelines.config import EXECUTORS, PipelineConfig  # noqa: E402
 from pipelines.features import model_frame  # noqa: E402
 from pipelines.methodology import methodology  # noqa: E402
 from runcontract.run import DataInfo, RunSummary  # noqa: E402
@@ -90,6 +90,16 @@ def parse_args(argv: list[str] | None = None) -> PipelineConfig:
         help="share of test points held out of every choice (default: %(default)s)",
     )
     p.add_argument("--spa-reps", type=int, default=d.spa_reps, help="SPA bootstrap replications per horizon")
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=d.executor,
+        help="where the model x horizon tasks run: joblib processes here, or dask.distributed (default: %(default)s)",
+    )
+    p.add_argument("--scheduler", default=None, help="dask: address of a running scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--workers", type=int, default=None, help="dask: worker processes of a local cluster (default: --jobs)"
+    )
     p.add_argument("--no-progress", action="store_false", dest="progress", help="hide the progress bar")
     args = vars(p.parse_args(argv))
     try:
@@ -102,22 +112,21 @@ def parse_args(argv: list[str] | None = None) -> PipelineConfig:
 def walk_forward(
     config: PipelineConfig, X: np.ndarray, price: np.ndarray
 ) -> dict[tuple[str, int], walkforward.TaskResult]:
-    """Every model x horizon task, in parallel worker processes, slowest first."""
+    """Every model x horizon task on the configured executor (executors.py), slowest first."""
+    asset = config.data
     # Slowest first (longest-processing-time-first), so the workers finish together.
     tasks = sorted(
-        ((m, h) for m in config.models for h in config.horizons),
-        key=lambda t: (-models.capabilities_of(t[0]).relative_cost, -t[1]),
-    )
-    jobs = max(1, min(config.jobs, len(tasks)))
-    gen = Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        delayed(walkforward.run_task)(
-            m, h, X, price, config.seed, config.folds, cost_per_turnover=config.cost_per_turnover
-        )
-        for m, h in tasks
+        (executors.WalkForwardTask(asset, m, h) for m in config.models for h in config.horizons),
+        key=lambda t: (-models.capabilities_of(t.model).relative_cost, -t.horizon),
     )
     results = {}
     for r in tqdm(
-        gen, total=len(tasks), desc="model x horizon", unit="fit", disable=not config.progress, file=sys.stderr
+        executors.run_tasks(config, tasks, {asset: (X, price)}),
+        total=len(tasks),
+        desc="model x horizon",
+        unit="fit",
+        disable=not config.progress,
+        file=sys.stderr,
     ):
         results[(r.model_name, r.horizon)] = r
     return results
@@ -210,9 +219,9 @@ def _parameters(
     results: dict[tuple[str, int], walkforward.TaskResult],
 ) -> dict[str, Any]:
     its = [it for r in results.values() for it in r.best_iterations]
-    chosen = {
-        k: v for k, v in asdict(config).items() if k not in ("results_dir", "progress", "price_column", "publish")
-    }
+    # Where the run was computed or published, not how: addresses (a scheduler's, a database's) stay out of it.
+    hidden = ("results_dir", "progress", "price_column", "publish", "scheduler")
+    chosen = {k: v for k, v in asdict(config).items() if k not in hidden}
     return {
         **chosen,
         "models": list(config.models),
@@ -238,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     except data.DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except executors.ExecutorError as exc:
+        print(f"error: {exc}; nothing was published", file=sys.stderr)
+        return 1
     return 0
 
 

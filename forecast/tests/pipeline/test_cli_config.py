@@ -32,6 +32,19 @@ def test_the_cli_parses_argv_into_the_typed_config(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "scheduler", "workers"),
+    [
+        (["--executor", "dask", "--scheduler", "tcp://scheduler.internal:8786"], "tcp://scheduler.internal:8786", None),
+        (["--executor", "dask", "--workers", "3"], None, 3),
+        (["--executor", "dask"], None, None),
+    ],
+)
+def test_the_cli_picks_the_dask_executor_with_a_scheduler_or_a_local_cluster(argv, scheduler, workers):
+    config = parse_args(argv)
+    assert (config.executor, config.scheduler, config.workers) == ("dask", scheduler, workers)
+
+
 def test_without_arguments_the_cli_gives_the_configs_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("RESULTS_DIR", str(tmp_path))
     assert parse_args([]) == PipelineConfig()
@@ -39,7 +52,17 @@ def test_without_arguments_the_cli_gives_the_configs_defaults(monkeypatch, tmp_p
 
 @pytest.mark.parametrize(
     "argv",
-    [["--models", "ridge,arima"], ["--horizons", "0,5"], ["--holdout", "0.7"], ["--spa-reps", "10"]],
+    [
+        ["--models", "ridge,arima"],
+        ["--horizons", "0,5"],
+        ["--holdout", "0.7"],
+        ["--spa-reps", "10"],
+        ["--executor", "ray"],
+        ["--scheduler", "tcp://127.0.0.1:8786"],
+        ["--workers", "2"],
+        ["--executor", "dask", "--workers", "0"],
+        ["--executor", "dask", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"],
+    ],
 )
 def test_a_setting_the_config_refuses_is_a_usage_error(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
