@@ -12,7 +12,7 @@ DEV_REQS := backend/requirements-dev.txt forecast/requirements-dev.txt requireme
 # helpers) for dev.
 PACKAGES := servicekit/pyproject.toml backend/pyproject.toml forecast/pyproject.toml
 
-.PHONY: run test contracts test-backend test-forecast test-browser chromium venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk mutants clean
+.PHONY: run test contracts test-backend test-forecast test-browser chromium pgbouncer venv dev-deps model pipeline lint bench-unitrack bench-unitrack-matrix bench-forecast-api bench-forecast-pipeline soak wrk mutants clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ run: venv
 	$(PY) scripts/dev_run.py
 
 ## make test: every suite; Postgres-backed tests run when TEST_DATABASE_URL is set or 127.0.0.1:5432 answers.
-test: dev-deps chromium
+test: dev-deps chromium pgbouncer
 	bash scripts/test_all.sh
 
 test-backend: dev-deps
@@ -49,6 +49,15 @@ test-forecast: dev-deps
 
 test-browser: dev-deps chromium
 	cd browser && ../$(PY) -m pytest -q
+
+# UniTrack's transaction-pooler test (backend/tests/test_transaction_pooler.py) runs Debian's PgBouncer,
+# installed here when missing and run as root (CI). Otherwise that test skips; with CI=true it fails.
+pgbouncer:
+	@if command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer) \
+	  || echo "pgbouncer: the install failed; the pooler test will skip (fail with CI=true)" >&2; \
+	else echo "pgbouncer: not installed and not root; the pooler test will skip (fail with CI=true)" >&2; fi
 
 # The browser suite (browser/) drives Debian's chromium through chromium-driver, installed here when
 # missing and run as root (CI). Otherwise, or if the install fails, that suite skips; with CI=true it fails.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
@@ -39,20 +40,28 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_import_courses(settings: Settings, args: argparse.Namespace) -> int:
-    from app.db.base import create_db_engine, make_session_factory
-    from app.services.catalog import CatalogError, import_courses
+    from app.services.catalog import CatalogError
 
-    engine = create_db_engine(settings)
     try:
-        with make_session_factory(engine)() as session, session.begin():
-            count = import_courses(session, Path(args.path))
+        count = asyncio.run(_import_courses(settings, Path(args.path)))
     except (CatalogError, OSError) as exc:
         print(f"import-courses: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print(f"imported {count} course(s)")
     return 0
+
+
+async def _import_courses(settings: Settings, path: Path) -> int:
+    from app.db.engine import create_db_engine, make_session_factory
+    from app.db.session import transaction
+    from app.services.catalog import import_courses
+
+    engine = create_db_engine(settings)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            return await import_courses(session, path)
+    finally:
+        await engine.dispose()
 
 
 def build_parser() -> argparse.ArgumentParser:

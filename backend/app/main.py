@@ -25,7 +25,7 @@ from app.api.v1.auth import local_router
 from app.core.config import Settings, get_settings
 from app.core.metrics import DB_POOL_IN_USE
 from app.core.security import build_auth
-from app.db.base import create_db_engine, make_session_factory
+from app.db.engine import create_db_engine, make_session_factory
 from app.db.inference_store import InferenceStore, build_inference_store
 from app.ml.runtime.runtime import CompileOptions
 from app.services.engine_loading import load_engine
@@ -58,7 +58,7 @@ def _on_sighup(handler: Callable[[], object]) -> Callable[[], None]:
 
 
 def _connections_in_use(db_engine: Any, store: InferenceStore) -> float:
-    checked_out = getattr(db_engine.pool, "checkedout", lambda: 0)()  # SQLAlchemy's pool (SQLite: none)
+    checked_out = getattr(db_engine.pool, "checkedout", lambda: 0)()  # the engine's pool
     return float(store.connections_in_use() + checked_out)
 
 
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, *, model_engine: ModelEngine | 
             if watcher is not None:
                 watcher.cancel()
             await inference_store.close()
-            db_engine.dispose()
+            await db_engine.dispose()
 
     prefix = settings.api_prefix
     app = FastAPI(

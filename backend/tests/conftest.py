@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, text
 
 from app.cli import alembic_config
 from app.core.config import Settings, normalize_database_url
+from app.db.engine import create_db_engine, make_session_factory
+from app.db.session import transaction
 from app.main import create_app
 from app.ml.runtime.runtime import CompileOptions
 from app.services.engine_loading import load_engine
@@ -205,6 +207,16 @@ def make_client(settings_factory, clean_db, fixture_recorder):
 async def client(make_client) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client() as c:
         yield c
+
+
+@pytest.fixture
+async def db_session(settings_factory, clean_db) -> AsyncIterator[Callable[[], Any]]:
+    """``async with db_session() as session``: one transaction on the app's kind of engine, committed
+    when the block ends (rolled back when it raises), as the request's session dependency does."""
+    engine = create_db_engine(settings_factory())
+    factory = make_session_factory(engine)
+    yield lambda: transaction(factory)
+    await engine.dispose()
 
 
 # -- a real model, trained here ----------------------------------------------------------------

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db import repository
-from app.db.models import Inference
+from app.db.models import Inference, User
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -42,10 +41,10 @@ def store_rows(engine: Engine, rows: list[Row]) -> None:
         }
         for row in rows
     ]
-    with Session(engine) as session, session.begin():
-        for user in users:
-            repository.ensure_user(session, user, None)
-        session.execute(insert(Inference), values)
+    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with engine.begin() as conn:
+        conn.execute(dialect_insert(User).on_conflict_do_nothing(), [{"id": user, "email": None} for user in users])
+        conn.execute(insert(Inference), values)
 
 
 def ids(rows: list[Row]) -> list[str]:

@@ -20,7 +20,7 @@ import pytest
 
 from app.api.schemas import HistoryItem
 from app.api.state import app_state
-from app.db.guard import DatabaseUnavailableError
+from app.db.errors import DatabaseUnavailableError
 from app.services import history
 
 from authkit import USER_A, USER_B, bearer, make_token

@@ -7,8 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from app.api.state import app_state
 from app.db import repository
 
@@ -19,11 +17,11 @@ PERMUTATION = [5, 11, 2, 8, 0, 9, 3, 6, 10, 1, 7, 4]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _store(engine, rows: list[tuple[uuid.UUID, datetime, dict]]) -> None:
-    with Session(engine) as session, session.begin():
-        repository.ensure_user(session, USER_A, "a@example.com")
+async def _store(db_session, rows: list[tuple[uuid.UUID, datetime, dict]]) -> None:
+    async with db_session() as session:
+        await repository.ensure_user(session, USER_A, "a@example.com")
         for n, (id_, created_at, input_) in enumerate(rows):
-            repository.add_inference(
+            await repository.add_inference(
                 session,
                 inference_id=id_,
                 user_id=USER_A,
@@ -44,10 +42,10 @@ def _twelve_rows_three_per_time() -> list[tuple[uuid.UUID, datetime, dict]]:
 
 
 async def test_history_lists_newest_first_across_many_rows_with_ties_broken_by_the_larger_id(
-    client, auth_headers, clean_db
+    client, auth_headers, db_session
 ):
     rows = _twelve_rows_three_per_time()
-    _store(clean_db, rows)
+    await _store(db_session, rows)
     expected = [str(id_) for id_, created_at, _ in sorted(rows, key=lambda r: (r[1], r[0]), reverse=True)]
     page = (await client.get("/api/v1/history", headers=auth_headers)).json()
     assert [item["id"] for item in page["items"]] == expected and page["total"] == 12
@@ -61,8 +59,8 @@ async def test_a_user_with_no_inferences_has_an_empty_history_with_total_zero(cl
     assert page["items"] == [] and page["total"] == 0
 
 
-async def test_a_row_stored_without_a_cod_persona_lists_none_not_the_string_none(client, auth_headers, clean_db):
-    _store(clean_db, [(uuid.uuid4(), START, {})])
+async def test_a_row_stored_without_a_cod_persona_lists_none_not_the_string_none(client, auth_headers, db_session):
+    await _store(db_session, [(uuid.uuid4(), START, {})])
     # The store's row says None (HistoryRow: text or None); the page renders that as null.
     [row], total = await app_state(client.app).inference_store.history_page(USER_A, limit=5, offset=0)
     assert row[3] is None and total == 1

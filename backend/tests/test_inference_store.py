@@ -14,8 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
+from app.db.engine import connect_kwargs, create_db_engine, statement_cache_size
+from app.db.errors import did_not_run
 from app.db.inference_store import PgInferenceStore
-from app.db.pg_pool import _did_not_run, connect_kwargs
+from app.db.pg_pool import PgStatement, _did_not_run, pool_connect_kwargs
 from app.db.sql_inference_store import SqlInferenceStore
 
 from students import STUDENT
@@ -27,7 +29,7 @@ def _settings(url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, app_env="test", auth_mode="local", database_url=url, **overrides)
 
 
-def test_database_url_options_reach_the_asyncpg_pool():
+def test_database_url_options_reach_asyncpg():
     url = (
         "postgres://app:s3cret@db.example.com:5432/unitrack?sslmode=verify-full&sslrootcert=/certs/ca.pem"
         "&options=-c%20search_path%3Dapp&application_name=web&connect_timeout=3"
@@ -50,51 +52,55 @@ def test_database_url_options_reach_the_asyncpg_pool():
         "statement_timeout": "9000",
     }
     assert kwargs["timeout"] == 5 and kwargs["command_timeout"] == 12  # DB_CONNECT_TIMEOUT_SECONDS wins
-    assert kwargs["statement_cache_size"] > 0
+    assert pool_connect_kwargs(_settings(url))["statement_cache_size"] > 0
 
 
-def test_the_psycopg2_engine_keeps_the_url_options_beside_the_statement_timeout():
-    settings = _settings("postgresql://u@127.0.0.1/db?options=-c%20search_path%3Dapp", db_statement_timeout_ms=9000)
-    captured: dict[str, Any] = {}
-
-    def capture(url: str, **kwargs: Any) -> None:
-        captured.update(kwargs["connect_args"])
-
-    import app.db.base as base
-
-    original = base.create_engine
-    base.create_engine = capture  # type: ignore[assignment]
-    try:
-        base.create_db_engine(settings)
-    finally:
-        base.create_engine = original
-    assert captured["options"] == "-c search_path=app -c statement_timeout=9000"
+def test_the_engine_url_carries_no_host_or_password():
+    engine = create_db_engine(_settings("postgresql://app:s3cret@db.example.com:5432/unitrack"))
+    assert engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg"
+    assert "s3cret" not in repr(engine) and "db.example.com" not in repr(engine)
+    assert "s3cret" not in engine.url.render_as_string(hide_password=False)
 
 
 def test_the_transaction_pooler_gets_no_prepared_statements_unless_told_otherwise():
     pooler = "postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres"
-    assert connect_kwargs(_settings(pooler))["statement_cache_size"] == 0
-    assert connect_kwargs(_settings(pooler, db_statement_cache_size=64))["statement_cache_size"] == 64
+    assert statement_cache_size(_settings(pooler), 6543) == 0
+    assert pool_connect_kwargs(_settings(pooler))["statement_cache_size"] == 0
+    assert pool_connect_kwargs(_settings(pooler, db_statement_cache_size=64))["statement_cache_size"] == 64
     direct = "postgresql://postgres:pw@db.ref.supabase.co:5432/postgres"
-    assert connect_kwargs(_settings(direct, db_statement_cache_size=0))["statement_cache_size"] == 0
+    assert pool_connect_kwargs(_settings(direct, db_statement_cache_size=0))["statement_cache_size"] == 0
+    from app.db import engine as db_engine
+
+    # The engine's own cache is off there too, and every statement it prepares gets a name of its
+    # own (tests/test_transaction_pooler.py runs both behind PgBouncer).
+    assert db_engine._unique_statement_name() != db_engine._unique_statement_name()
+
+
+def test_statements_are_compiled_by_sqlalchemy_with_their_parameters_in_order():
+    statement = PgStatement.from_core(text("SELECT CAST(:b AS int) + CAST(:a AS int) + CAST(:b AS int)"))
+    assert statement.sql == "SELECT CAST($1 AS int) + CAST($2 AS int) + CAST($1 AS int)"
+    assert statement.args({"a": 1, "b": 2}) == [2, 1]
 
 
 def test_libpq_only_url_options_are_dropped_and_logged_by_name_only(monkeypatch):
-    from app.db import pg_pool
+    from app.db import engine
 
     warnings: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(pg_pool, "log", SimpleNamespace(warning=lambda event, **kw: warnings.append((event, kw))))
+    monkeypatch.setattr(engine, "log", SimpleNamespace(warning=lambda event, **kw: warnings.append((event, kw))))
     kwargs = connect_kwargs(_settings("postgresql://u:pw@h/db?keepalives_idle=30&target_session_attrs=read-write"))
     assert dict(make_url(kwargs["dsn"]).query) == {"target_session_attrs": "read-write"}
     assert warnings == [("database_url_options_ignored", {"options": ["keepalives_idle"]})]
 
 
-def test_only_a_goodbye_before_running_makes_a_write_go_again():
+def test_only_a_goodbye_before_running_makes_a_statement_go_again():
     goodbye = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
     goodbye.__cause__ = asyncpg.exceptions.AdminShutdownError("terminating connection")
     cut = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    closed = asyncpg.InterfaceError("cannot perform operation: connection is closed")
+    assert did_not_run(goodbye) and did_not_run(closed)
+    assert not did_not_run(cut)  # the engine's session: may have run, so the request fails (503)
     assert _did_not_run(goodbye, idempotent=False) and _did_not_run(goodbye, idempotent=True)
-    assert not _did_not_run(cut, idempotent=False)  # may have committed
+    assert not _did_not_run(cut, idempotent=False)  # the hot path's write: may have committed
     assert _did_not_run(cut, idempotent=True)  # a read can simply go again
     assert not _did_not_run(TimeoutError(), idempotent=True)  # a black hole: no second wait
 
@@ -166,6 +172,28 @@ async def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_503(
         history = await client.get("/api/v1/history", headers=auth_headers)
         assert history.status_code == 200 and history.json()["total"] == 2
     assert count_rows() == 2
+
+
+@pytest.mark.postgres
+async def test_an_engine_connection_the_server_dropped_is_replaced_not_a_503(
+    make_client, clean_db, auth_headers, capsys
+):
+    # The engine (/auth/me, /courses) pings no connection before lending it either (app/db/session.py).
+    async with make_client(log_level="INFO") as client:
+        assert (await client.get("/api/v1/auth/me", headers=auth_headers)).status_code == 200
+        with clean_db.begin() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'unitrack-api' AND datname = current_database()"
+                )
+            ).scalar_one()
+        assert dropped >= 1
+        capsys.readouterr()
+        me = await client.get("/api/v1/auth/me", headers=auth_headers)
+        assert me.status_code == 200, me.text
+        assert "database_connection_replaced" in capsys.readouterr().out
+        assert (await client.get("/api/v1/courses", headers=auth_headers)).status_code == 200
 
 
 @pytest.mark.postgres

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.state import app_state
 from app.core.config import Settings
 from app.db import repository
+from app.db.engine import create_db_engine, make_session_factory
 from app.db.inference_store import IdempotencyKeyUse, NewInference, PgInferenceStore, to_json
 from app.db.models import IdempotencyKey, Inference
 from app.db.sql_inference_store import SqlInferenceStore
@@ -70,14 +70,14 @@ async def test_a_users_email_is_stored_on_first_sight_and_follows_the_tokens(
 
 
 @pytest.mark.postgres
-def test_refreshing_an_unchanged_email_leaves_the_users_row_unlocked(clean_db):
+async def test_refreshing_an_unchanged_email_leaves_the_users_row_unlocked(clean_db, db_session):
     # Every /auth/me refreshes the user through ensure_user (/predict does it in its own statement). ON
     # CONFLICT DO UPDATE ... WHERE locks the row even when it updates nothing, which would queue a user's
     # concurrent requests until each commits.
-    with Session(clean_db) as session, session.begin():
-        repository.ensure_user(session, USER_A, "a@example.com")
-    with Session(clean_db) as holder, holder.begin():
-        repository.ensure_user(holder, USER_A, "a@example.com")
+    async with db_session() as session:
+        await repository.ensure_user(session, USER_A, "a@example.com")
+    async with db_session() as holder:
+        await repository.ensure_user(holder, USER_A, "a@example.com")
         with clean_db.connect() as other:  # NOWAIT: fails at once if the holder locked the row
             locked = other.execute(
                 text("SELECT email FROM users WHERE id = CAST(:id AS uuid) FOR UPDATE NOWAIT"), {"id": str(USER_A)}
@@ -94,25 +94,26 @@ async def test_created_at_is_the_utc_time_of_the_write_whatever_the_hosts_time_z
     assert before <= datetime.fromisoformat(item["created_at"]) <= after
 
 
-def test_an_inference_added_without_a_time_is_stamped_with_utc_now(clean_db, far_from_utc):
+async def test_an_inference_added_without_a_time_is_stamped_with_utc_now(clean_db, db_session, far_from_utc):
     # repository.add_inference's own default, for callers that do not pass created_at.
     before = datetime.now(UTC)
-    with Session(clean_db) as session, session.begin():
-        repository.ensure_user(session, USER_A, None)
-        repository.add_inference(
+    async with db_session() as session:
+        await repository.ensure_user(session, USER_A, None)
+        await repository.add_inference(
             session, user_id=USER_A, kind="predict", cod_curso="MA101", input={"cod_persona": 1}, output={}, version="v"
         )
     after = datetime.now(UTC)
-    with Session(clean_db) as session:
-        [row] = session.scalars(select(Inference).where(Inference.user_id == USER_A)).all()
+    with clean_db.connect() as conn:
+        [row] = conn.execute(select(Inference.created_at).where(Inference.user_id == USER_A)).all()
     # SQLite gives back a naive datetime (stored as UTC), PostgreSQL an aware one.
     assert before <= as_utc(row.created_at) <= after
 
 
-async def test_the_sqlite_store_refuses_a_quota_instead_of_storing_an_uncounted_request(clean_db, count_rows):
+async def test_the_sqlite_store_refuses_a_quota_instead_of_storing_an_uncounted_request(settings_factory, count_rows):
     # The database rate limiter counts inside the PostgreSQL write only; given a quota, the SQLite store
     # must fail loudly rather than store a request nobody counted.
-    store = SqlInferenceStore(sessionmaker(clean_db))
+    engine = create_db_engine(settings_factory())
+    store = SqlInferenceStore(make_session_factory(engine))
     inference = NewInference(
         id=uuid.uuid4(),
         user_id=USER_A,
@@ -129,6 +130,7 @@ async def test_the_sqlite_store_refuses_a_quota_instead_of_storing_an_uncounted_
     )  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="^a rate-limit quota is only counted in the write on PostgreSQL$"):
         await store.add(inference, quota)
+    await engine.dispose()
     assert count_rows() == 0 and count_rows("users") == 0
 
 

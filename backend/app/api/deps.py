@@ -12,12 +12,13 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.state import AppState, app_state
 from app.core.config import Settings
 from app.core.security import AuthError, Principal
 from app.db.inference_store import InferenceStore
+from app.db.session import transaction
 from app.services.idempotency import KEY_PATTERN, RequestKey
 from app.services.inference import ModelEngine
 from servicekit.errors import APIError
@@ -38,47 +39,15 @@ async def get_settings(state: AppStateDep) -> Settings:
     return state.settings
 
 
-async def get_session(state: AppStateDep) -> AsyncIterator[Session]:
-    """Commit when the endpoint returns, roll back when it raises.
-
-    Used with ``scope="function"`` so the commit happens before the response is sent: a failed
-    commit becomes a 500, never a 200 for a row that does not exist. Creating a Session does no
-    I/O (it connects lazily, in the endpoint's worker thread), so it happens on the event loop.
-    /predict, /whatif and /history do not use it: their store (app/db/inference_store.py) runs
-    one atomic statement per call.
-    """
-    session = state.session_factory()
-    try:
+async def get_session(state: AppStateDep) -> AsyncIterator[AsyncSession]:
+    """The request's transaction (app/db/session.py): committed when the endpoint returns, rolled
+    back when it raises; the one commit point of the requests that use it. Used with
+    ``scope="function"`` so the commit happens before the response is sent: a failed commit becomes
+    an error (503 when the database is gone), never a 200 for a row that does not exist. The session
+    connects on its first statement. /predict, /whatif and /history do not use it: their store
+    (app/db/inference_store.py) runs one atomic statement, or one transaction, per call."""
+    async with transaction(state.session_factory) as session:
         yield session
-    except BaseException:
-        if session.in_transaction():
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(_rollback_and_close, session)
-        else:
-            session.close()
-        raise
-    if session.in_transaction():
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_commit_and_close, session)
-    else:
-        session.close()  # no connection held: nothing to send to the database
-
-
-def _commit_and_close(session: Session) -> None:
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _rollback_and_close(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
 
 
 async def get_current_user(
@@ -140,7 +109,7 @@ async def get_inference_store(state: AppStateDep) -> InferenceStore:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 InferenceQuota = Annotated[Quota | None, Depends(get_inference_quota)]
 InferenceCharge = Annotated[ChargeInferences, Depends(get_inference_charge)]
 ModelDep = Annotated[ModelEngine, Depends(get_model_engine)]

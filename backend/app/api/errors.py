@@ -13,11 +13,10 @@ from fastapi import FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
-from app.db.guard import DatabaseUnavailableError, driver_error_name
+from app.db.errors import DatabaseUnavailableError, driver_error_name, is_database_unavailable
 from app.services.history import InferenceNotFound
 from app.services.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
 from app.services.inference import FeatureValidationError, InferenceError, ModelUnavailableError
-from servicekit.database import is_database_unavailable
 from servicekit.error_mapping import ErrorMapping, install_error_mappings
 from servicekit.errors import ErrorDetail, database_unavailable_response, internal_error_response
 from servicekit.errors import install_error_handlers as install_base_error_handlers
@@ -76,7 +75,7 @@ DOMAIN_ERRORS: list[ErrorMapping[Any]] = [
 
 async def _database_error_handler(_: Request, exc: Exception) -> Response:
     # The request's transaction was rolled back (or died with its connection): nothing was stored.
-    if isinstance(exc, DatabaseUnavailableError) or is_database_unavailable(exc):
+    if is_database_unavailable(exc):
         log.warning("database_unavailable", error=driver_error_name(exc))
         return database_unavailable_response()
     log.error("database_error", error=type(exc).__name__)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from app.core.config import Settings
@@ -34,8 +33,8 @@ class AppState:
     settings: Settings
     verifier: TokenVerifier
     local_signer: LocalSigner | None  # only with AUTH_MODE=local
-    db_engine: Engine
-    session_factory: sessionmaker[Session]
+    db_engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
     inference_store: InferenceStore
     idempotency: IdempotencyGuard
     rate_limiter: RateLimiter | None  # None when RATE_LIMIT_PREDICT is 0

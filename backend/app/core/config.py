@@ -117,9 +117,10 @@ class Settings(ServiceSettingsMixin, BaseSettings):
     # accepts bytes but never answers, which the server-side statement timeout cannot. Must be
     # longer than DB_STATEMENT_TIMEOUT_MS so the server gets to cancel a slow query first.
     db_query_timeout_seconds: float = Field(default=20, gt=0, le=3600)
-    # Prepared statements kept per asyncpg connection (the /predict and /history hot path).
-    # "auto": 0 on port 6543 (Supabase's transaction pooler, where a statement prepared on one
-    # server connection is unknown on the next), 256 elsewhere.
+    # Prepared statements kept per asyncpg connection (the hot path's pool and the engine's; with 0
+    # the engine names every statement uniquely). "auto": 0 on port 6543 (Supabase's transaction
+    # pooler, where a statement prepared on one server connection is unknown on the next), 256
+    # elsewhere; set 0 behind any other transaction-mode pooler (PgBouncer).
     db_statement_cache_size: Annotated[int, Field(ge=0, le=10_000)] | Literal["auto"] = "auto"
 
     # Rate limiting of /predict and /whatif (one shared budget per user), e.g. "60/minute",

@@ -170,5 +170,5 @@ DELETE_ONE: Delete = delete(Inference).where(
     _c.id == bindparam("inference_id", type_=_c.id.type), _c.user_id == bindparam("user_id")
 )
 # All of the user's rows. Their idempotency keys go with them (ON DELETE CASCADE; SQLite enforces
-# it with PRAGMA foreign_keys=ON, app/db/base.py).
+# it with PRAGMA foreign_keys=ON, app/db/engine.py).
 DELETE_ALL: Delete = delete(Inference).where(_c.user_id == bindparam("user_id"))

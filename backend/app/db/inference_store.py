@@ -2,13 +2,13 @@
 
 Two implementations of one async interface, chosen by ``DATABASE_URL``:
 
-* :class:`PgInferenceStore` (PostgreSQL): each call is one statement on the event loop through
-  asyncpg (app/db/pg_pool.py). A write stores the user, the inference and, with the database
-  rate limiter, the request's count in one autocommit statement: all or nothing, and nothing when
-  the count is over the limit.
-  With an ``Idempotency-Key`` the key is stored by the same statement.
-* :class:`~app.db.sql_inference_store.SqlInferenceStore` (SQLite, the quick start): the SQLAlchemy repository in a worker
-  thread, one transaction per call, committed there or rolled back on any error.
+* :class:`PgInferenceStore` (PostgreSQL): each call is one autocommit statement, written with
+  SQLAlchemy and compiled by it once (app/db/pg_statements.py), on asyncpg's pool (app/db/pg_pool.py,
+  which says why that pool). A write stores the user, the inference and, with the database rate
+  limiter, the request's count in one statement: all or nothing, and nothing when the count is over
+  the limit. With an ``Idempotency-Key`` the key is stored by the same statement.
+* :class:`~app.db.sql_inference_store.SqlInferenceStore` (SQLite, the quick start): the portable
+  repository on the app's async engine, one transaction per call, committed there or rolled back.
 
 The history's reads and deletes are the Core statements of app/db/history_queries.py on both (compiled
 once for asyncpg on PostgreSQL). A history page comes back as :data:`HistoryRow` tuples with
@@ -26,15 +26,15 @@ from functools import cache
 from typing import Any, Protocol
 
 from asyncpg.exceptions import UniqueViolationError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.db import history_queries, repository
+from app.db import history_queries, pg_statements
 from app.db.history_queries import EVERYTHING, HistoryFilter, HistoryRow, after_params, history_row
 from app.db.pg_pool import PgPool, PgStatement
 from servicekit.ratelimit import Quota
 
-_PING = PgStatement("SELECT 1")
+_PING = PgStatement.from_core(pg_statements.PING)
 
 
 @dataclass(frozen=True)
@@ -124,12 +124,12 @@ def to_json(value: Any) -> str:
 
 
 class PgInferenceStore:
-    _ADD = {variant: PgStatement(sql) for variant, sql in repository.PG_ADD_INFERENCE.items()}
+    _ADD = {variant: PgStatement.from_core(sql) for variant, sql in pg_statements.ADD_INFERENCE.items()}
     _DELETE_ONE = PgStatement.from_core(history_queries.DELETE_ONE)
     _DELETE_ALL = PgStatement.from_core(history_queries.DELETE_ALL)
-    _FIND_KEY = PgStatement(repository.PG_FIND_IDEMPOTENCY_KEY)
-    _ADD_BATCH = {with_quota: PgStatement(sql) for with_quota, sql in repository.PG_ADD_BATCH.items()}
-    _PRUNE_KEYS = PgStatement(repository.PG_DELETE_EXPIRED_IDEMPOTENCY_KEYS)
+    _FIND_KEY = PgStatement.from_core(pg_statements.FIND_IDEMPOTENCY_KEY)
+    _ADD_BATCH = {with_quota: PgStatement.from_core(sql) for with_quota, sql in pg_statements.ADD_BATCH.items()}
+    _PRUNE_KEYS = PgStatement.from_core(pg_statements.DELETE_EXPIRED_IDEMPOTENCY_KEYS)
 
     def __init__(self, settings: Settings):
         self._pool = PgPool(settings)
@@ -246,7 +246,7 @@ def _deleted(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1]) if status else 0
 
 
-def build_inference_store(settings: Settings, session_factory: sessionmaker[Session]) -> InferenceStore:
+def build_inference_store(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> InferenceStore:
     from app.db.sql_inference_store import SqlInferenceStore  # the SQLite store imports this module
 
     if settings.sqlalchemy_url.startswith("postgresql"):

@@ -1,31 +1,34 @@
-"""An asyncpg pool for the statements on the request's hot path (PostgreSQL only).
+"""asyncpg's own pool for the statements on the request's hot path (PostgreSQL only).
 
-Why a second driver next to SQLAlchemy + psycopg2: a psycopg2 call blocks, so every /predict had
-to hand its write to a worker thread, and on a 2-core machine that hand-off cost more CPU than the
-statement itself (bench/unitrack/README.md). asyncpg runs the statement on the event loop. This
-pool serves only app/db/inference_store.py: the one-statement write of /predict and /whatif, the
-one-statement read of /history, and readiness's ping. Everything else (migrations, the CLI,
-/auth/me, /courses, readiness's other ping) stays on SQLAlchemy.
+Why next to SQLAlchemy's async engine, which runs on the same driver: measured in one run
+(bench/README.md), SQLAlchemy's session, checkout and commit machinery cost /predict about half
+again its CPU per request, far more than the 10% the hot path may give up. So /predict's and
+/whatif's write, /history's reads and deletes and the Idempotency-Key lookups run here: each one
+statement, written with SQLAlchemy (``text()`` in app/db/pg_statements.py, Core in
+app/db/history_queries.py) and compiled by SQLAlchemy once (:meth:`PgStatement.from_core`), sent as
+an autocommit statement, atomic on its own. Everything else (/auth/me, /courses, readiness, the
+SQLite store) runs on the engine (app/db/engine.py).
 
-The guarantees of the psycopg2 engine (app/db/base.py, app/db/guard.py) hold here too:
+The guarantees of the engine hold here too:
 - ``DB_CONNECT_TIMEOUT_SECONDS`` bounds the handshake, ``DB_QUERY_TIMEOUT_SECONDS`` every
   statement on the client (asyncpg's ``command_timeout``), ``DB_STATEMENT_TIMEOUT_MS`` the server,
   and ``DB_POOL_TIMEOUT_SECONDS`` the wait for a connection;
 - any failure to get a connection, and any connection lost or timed out mid-statement, is
   :class:`DatabaseUnavailableError` (503); a connection that failed or was interrupted is closed,
   never reused;
-- instead of ``pool_pre_ping``'s round trip before every checkout: a connection the server closed
+- instead of a ping's round trip before every checkout: a connection the server closed
   while idle is replaced on checkout once the event loop has read the close, and a statement that
   finds the server's goodbye first is sent again on a new connection (see ``_run``).
 
 Nothing else runs on these connections, and each statement is a single autocommit statement that
-changes no session state, so the pool skips asyncpg's per-release ``RESET ALL`` round trip.
+changes no session state, so the pool skips asyncpg's per-release ``RESET ALL`` round trip. Behind a
+transaction-mode pooler (port 6543) asyncpg's statement cache is off, so it sends unnamed statements
+that live only as long as their one round trip.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -38,20 +41,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.config import Settings
-from app.db.base import url_query
-from app.db.guard import DatabaseUnavailableError
+from app.db.engine import connect_kwargs, statement_cache_size
+from app.db.errors import DatabaseUnavailableError, did_not_run
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
 log = structlog.get_logger("unitrack.db")
 
-# The Supabase transaction pooler (Supavisor, port 6543) hands each transaction to any server
-# connection, so a statement prepared on one is unknown on the next.
-TRANSACTION_POOLER_PORT = 6543
-# Tells this pool's sessions from SQLAlchemy's in pg_stat_activity (a URL application_name wins).
+# Tells this pool's sessions from the engine's in pg_stat_activity (a URL application_name wins).
 APPLICATION_NAME = "unitrack-api-asyncpg"
-DEFAULT_STATEMENT_CACHE_SIZE = 256
 
 # Server-side and network failures that mean "the database cannot serve this now".
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -61,26 +60,16 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,  # statement timeout, shutdown, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
 )
-_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
 _ASYNCPG_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class PgStatement:
-    """SQL written with ``%(name)s`` parameters (or a Core statement, :meth:`from_core`), run with
-    asyncpg's ``$n``, arguments by name."""
+    """A SQLAlchemy statement compiled once by SQLAlchemy's asyncpg dialect (:meth:`from_core`), run
+    with asyncpg's ``$n`` and its arguments by name."""
 
+    sql: str
+    names: tuple[str, ...]
     constants: Mapping[str, Any] = {}  # values the statement holds itself
-
-    def __init__(self, sql: str):
-        names: list[str] = []
-
-        def number(match: re.Match[str]) -> str:
-            if match.group(1) not in names:
-                names.append(match.group(1))
-            return f"${names.index(match.group(1)) + 1}"
-
-        self.sql = _NAMED_PARAMETER.sub(number, sql)
-        self.names = tuple(names)
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[name] if name in params else self.constants[name] for name in self.names]
@@ -98,68 +87,12 @@ class PgStatement:
         return pg_statement
 
 
-def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """asyncpg arguments for ``DATABASE_URL``.
-
-    asyncpg reads libpq's ssl options, ``target_session_attrs`` and the like from the URL itself;
-    ``options`` (``-c name=value``) and ``application_name`` become server settings, with
-    ``DB_STATEMENT_TIMEOUT_MS`` on top, as the psycopg2 engine does. libpq-only options that
-    asyncpg would send to the server as settings are dropped, with a warning naming them.
-    """
-    url = make_url(settings.sqlalchemy_url)
-    query = url_query(url)
-    server_settings = {"application_name": query.pop("application_name", APPLICATION_NAME)}
-    server_settings.update(_options_settings(query.pop("options", "")))
-    if settings.db_statement_timeout_ms:
-        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
-    dropped = sorted(key for key in query if key in _LIBPQ_ONLY)
-    if dropped:
-        log.warning("database_url_options_ignored", options=dropped)
-    dsn = url.set(
-        drivername="postgresql", query={k: v for k, v in query.items() if k not in _LIBPQ_ONLY}
-    ).render_as_string(hide_password=False)
-    return {
-        "dsn": dsn,
-        "server_settings": server_settings,
-        "timeout": settings.db_connect_timeout_seconds,
-        "command_timeout": settings.db_query_timeout_seconds,
-        "statement_cache_size": statement_cache_size(settings, url.port),
-    }
-
-
-# libpq connection options asyncpg does not know (it would pass them to the server as settings,
-# which refuses them). connect_timeout: DB_CONNECT_TIMEOUT_SECONDS is the one that counts.
-_LIBPQ_ONLY = frozenset(
-    {
-        "connect_timeout",
-        "keepalives",
-        "keepalives_idle",
-        "keepalives_interval",
-        "keepalives_count",
-        "tcp_user_timeout",
-        "fallback_application_name",
-        "gssencmode",
-        "channel_binding",
-        "require_auth",
-        "sslcompression",
-        "sslsni",
-        "requirepeer",
-        "sslcertmode",
-        "load_balance_hosts",
-        "hostaddr",
-    }
-)
-
-
-def statement_cache_size(settings: Settings, port: int | None) -> int:
-    if settings.db_statement_cache_size != "auto":
-        return settings.db_statement_cache_size
-    return 0 if port == TRANSACTION_POOLER_PORT else DEFAULT_STATEMENT_CACHE_SIZE
-
-
-def _options_settings(options: str) -> dict[str, str]:
-    """``-c name=value`` pairs of a libpq ``options`` string."""
-    return dict(re.findall(r"-c\s*([\w.]+)=(\S+)", options))
+def pool_connect_kwargs(settings: Settings) -> dict[str, Any]:
+    """The engine's asyncpg arguments (app/db/engine.py), with asyncpg's own statement cache, which
+    this pool's calls use (none on the transaction pooler's port)."""
+    kwargs = connect_kwargs(settings, application_name=APPLICATION_NAME)
+    kwargs["statement_cache_size"] = statement_cache_size(settings, make_url(settings.sqlalchemy_url).port)
+    return kwargs
 
 
 def _is_lost(connection: PoolConnectionProxy[asyncpg.Record]) -> bool:
@@ -197,7 +130,7 @@ class PgPool:
                         max_size=settings.db_pool_size + settings.db_max_overflow,
                         max_inactive_connection_lifetime=300,
                         reset=_keep_session,
-                        **connect_kwargs(settings),
+                        **pool_connect_kwargs(settings),
                     )
                     self._loop = asyncio.get_running_loop()
         return self._pool
@@ -297,17 +230,5 @@ class PgPool:
 def _did_not_run(error: BaseException | None, idempotent: bool) -> bool:
     if error is None:
         return False
-    # asyncpg reports the server's goodbye as ConnectionDoesNotExistError caused by it.
-    if isinstance(error, _DROPPED_BEFORE_RUNNING) or isinstance(error.__cause__, _DROPPED_BEFORE_RUNNING):
-        return True
     # Closed mid-round-trip for another reason: the statement may or may not have committed.
-    return idempotent and isinstance(error, asyncpg.ConnectionDoesNotExistError)
-
-
-# The server ended the session instead of running the statement (a backend that is exiting rolls
-# back whatever it had begun), or asyncpg found the connection closed before sending anything.
-_DROPPED_BEFORE_RUNNING = (
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.IdleSessionTimeoutError,
-    asyncpg.InterfaceError,
-)
+    return did_not_run(error) or (idempotent and isinstance(error, asyncpg.ConnectionDoesNotExistError))

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import repository
 
@@ -53,5 +53,5 @@ def read_courses_csv(path: Path) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def import_courses(session: Session, path: Path) -> int:
-    return repository.upsert_courses(session, read_courses_csv(path))
+async def import_courses(session: AsyncSession, path: Path) -> int:
+    return await repository.upsert_courses(session, read_courses_csv(path))

@@ -25,7 +25,7 @@ Counted in the write or checked before the endpoint body, a limited request stor
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.db.rate_limits import DatabaseBackend
@@ -36,7 +36,7 @@ log = structlog.get_logger(__name__)
 REDIS_PREFIX = "unitrack:rl:"
 
 
-def build_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | None:
+def build_rate_limiter(settings: Settings, engine: AsyncEngine) -> RateLimiter | None:
     rate = settings.rate_limit
     if rate is None:
         return None

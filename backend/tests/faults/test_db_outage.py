@@ -84,9 +84,10 @@ async def test_black_holed_database_is_a_503_not_a_hang_and_the_api_recovers(
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
         pg_proxy.blackhole()  # connections stay open, nothing is ever answered
 
-        # A pooled connection waits DB_QUERY_TIMEOUT_SECONDS for its answer (SQLAlchemy's pre-ping
-        # or asyncpg's command timeout), a new one DB_CONNECT_TIMEOUT_SECONDS; both bounded.
-        await _every_endpoint_answers_503(client, auth_headers, endpoints=ENDPOINTS[::2])
+        # A pooled connection waits DB_QUERY_TIMEOUT_SECONDS for its answer (asyncpg's command
+        # timeout, in both pools), a new one DB_CONNECT_TIMEOUT_SECONDS; both bounded. /auth/me is
+        # the engine's path, the others asyncpg's pool.
+        await _every_endpoint_answers_503(client, auth_headers, endpoints=(*ENDPOINTS[::2], ENDPOINTS[3]))
         _assert_not_ready(await without_hanging(client.get("/api/v1/readyz"), "readyz"))
 
         # Concurrent requests queue for the small pool; the pool timeout ends their wait.

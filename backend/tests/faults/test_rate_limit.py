@@ -8,11 +8,13 @@ import asyncio
 import uuid
 from dataclasses import replace
 
+import anyio
 import pytest
 import redis
 
 from app.api.state import app_state, install_app_state
 from app.core.config import Settings, parse_rate
+from app.db.engine import create_db_engine
 from app.db.rate_limits import DatabaseBackend
 from app.services.rate_limiting import REDIS_PREFIX
 from servicekit.counters import MemoryCounter, RedisBackend
@@ -207,12 +209,18 @@ def test_a_key_seen_over_the_limit_is_refused_until_its_window_ends():
 # -- the backends directly -----------------------------------------------------------------------
 
 
-def test_database_backend_counts_atomically_and_resets_per_window(clean_db):
-    backend = DatabaseBackend(clean_db, fail_open_seconds=1)
-    assert [backend.hit("k", 600, 60) for _ in range(3)] == [1, 2, 3]
-    assert backend.hit("k", 660, 60) == 1  # next window: same row, reset
-    assert backend.hit("k", 600, 60) == 2  # a replica with a slower clock counts in the newest window
-    assert backend.hit("other", 660, 60) == 1
+async def test_database_backend_counts_atomically_and_resets_per_window(clean_db, settings_factory):
+    engine = create_db_engine(settings_factory())
+    backend = DatabaseBackend(engine, fail_open_seconds=1)
+
+    async def hit(key: str, window_start: int) -> int | None:  # as the limiter calls it: from a worker thread
+        return await anyio.to_thread.run_sync(backend.hit, key, window_start, 60)
+
+    assert [await hit("k", 600) for _ in range(3)] == [1, 2, 3]
+    assert await hit("k", 660) == 1  # next window: same row, reset
+    assert await hit("k", 600) == 2  # a replica with a slower clock counts in the newest window
+    assert await hit("other", 660) == 1
+    await engine.dispose()
     with clean_db.connect() as conn:
         from sqlalchemy import text
 

@@ -15,8 +15,8 @@ local_router = APIRouter(prefix="/auth/local", tags=["auth"])
 
 
 @router.get("/me", response_model=MeResponse, responses=error_responses(401, 503))
-def me(user: CurrentUser, session: SessionDep) -> MeResponse:
-    repository.ensure_user(session, user.id, user.email)
+async def me(user: CurrentUser, session: SessionDep) -> MeResponse:
+    await repository.ensure_user(session, user.id, user.email)
     return MeResponse(id=user.id, email=user.email)
 
 

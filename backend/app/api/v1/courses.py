@@ -12,5 +12,5 @@ router = APIRouter(tags=["courses"])
 
 
 @router.get("/courses", response_model=list[CourseOut], responses=error_responses(401, 503))
-def courses(_: CurrentUser, session: SessionDep) -> list[CourseOut]:
-    return [CourseOut.model_validate(c) for c in repository.list_courses(session)]
+async def courses(_: CurrentUser, session: SessionDep) -> list[CourseOut]:
+    return [CourseOut.model_validate(c) for c in await repository.list_courses(session)]

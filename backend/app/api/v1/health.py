@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import anyio
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
@@ -13,7 +12,7 @@ from app.api.deps import AppStateDep
 from app.api.schemas import HealthResponse, ReadinessResponse
 from app.api.state import AppState
 from app.db import repository
-from app.db.guard import driver_error_name
+from app.db.errors import driver_error_name
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger(__name__)
@@ -30,16 +29,12 @@ async def healthz_head() -> Response:
     return Response(status_code=200)
 
 
-def _ping_session(state: AppState) -> None:
-    with state.session_factory() as session:
-        repository.ping(session)
-
-
 async def _database_status(state: AppState) -> dict[str, Any]:
-    # Both ways the API reaches the database: SQLAlchemy (/auth/me, /courses) and the inference
-    # store (/predict, /whatif, /history; asyncpg on PostgreSQL).
+    # Both ways the API reaches the database, each bounded by its deadlines: the engine (/auth/me,
+    # /courses; everything on SQLite) and the inference store (asyncpg's pool on PostgreSQL).
     try:
-        await anyio.to_thread.run_sync(_ping_session, state)
+        async with state.session_factory() as session:
+            await repository.ping(session)
         await state.inference_store.ping()
     except Exception as exc:
         log.warning("readiness_database_down", error=driver_error_name(exc))

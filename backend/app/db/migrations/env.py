@@ -1,5 +1,9 @@
 """Alembic environment. The URL comes from ``config.attributes['database_url']`` (tests, CLI) or
-from the app settings; it is never printed."""
+from the app settings; it is never printed.
+
+Migrations run on a sync engine with the URL's psycopg2 driver, on purpose: they run once per deploy,
+outside any request, and Alembic's sync path needs no event loop. Every request goes through the
+API's async engine (app/db/engine.py)."""
 
 from __future__ import annotations
 
