@@ -66,7 +66,13 @@ RunIdQuery = Annotated[
 ]
 
 
-async def get_snapshot(request: Request, run_id: RunIdQuery = None) -> Snapshot:
+AssetQuery = Annotated[
+    str | None,
+    Query(max_length=64, description="Read this asset of the run (GET /api/v1/assets lists them); default: the first"),
+]
+
+
+async def get_run_snapshot(request: Request, run_id: RunIdQuery = None) -> Snapshot:
     """The caller's token is checked first, then one snapshot is taken for the whole request:
     everything the endpoint reads comes from the same run. A single dependency on purpose: FastAPI's
     per-dependency overhead is most of the cost of an in-memory read."""
@@ -79,12 +85,25 @@ async def get_snapshot(request: Request, run_id: RunIdQuery = None) -> Snapshot:
     return snapshot if snapshot is not None else await run_in_threadpool(store.require_run, run_id)
 
 
-async def get_run_read(request: Request, run_id: RunIdQuery = None) -> RunRead:
-    """An authenticated read of one snapshot (as get_snapshot), answered through the response cache
-    under this request's path and query string (which holds the run id, when one is asked for)."""
-    snapshot = await get_snapshot(request, run_id)
+async def get_snapshot(request: Request, run_id: RunIdQuery = None, asset: AssetQuery = None) -> Snapshot:
+    """As get_run_snapshot, seen through one of the run's assets (the first by default)."""
+    return (await get_run_snapshot(request, run_id)).for_asset(asset)
+
+
+def _read(request: Request, snapshot: Snapshot) -> RunRead:
     store = app_state(request.app).run_store
     return RunRead(snapshot, store.responses, request.scope["path"], request.scope["query_string"])
+
+
+async def get_run_read(request: Request, run_id: RunIdQuery = None, asset: AssetQuery = None) -> RunRead:
+    """An authenticated read of one asset of one snapshot (as get_snapshot), answered through the response
+    cache under this request's path and query string (which holds the run id and the asset, when asked for)."""
+    return _read(request, await get_snapshot(request, run_id, asset))
+
+
+async def get_whole_run_read(request: Request, run_id: RunIdQuery = None) -> RunRead:
+    """As get_run_read, for what belongs to the run rather than to one asset (its assets, its methodology)."""
+    return _read(request, await get_run_snapshot(request, run_id))
 
 
 async def get_throttle(request: Request) -> LoginThrottle:
@@ -98,6 +117,7 @@ async def get_auth_cache(request: Request) -> auth.AuthCache:
 StoreDep = Annotated[RunStore, Depends(get_store)]
 AuthedSnapshot = Annotated[Snapshot, Depends(get_snapshot)]
 AuthedRead = Annotated[RunRead, Depends(get_run_read)]
+AuthedRunRead = Annotated[RunRead, Depends(get_whole_run_read)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
 AuthCacheDep = Annotated[auth.AuthCache, Depends(get_auth_cache)]
 

@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.responses import Response
 
 from api.services.errors import (
+    AssetNotFound,
     FeatureImportanceNotFound,
     HorizonNotFound,
     ImageNotFound,
@@ -47,6 +48,7 @@ DOMAIN_ERRORS: list[ErrorMapping[Any]] = [
     ErrorMapping(RunStoreUnavailable, 503, error="run_store_unavailable", headers=RETRY_SOON),
     ErrorMapping(RunNotFound, 404, error="run_not_found"),
     ErrorMapping(RunFileNotFound, 404, error="run_file_not_found"),
+    ErrorMapping(AssetNotFound, 404, error="asset_not_found"),
     ErrorMapping(HorizonNotFound, 404, error="horizon_not_found"),
     ErrorMapping(ModelNotFound, 404, error="model_not_found"),
     ErrorMapping(ImageNotFound, 404, error="image_not_found"),

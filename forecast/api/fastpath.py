@@ -17,7 +17,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.services.errors import InvalidCredentials
 from api.state import app_state
 
-CACHEABLE_PREFIXES = ("/api/v1/forecasts", "/api/v1/models", "/api/v1/images", "/api/v1/methodology")
+CACHEABLE_PREFIXES = (
+    "/api/v1/forecasts",
+    "/api/v1/models",
+    "/api/v1/images",
+    "/api/v1/methodology",
+    "/api/v1/assets",
+)
 _MAX_ROUTES = 4096
 
 

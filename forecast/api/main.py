@@ -19,7 +19,7 @@ from api.db.session import build_engine, build_session_factory
 from api.errors import install_error_handlers
 from api.fastpath import FastReadMiddleware
 from api.metrics import DB_POOL_IN_USE, RUN_AGE_SECONDS
-from api.routers import auth, forecasts, health, images, methodology, models, runs
+from api.routers import assets, auth, forecasts, health, images, methodology, models, runs
 from api.security import limit_password_verifications
 from api.services.auth import AuthCache
 from api.services.postgres_runs import PostgresRunSource
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    routers = (auth, forecasts, models, images, methodology, runs, health)
+    routers = (auth, forecasts, models, images, methodology, runs, assets, health)
     for router in (r.router for r in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))

@@ -18,7 +18,9 @@ EXECUTORS: tuple[Executor, ...] = get_args(Executor)
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    data: str = data.DEFAULT_DATA
+    # The run's assets, the default one first: bundled names (data.BUNDLED) and CSV paths. A string is
+    # read as --data is: comma-separated, or a .toml list (data.parse_sources).
+    data: tuple[str, ...] = (data.DEFAULT_DATA,)
     price_column: str | None = None
     models: tuple[str, ...] = models.MODEL_NAMES
     horizons: tuple[int, ...] = DEFAULT_HORIZONS
@@ -49,6 +51,12 @@ class PipelineConfig:
 
     def __post_init__(self) -> None:
         publish.check_target(self.publish)
+        sources: object = self.data
+        if isinstance(sources, str):
+            object.__setattr__(self, "data", data.parse_sources(sources))
+        elif not isinstance(sources, tuple) or not sources:
+            raise ValueError("data must name at least one data set")
+        data.asset_names(self.data)  # two sources with one name are refused here, before any work
         if not 0.0 < self.holdout_fraction < 0.5:
             raise ValueError("holdout_fraction must be between 0 and 0.5")
         if self.cost_bps < 0:
@@ -65,6 +73,10 @@ class PipelineConfig:
             raise ValueError("give --scheduler (a running cluster) or --workers (a local one), not both")
         if self.workers is not None and self.workers < 1:
             raise ValueError("workers must be >= 1")
+
+    @property
+    def asset_names(self) -> list[str]:
+        return data.asset_names(self.data)
 
     @property
     def cost_per_turnover(self) -> float:

@@ -6,11 +6,14 @@ row by row, and every error names the problem and the CSV line so the user can f
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from runcontract.run import asset_name
 
 # Rows the feature warm-up consumes (longest rolling window); see features.py.
 FEATURE_WARMUP = 60
@@ -32,6 +35,46 @@ DEFAULT_DATA = "sp500"
 
 class DataError(ValueError):
     """A problem with the input series, phrased for the person who supplied it."""
+
+
+def parse_sources(text: str) -> tuple[str, ...]:
+    """``--data``: comma-separated sources (bundled names, CSV paths), or a ``.toml`` file that lists them
+    as ``assets = ["sp500", "wti", "prices.csv"]`` (CSV paths relative to the TOML file's folder)."""
+    text = text.strip()
+    if text.lower().endswith(".toml"):
+        return _sources_from_toml(Path(text))
+    sources = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not sources:
+        raise DataError("--data names no data set: give a bundled name, a CSV path or a .toml list")
+    return sources
+
+
+def _sources_from_toml(path: Path) -> tuple[str, ...]:
+    try:
+        listed = tomllib.loads(path.read_text(encoding="utf-8")).get("assets")
+    except OSError as exc:
+        raise DataError(f"cannot read the asset list {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"asset list {path} is not valid TOML: {exc}") from exc
+    if not isinstance(listed, list) or not listed or not all(isinstance(s, str) and s.strip() for s in listed):
+        raise DataError(f'asset list {path} needs assets = ["sp500", "wti", "prices.csv", ...]')
+    resolved = []
+    for source in listed:
+        source = source.strip()
+        is_path = source.lower() not in BUNDLED and not Path(source).is_absolute()
+        resolved.append(str(path.parent / source) if is_path else source)
+    return tuple(dict.fromkeys(resolved))
+
+
+def asset_names(sources: tuple[str, ...]) -> list[str]:
+    """Each source's asset name (runcontract.run.asset_name), refused when two sources share one."""
+    names = [asset_name(f"arch:{s.lower()}" if s.lower() in BUNDLED else s) for s in sources]
+    seen: dict[str, str] = {}
+    for name, source in zip(names, sources, strict=True):
+        if name in seen:
+            raise DataError(f"{seen[name]!r} and {source!r} would both be asset {name!r}: rename one CSV")
+        seen[name] = source
+    return names
 
 
 @dataclass

@@ -74,7 +74,9 @@ def _run_one(
     task: WalkForwardTask, arrays: AssetArrays, seed: int, folds: int, cost_per_turnover: float
 ) -> walkforward.TaskResult:
     X, price = arrays
-    return walkforward.run_task(task.model, task.horizon, X, price, seed, folds, cost_per_turnover=cost_per_turnover)
+    result = walkforward.run_task(task.model, task.horizon, X, price, seed, folds, cost_per_turnover=cost_per_turnover)
+    result.asset = task.asset
+    return result
 
 
 def _asset_arrays(X: np.ndarray, price: np.ndarray) -> AssetArrays:

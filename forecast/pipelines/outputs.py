@@ -20,7 +20,7 @@ from pipelines import backtest, charts
 from pipelines.assemble import FAN_QUANTILES, Assembled
 from pipelines.walkforward import TaskResult
 from runcontract.images import ImageMetadata, ImageType
-from runcontract.run import RUN_BUNDLE_FILE, RunBundle, RunImage, RunSummary
+from runcontract.run import ASSETS_DIRNAME, RUN_BUNDLE_FILE, AssetResult, RunBundle, RunImage
 
 Results = dict[tuple[str, int], TaskResult]
 # (image id, kind, model, horizon); model and horizon are None for the run-wide charts.
@@ -196,14 +196,15 @@ def write_charts(
     return made
 
 
-def image_manifest(out: Path, made: list[ImageRef], generated_at: datetime) -> list[RunImage]:
+def image_manifest(out: Path, made: list[ImageRef], generated_at: datetime, prefix: str = "") -> list[RunImage]:
+    """The charts written under ``out``; ``prefix`` is ``out``'s path relative to the run directory."""
     images = []
     for image_id, kind, m, h in made:
         rel = f"{IMAGES_DIR}/{image_id}.png"
         p = out / rel
         images.append(
             RunImage(
-                file=rel,
+                file=prefix + rel,
                 metadata=ImageMetadata(
                     image_id=image_id,
                     image_type=kind,
@@ -218,17 +219,23 @@ def image_manifest(out: Path, made: list[ImageRef], generated_at: datetime) -> l
     return images
 
 
-def write_bundle(out: Path, summary: RunSummary, a: Assembled, images: list[RunImage]) -> RunBundle:
+def write_bundle(out: Path, sections: list[AssetResult]) -> RunBundle:
+    """run.json: the first asset's parts at the top level, every asset's in ``assets``; and each asset's
+    summary.json beside its tables."""
+    first = sections[0]
     bundle = RunBundle(
-        summary=summary,
-        models=a.summaries,
-        metrics=a.metrics,
-        forecasts=a.forecasts,
-        consensus=a.consensus,
-        feature_importance=a.importances,
-        images=images,
+        summary=first.summary,
+        models=first.models,
+        metrics=first.metrics,
+        forecasts=first.forecasts,
+        consensus=first.consensus,
+        feature_importance=first.feature_importance,
+        images=first.images,
+        assets=sections,
     )
-    (out / "summary.json").write_text(summary.model_dump_json(indent=2))
+    for i, section in enumerate(sections):
+        folder = out if i == 0 else out / ASSETS_DIRNAME / section.name
+        (folder / "summary.json").write_text(section.summary.model_dump_json(indent=2))
     # Validate the exact bytes a reader will load, not just the in-memory object.
     text = bundle.model_dump_json(indent=1)
     RunBundle.model_validate_json(text)

@@ -57,13 +57,14 @@ def read_staged_run(staged: Path, run_id: str) -> tuple[RunBundle, dict[str, Any
 
 def insert_run(conn: Connection, run_id: str, bundle: RunBundle, document: dict[str, Any]) -> None:
     summary = bundle.summary
+    sources = [a.summary.data.source for a in bundle.assets] or [summary.data.source]
     conn.execute(
         insert(runs).values(
             run_id=run_id,
             generated_at=summary.generated_at,
             schema_version=bundle.schema_version,
-            data_source=summary.data.source,
-            assets=[summary.data.source],
+            data_source=", ".join(sources),
+            assets=bundle.asset_names(),
             horizons=list(summary.horizons),
             verdict=summary.verdict,
             bundle=document,

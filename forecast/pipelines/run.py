@@ -1,7 +1,7 @@
 """CLI entry point: ``cd forecast && python -m pipelines.run [options]``.
 
-Loads a series, runs the walk-forward for every model x horizon on the configured executor (executors.py:
-local processes or a Dask cluster), refits on all data for the live forecasts, judges every model against
+Loads every asset's series, runs the walk-forward for every asset x model x horizon on the configured
+executor (executors.py: local processes or a Dask cluster), refits on all data for the live forecasts, judges every model against
 always-up, writes the run through runcontract into a staging directory and publishes it atomically
 (publish.py), only once every task has returned.
 """
@@ -12,25 +12,20 @@ import argparse
 import os
 import sys
 import time
-from dataclasses import asdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 # Pin math libraries to one thread before numpy/sklearn load: the parallelism is across processes.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from pipelines import data, executors, models, outputs, publish, report, walkforward  # noqa: E402
+from pipelines import assets, data, executors, models, outputs, publish, report, walkforward  # noqa: E402
 from pipelines.assemble import assemble  # noqa: E402
 from pipelines.config import EXECUTORS, PipelineConfig  # noqa: E402
-from pipelines.features import model_frame  # noqa: E402
-from pipelines.methodology import methodology  # noqa: E402
-from runcontract.run import DataInfo, RunSummary  # noqa: E402
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -51,13 +46,24 @@ def _model_list(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _sources(text: str) -> tuple[str, ...]:
+    try:
+        sources = data.parse_sources(text)
+        data.asset_names(sources)
+    except data.DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return sources
+
+
 def parse_args(argv: list[str] | None = None) -> PipelineConfig:
     d = PipelineConfig()
     p = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.splitlines()[0])
     p.add_argument(
         "--data",
+        type=_sources,
         default=d.data,
-        help=f"bundled series ({', '.join(sorted(data.BUNDLED))}) or a CSV path (default: %(default)s)",
+        help=f"the run's assets, the default one first: bundled series ({', '.join(sorted(data.BUNDLED))}) "
+        "and CSV paths, comma-separated, or a .toml file listing them as assets = [...] (default: sp500)",
     )
     p.add_argument("--price-column", default=None, help="price column (default: auto: adj close, close, price)")
     p.add_argument("--models", type=_model_list, default=d.models, help="comma-separated")
@@ -109,135 +115,80 @@ def parse_args(argv: list[str] | None = None) -> PipelineConfig:
         raise  # unreachable: p.error exits
 
 
-def walk_forward(
-    config: PipelineConfig, X: np.ndarray, price: np.ndarray
-) -> dict[tuple[str, int], walkforward.TaskResult]:
-    """Every model x horizon task on the configured executor (executors.py), slowest first."""
-    asset = config.data
+def walk_forward_assets(
+    config: PipelineConfig, arrays: Mapping[str, executors.AssetArrays]
+) -> dict[str, dict[tuple[str, int], walkforward.TaskResult]]:
+    """Every asset x model x horizon task on the configured executor (executors.py), slowest first;
+    the results by asset, then by (model, horizon)."""
     # Slowest first (longest-processing-time-first), so the workers finish together.
     tasks = sorted(
-        (executors.WalkForwardTask(asset, m, h) for m in config.models for h in config.horizons),
+        (executors.WalkForwardTask(a, m, h) for a in arrays for m in config.models for h in config.horizons),
         key=lambda t: (-models.capabilities_of(t.model).relative_cost, -t.horizon),
     )
-    results = {}
+    results: dict[str, dict[tuple[str, int], walkforward.TaskResult]] = {a: {} for a in arrays}
+    desc = "model x horizon" if len(arrays) == 1 else "asset x model x horizon"
     for r in tqdm(
-        executors.run_tasks(config, tasks, {asset: (X, price)}),
+        executors.run_tasks(config, tasks, arrays),
         total=len(tasks),
-        desc="model x horizon",
+        desc=desc,
         unit="fit",
         disable=not config.progress,
         file=sys.stderr,
     ):
-        results[(r.model_name, r.horizon)] = r
+        results[r.asset][(r.model_name, r.horizon)] = r
     return results
+
+
+def walk_forward(
+    config: PipelineConfig, X: np.ndarray, price: np.ndarray
+) -> dict[tuple[str, int], walkforward.TaskResult]:
+    """Every model x horizon task of one asset (the config's first)."""
+    asset = config.asset_names[0]
+    return walk_forward_assets(config, {asset: (X, price)})[asset]
 
 
 def run_pipeline(config: PipelineConfig) -> tuple[str, Path | str]:
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     generated_at = datetime.now(UTC)
-    series = data.load_series(config.data, config.price_column, max(config.horizons))
-    feats, aligned = model_frame(series.frame)
-    X, price = feats.to_numpy(float), aligned["price"].to_numpy(float)
-    dates, logp = aligned.index, np.log(price)
-    assert isinstance(dates, pd.DatetimeIndex)  # data.load_series indexes the series by date
-    for h in config.horizons:  # fail fast, before any worker starts
-        try:
-            walkforward.make_folds(len(price), h, config.folds)
-        except ValueError as exc:
-            raise data.DataError(str(exc)) from exc
+    loaded = assets.load_assets(config)  # fails fast, before any worker starts
     timings["load_and_features_s"] = time.perf_counter() - t_start
 
     t0 = time.perf_counter()
-    results = walk_forward(config, X, price)
+    results = walk_forward_assets(config, {a.name: (a.X, a.price) for a in loaded})
     timings["walk_forward_s"] = time.perf_counter() - t0
-    timings["task_cpu_s"] = float(sum(r.seconds for r in results.values()))
+    timings["task_cpu_s"] = float(sum(r.seconds for rs in results.values() for r in rs.values()))
 
     t0 = time.perf_counter()
-    a = assemble(results, config, aligned["price"], list(feats.columns), generated_at)
+    assembled = [assemble(results[a.name], config, a.prices, a.feature_names, generated_at) for a in loaded]
     timings["skill_and_consensus_s"] = time.perf_counter() - t0
     run_id = publish.new_run_id(generated_at)
-    jobs = max(1, min(config.jobs, len(results)))
+    jobs = max(1, min(config.jobs, len(config.models) * len(config.horizons)))
     staged = publish.staging_dir(config.results_dir, run_id)
     try:
         t0 = time.perf_counter()
-        outputs.write_tables(staged, a, results, dates, logp)
-        made = outputs.write_charts(staged, a, results, dates, logp, list(config.models), list(config.horizons), jobs)
-        images = outputs.image_manifest(staged, made, generated_at)
+        images = [
+            assets.write_files(staged, i, asset, a, results[asset.name], config, jobs, generated_at)
+            for i, (asset, a) in enumerate(zip(loaded, assembled, strict=True))
+        ]
         timings["outputs_and_charts_s"] = time.perf_counter() - t0
         timings["total_before_publish_s"] = time.perf_counter() - t_start
-        first = results[(config.models[0], config.horizons[0])]
-        summary = RunSummary(
-            run_id=run_id,
-            generated_at=generated_at,
-            best_model_overall=a.best_model_overall,
-            avg_da_by_model=a.avg_da_by_model,
-            horizons=list(config.horizons),
-            n_models=len(config.models),
-            data=DataInfo(
-                source=series.source,
-                price_column=series.price_column,
-                start_date=series.frame.index[0].date(),
-                end_date=series.frame.index[-1].date(),
-                n_rows=len(series.frame),
-                last_price=float(price[-1]),
-                last_date=dates[-1].date(),
-                has_volume=series.has_volume,
-            ),
-            feature_names=list(feats.columns),
-            baselines=a.baselines,
-            significance=a.significance,
-            parameters=_parameters(config, jobs, len(price), dates, first, results),
-            timings={k: round(v, 3) for k, v in timings.items()},
-            methodology=methodology(config),
-            best_model_edge=a.best_model_edge,
-            best_model_holdout_edge=a.best_model_holdout_edge,
-            beats_baseline=a.beats_baseline,
-            verdict=a.verdict,
-            skill_by_horizon=a.skill_by_horizon,
-        )
-        outputs.write_bundle(staged, summary, a, images)
+        sections = [
+            assets.section(config, asset, a, imgs, results[asset.name], run_id, generated_at, timings, jobs)
+            for asset, a, imgs in zip(loaded, assembled, images, strict=True)
+        ]
+        outputs.write_bundle(staged, sections)
         final = publish.publish(config.publish, config.results_dir, staged, run_id, keep=config.keep)
     except BaseException:
         # The previous run stays published; don't leave our half-written staging dir behind.
         publish.discard_staging(staged)
         raise
-    print(
-        report.closing_summary(
-            a, list(config.models), list(config.horizons), config.alpha, final, time.perf_counter() - t_start
-        )
-    )
+    seconds = time.perf_counter() - t_start
+    for asset, a in zip(loaded, assembled, strict=True):
+        if len(loaded) > 1:
+            print(f"\n== asset {asset.name} ({asset.series.source})")
+        print(report.closing_summary(a, list(config.models), list(config.horizons), config.alpha, final, seconds))
     return run_id, final
-
-
-def _parameters(
-    config: PipelineConfig,
-    jobs: int,
-    n_rows: int,
-    dates: pd.DatetimeIndex,
-    first: walkforward.TaskResult,
-    results: dict[tuple[str, int], walkforward.TaskResult],
-) -> dict[str, Any]:
-    its = [it for r in results.values() for it in r.best_iterations]
-    # Where the run was computed or published, not how: addresses (a scheduler's, a database's) stay out of it.
-    hidden = ("results_dir", "progress", "price_column", "publish", "scheduler")
-    chosen = {k: v for k, v in asdict(config).items() if k not in hidden}
-    return {
-        **chosen,
-        "models": list(config.models),
-        "horizons": list(config.horizons),
-        "jobs": jobs,
-        "test_fraction": walkforward.TEST_FRACTION,
-        "rows_after_warmup": n_rows,
-        "warmup_rows": data.FEATURE_WARMUP,
-        "purge_gap": "h rows (training rows i < first_test_row - h)",
-        "test_start": dates[first.test_rows[0]].date().isoformat(),
-        "refit_every_rows": int(np.median([f.test_end - f.test_start for f in first.folds])),
-        "boosting": models.BOOST_PARAMS,
-        "ridge_alpha": models.RIDGE_ALPHA,
-        "hybrid_base": models.HYBRID_BASE,
-        "boosting_best_iteration_median": float(np.median(its)) if its else None,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

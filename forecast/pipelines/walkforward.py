@@ -57,6 +57,7 @@ class TaskResult:
     seconds: float
     folds: list[Fold] = field(default_factory=list)
     best_iterations: list[int] = field(default_factory=list)
+    asset: str = ""  # the WalkForwardTask's asset (executors.py sets it)
 
 
 def run_task(

@@ -5,12 +5,15 @@ Layout under the results directory (the pipeline writes it, the API only reads i
     <results_dir>/runs/<run_id>/run.json      RunBundle, validated on write and on load
     <results_dir>/runs/<run_id>/*.csv, *.json human/BI files (metrics.csv, forecasts.csv, summary.json, ...)
     <results_dir>/runs/<run_id>/images/*.png  charts listed in RunBundle.images
+    <results_dir>/runs/<run_id>/assets/<name>/ the same files (tables, images/) for every asset but the
+                                              first, whose files are the ones at the top
     <results_dir>/LATEST                      the published run_id, replaced atomically (os.replace)
 
 A run directory is complete before LATEST names it, so a reader that resolves LATEST once and reads
 only inside that directory never sees a partial or mixed run.
 """
 
+import re
 from datetime import date
 from typing import Any
 
@@ -25,7 +28,24 @@ RUNS_DIRNAME = "runs"
 LATEST_POINTER = "LATEST"
 RUN_BUNDLE_FILE = "run.json"
 # 2: baselines, intervals and p-values on every metrics row, the skill verdict, the hold-out consensus.
+# Still 2 with ``assets`` (one section per asset; the top-level fields stay the first asset's): the field
+# is optional, so a bundle without it reads as a run of one asset, and a reader that predates it serves
+# the first asset.
 BUNDLE_SCHEMA_VERSION = 2
+# An asset's name is its key in ``?asset=`` and its folder under ``assets/`` in the run directory.
+ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ASSETS_DIRNAME = "assets"
+
+
+def asset_name(source: str) -> str:
+    """The name an asset goes by, from its data source: a bundled set's name (``arch:wti`` -> ``wti``) or
+    a CSV file's stem (``/data/my prices.csv`` -> ``my_prices``)."""
+    base = source.removeprefix("arch:")
+    base = base.replace("\\", "/").rsplit("/", 1)[-1]
+    if base.lower().endswith(".csv"):
+        base = base[:-4]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._-")[:64]
+    return name or "asset"
 
 
 class DataInfo(BaseModel):
@@ -91,8 +111,41 @@ class RunImage(BaseModel):
     file: str = Field(..., description="Path relative to the run directory")
 
 
-class RunBundle(BaseModel):
-    schema_version: int = BUNDLE_SCHEMA_VERSION
+def _check_run_parts(
+    summary: RunSummary,
+    models: list[ModelSummary],
+    metrics: list[ModelMetrics],
+    forecasts: list[ForecastResponse],
+    consensus: list[ConsensusResponse],
+    images: list[RunImage],
+) -> None:
+    model_names = {m.model_name for m in models}
+    horizons = set(summary.horizons)
+    if not model_names:
+        raise ValueError("a run needs at least one model")
+    for row in metrics:
+        if row.model_name not in model_names or row.horizon not in horizons:
+            raise ValueError(f"metrics row for unknown model/horizon {row.model_name}/{row.horizon}")
+    for fc in forecasts:
+        if fc.model not in model_names or fc.horizon not in horizons:
+            raise ValueError(f"forecast for unknown model/horizon {fc.model}/{fc.horizon}")
+    consensus_horizons = [c.horizon for c in consensus]
+    if sorted(consensus_horizons) != sorted(horizons):
+        raise ValueError("there must be exactly one consensus per horizon")
+    image_ids = [img.metadata.image_id for img in images]
+    if len(image_ids) != len(set(image_ids)):
+        raise ValueError("image ids must be unique within a run")
+    if summary.best_model_overall not in model_names:
+        raise ValueError("best_model_overall is not one of the run's models")
+    if sorted(s.horizon for s in summary.skill_by_horizon) != sorted(horizons):
+        raise ValueError("there must be exactly one skill verdict per horizon")
+
+
+class AssetResult(BaseModel):
+    """Everything the run says about one asset: the same parts as the bundle's top level, which repeats
+    the first asset's. Its charts' files lie under ``assets/<name>/`` (the first asset's: at the top)."""
+
+    name: str = Field(..., description="The asset's key in ?asset=: a bundled set's name or a CSV file's stem")
     summary: RunSummary
     models: list[ModelSummary]
     metrics: list[ModelMetrics]
@@ -102,25 +155,49 @@ class RunBundle(BaseModel):
     images: list[RunImage] = []
 
     @model_validator(mode="after")
-    def _check_consistency(self) -> "RunBundle":
-        model_names = {m.model_name for m in self.models}
-        horizons = set(self.summary.horizons)
-        if not model_names:
-            raise ValueError("a run needs at least one model")
-        for row in self.metrics:
-            if row.model_name not in model_names or row.horizon not in horizons:
-                raise ValueError(f"metrics row for unknown model/horizon {row.model_name}/{row.horizon}")
-        for fc in self.forecasts:
-            if fc.model not in model_names or fc.horizon not in horizons:
-                raise ValueError(f"forecast for unknown model/horizon {fc.model}/{fc.horizon}")
-        consensus_horizons = [c.horizon for c in self.consensus]
-        if sorted(consensus_horizons) != sorted(horizons):
-            raise ValueError("there must be exactly one consensus per horizon")
-        image_ids = [img.metadata.image_id for img in self.images]
-        if len(image_ids) != len(set(image_ids)):
-            raise ValueError("image ids must be unique within a run")
-        if self.summary.best_model_overall not in model_names:
-            raise ValueError("best_model_overall is not one of the run's models")
-        if sorted(s.horizon for s in self.summary.skill_by_horizon) != sorted(horizons):
-            raise ValueError("there must be exactly one skill verdict per horizon")
+    def _check_consistency(self) -> "AssetResult":
+        if not ASSET_NAME.match(self.name):
+            raise ValueError(f"asset name {self.name!r} must match {ASSET_NAME.pattern}")
+        _check_run_parts(self.summary, self.models, self.metrics, self.forecasts, self.consensus, self.images)
         return self
+
+
+class RunBundle(BaseModel):
+    schema_version: int = BUNDLE_SCHEMA_VERSION
+    summary: RunSummary
+    models: list[ModelSummary]
+    metrics: list[ModelMetrics]
+    forecasts: list[ForecastResponse]
+    consensus: list[ConsensusResponse]
+    feature_importance: list[FeatureImportance]
+    images: list[RunImage] = []
+    # Every asset of the run, the first one first (empty in a version-2 bundle: one asset, the top level).
+    assets: list[AssetResult] = []
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> "RunBundle":
+        _check_run_parts(self.summary, self.models, self.metrics, self.forecasts, self.consensus, self.images)
+        names = [a.name for a in self.assets]
+        if len(names) != len(set(names)):
+            raise ValueError("asset names must be unique within a run")
+        if self.assets and self.assets[0].summary.data != self.summary.data:
+            raise ValueError("the top-level fields must describe the first asset")
+        return self
+
+    def asset_names(self) -> list[str]:
+        """The run's assets, the default (first) one first."""
+        return [a.name for a in self.assets] or [asset_name(self.summary.data.source)]
+
+    def for_asset(self, asset: AssetResult) -> "RunBundle":
+        """This run as if it held ``asset`` alone (what the API serves for ``?asset=``)."""
+        return RunBundle.model_construct(
+            schema_version=self.schema_version,
+            summary=asset.summary,
+            models=asset.models,
+            metrics=asset.metrics,
+            forecasts=asset.forecasts,
+            consensus=asset.consensus,
+            feature_importance=asset.feature_importance,
+            images=asset.images,
+            assets=[],
+        )

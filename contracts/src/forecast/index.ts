@@ -4,6 +4,7 @@ export * from './forecasts';
 export * from './models';
 export * from './images';
 export * from './runs';
+export * from './assets';
 export * from './health';
 export * from './errors';
 

@@ -19,7 +19,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         401: "Missing, invalid, expired or revoked token",
         403: "User account disabled",
-        404: "Not found (unknown model, horizon, image or run)",
+        404: "Not found (unknown model, horizon, image, asset or run)",
         413: "Request body too large",
         422: "Invalid parameters (one detail per field)",
         429: "Too many failed login attempts (see Retry-After)",

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from api.deps import AuthedRead
+from api.deps import AuthedRunRead
 from api.routers import AUTHED, JSONBytes
 from api.schemas.methodology import MethodologyResponse
 from api.services import methodology
@@ -10,5 +10,5 @@ router = APIRouter(prefix="/methodology", tags=["methodology"], responses=AUTHED
 
 @router.get("", response_model=MethodologyResponse)
 @router.get("/", response_model=MethodologyResponse, include_in_schema=False)
-async def get_methodology(read: AuthedRead) -> JSONBytes:
+async def get_methodology(read: AuthedRunRead) -> JSONBytes:
     return JSONBytes(read.json(methodology.methodology))

@@ -8,8 +8,10 @@ from servicekit.timestamps import UtcDatetime
 class RunInfo(BaseModel):
     run_id: str
     generated_at: UtcDatetime
-    data_source: str = Field(..., description="Bundled data set name or CSV path the run was fitted on")
-    assets: list[str] = Field(..., description="The assets the run forecasts (today one: its data source)")
+    data_source: str = Field(
+        ..., description="Bundled data set name or CSV path the run was fitted on (comma-separated: one per asset)"
+    )
+    assets: list[str] = Field(..., description="The names of the assets the run forecasts (?asset=), the default first")
     horizons: list[int]
     verdict: str
     latest: bool = Field(..., description="The run served when no ?run_id= is given")

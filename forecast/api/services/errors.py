@@ -51,6 +51,10 @@ class RunStoreUnavailable(DomainError):
 
 # The run being served has no such horizon, model, chart or importance table; the message says which
 # run and, where short, what it has instead.
+class AssetNotFound(DomainError):
+    """``?asset=`` names an asset the run does not hold."""
+
+
 class HorizonNotFound(DomainError):
     pass
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 from api.schemas.runs import RunInfo
 from api.services.errors import RunFileNotFound, RunNotFound, RunStoreUnavailable
 from api.services.run_snapshot import RUN_ID, RunLoadError, Snapshot, build_snapshot
-from runcontract.run import LATEST_POINTER, RUN_BUNDLE_FILE, RUNS_DIRNAME, RunSummary
+from runcontract.run import LATEST_POINTER, RUN_BUNDLE_FILE, RUNS_DIRNAME, RunSummary, asset_name
 from runcontract.store import media_type_of
 
 
@@ -41,7 +42,7 @@ class FolderRunSource:
     def __init__(self, results_dir: Path) -> None:
         self.results_dir = results_dir
         # Run directories never change once published: a summary is read once per (run, run.json mtime).
-        self._summaries: dict[str, tuple[object, RunSummary | None]] = {}
+        self._summaries: dict[str, tuple[object, Listed | None]] = {}
 
     def describe(self) -> str:
         return str(self.results_dir)
@@ -72,19 +73,23 @@ class FolderRunSource:
             raise RunNotFound(f"Run {run_id!r} is not kept by this store; GET /api/v1/runs lists the runs")
         return load_run(self.results_dir, run_id)
 
-    def _summary(self, run_id: str) -> RunSummary | None:
+    def _summary(self, run_id: str) -> Listed | None:
         mtime = self.fingerprint(run_id)
         cached = self._summaries.get(run_id)
         if cached is not None and cached[0] == mtime:
             return cached[1]
-        summary: RunSummary | None
+        listed: Listed | None
         try:
             document = json.loads((self._run_dir(run_id) / RUN_BUNDLE_FILE).read_bytes())
             summary = RunSummary.model_validate(document["summary"])
+            assets = document.get("assets") or []
+            names = [str(a["name"]) for a in assets] or [asset_name(summary.data.source)]
+            sources = [str(a["summary"]["data"]["source"]) for a in assets] or [summary.data.source]
+            listed = Listed(summary, names, sources)
         except (OSError, ValueError, KeyError, TypeError):
-            summary = None  # not a run this API can list (a refused run, say)
-        self._summaries[run_id] = (mtime, summary)
-        return summary
+            listed = None  # not a run this API can list (a refused run, say)
+        self._summaries[run_id] = (mtime, listed)
+        return listed
 
     def list_runs(self) -> list[RunInfo]:
         runs_dir = self.results_dir / RUNS_DIRNAME
@@ -98,9 +103,9 @@ class FolderRunSource:
         self._summaries = {k: v for k, v in self._summaries.items() if k in ids}  # forget pruned runs
         infos = []
         for run_id in ids:
-            summary = self._summary(run_id)
-            if summary is not None and summary.run_id == run_id:
-                infos.append(_info(summary, latest))
+            listed = self._summary(run_id)
+            if listed is not None and listed.summary.run_id == run_id:
+                infos.append(_info(listed, latest))
         return sorted(infos, key=lambda i: (i.generated_at, i.run_id), reverse=True)
 
     def read_file(self, run_id: str, path: str) -> tuple[bytes, str]:
@@ -120,12 +125,21 @@ class FolderRunSource:
         pass
 
 
-def _info(summary: RunSummary, latest: str | None) -> RunInfo:
+class Listed(NamedTuple):
+    """What GET /runs shows of a run: its summary and its assets' names and sources."""
+
+    summary: RunSummary
+    names: list[str]
+    sources: list[str]
+
+
+def _info(listed: Listed, latest: str | None) -> RunInfo:
+    summary = listed.summary
     return RunInfo(
         run_id=summary.run_id,
         generated_at=summary.generated_at,
-        data_source=summary.data.source,
-        assets=[summary.data.source],
+        data_source=", ".join(listed.sources),
+        assets=listed.names,
         horizons=summary.horizons,
         verdict=summary.verdict,
         latest=summary.run_id == latest,

@@ -1,5 +1,6 @@
 """Two forecast API replicas (real uvicorn processes) on one PostgreSQL run store: a run published while
-both are read is served by both within 5 s, and no response mixes two runs."""
+both are read is served by both within 5 s, and no response mixes two runs; a run of three assets is
+served per asset (?asset=) by both."""
 
 from __future__ import annotations
 
@@ -132,3 +133,28 @@ async def test_a_publish_is_served_by_both_replicas_within_5_s_and_no_answer_mix
         published.set()
         delays = await asyncio.gather(*readers)
     assert max(delays) <= NOTICE_SECONDS, f"seconds until each replica served the new run: {delays}"
+
+
+async def test_both_replicas_serve_a_multi_asset_run_per_asset(replicas, store_url, tmp_path):
+    assets = {"sp500": 2700.0, "wti": 70.5, "desk": 42.0}
+    stamp = datetime(2026, 1, 17, 10, 30, tzinfo=UTC)
+    publish_fixture_run_to_postgres(store_url, tmp_path, "run-c", generated_at=stamp, assets=assets)
+    async with httpx.AsyncClient(timeout=10) as client:
+        login = await client.post(f"{replicas[1]}/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        for base in replicas:
+            deadline = time.monotonic() + NOTICE_SECONDS
+            while (await client.get(f"{base}/api/v1/assets", headers=auth)).json().get("run_id") != "run-c":
+                assert time.monotonic() < deadline, f"{base} did not serve the multi-asset run within 5 s"
+                await asyncio.sleep(0.05)
+            listed = (await client.get(f"{base}/api/v1/assets", headers=auth)).json()
+            assert [a["name"] for a in listed["assets"]] == list(assets) and listed["default_asset"] == "sp500"
+            for name, price in assets.items():
+                dash = await client.get(f"{base}/api/v1/forecasts/dashboard", params={"asset": name}, headers=auth)
+                assert dash.status_code == 200 and dash.json()["last_actual_price"] == price, (base, name)
+                assert datetime.fromisoformat(dash.json()["generated_at"]) == stamp  # this run, no other
+                png = await client.get(f"{base}/api/v1/images/model_ranking", params={"asset": name}, headers=auth)
+                assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+            unknown = await client.get(f"{base}/api/v1/forecasts/", params={"asset": "gold"}, headers=auth)
+            assert unknown.status_code == 404
+            assert ErrorResponse.model_validate(unknown.json()).error == "asset_not_found"

@@ -15,7 +15,7 @@ from pipelines.publish import publish, publish_run, staging_dir
 from runcontract.forecasts import ConsensusResponse, ForecastResponse
 from runcontract.images import ImageMetadata
 from runcontract.models import FeatureImportance, HorizonSkill, ModelMetrics, ModelSummary
-from runcontract.run import RUN_BUNDLE_FILE, DataInfo, RunBundle, RunImage, RunSummary
+from runcontract.run import ASSETS_DIRNAME, RUN_BUNDLE_FILE, AssetResult, DataInfo, RunBundle, RunImage, RunSummary
 
 GENERATED_AT = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
 LAST_DATE = date(2026, 1, 14)
@@ -68,8 +68,14 @@ def build_bundle(
     models: dict[str, str] | None = None,
     generated_at: datetime = GENERATED_AT,
     last_price: float = LAST_PRICE,
+    source: str = "fixture",
+    chart_seed: int = 0,
+    assets: dict[str, float] | None = None,
 ) -> tuple[RunBundle, dict[str, bytes]]:
-    """The bundle plus the PNG files it references (path relative to the run dir -> bytes)."""
+    """The bundle plus the PNG files it references (path relative to the run dir -> bytes). With ``assets``
+    (name -> last price, the first is the default), a run of several assets, each from source ``name``."""
+    if assets is not None:
+        return _multi_asset_bundle(run_id, assets, horizons=horizons, models=models, generated_at=generated_at)
     models = models or MODELS
     names = list(models)
     metrics: list[ModelMetrics] = []
@@ -174,7 +180,7 @@ def build_bundle(
     images: list[RunImage] = []
 
     def add_image(image_id: str, image_type: str, width: int, height: int, model: str | None, h: int | None) -> None:
-        content = png_bytes(width, height, seed=len(files))
+        content = png_bytes(width, height, seed=len(files) + chart_seed)
         rel = f"images/{image_id}.png"
         files[rel] = content
         images.append(
@@ -209,7 +215,7 @@ def build_bundle(
         horizons=list(horizons),
         n_models=len(models),
         data=DataInfo(
-            source="fixture",
+            source=source,
             price_column="close",
             start_date=date(2020, 1, 1),
             end_date=LAST_DATE,
@@ -238,6 +244,39 @@ def build_bundle(
         consensus=consensus,
         feature_importance=importances,
         images=images,
+    )
+    return bundle, files
+
+
+def _multi_asset_bundle(run_id: str, assets: dict[str, float], **kwargs) -> tuple[RunBundle, dict[str, bytes]]:
+    sections: list[AssetResult] = []
+    files: dict[str, bytes] = {}
+    for i, (name, last_price) in enumerate(assets.items()):
+        single, single_files = build_bundle(run_id, last_price=last_price, source=name, chart_seed=100 * i, **kwargs)
+        prefix = "" if i == 0 else f"{ASSETS_DIRNAME}/{name}/"
+        files.update({prefix + rel: content for rel, content in single_files.items()})
+        sections.append(
+            AssetResult(
+                name=name,
+                summary=single.summary,
+                models=single.models,
+                metrics=single.metrics,
+                forecasts=single.forecasts,
+                consensus=single.consensus,
+                feature_importance=single.feature_importance,
+                images=[img.model_copy(update={"file": prefix + img.file}) for img in single.images],
+            )
+        )
+    first = sections[0]
+    bundle = RunBundle(
+        summary=first.summary,
+        models=first.models,
+        metrics=first.metrics,
+        forecasts=first.forecasts,
+        consensus=first.consensus,
+        feature_importance=first.feature_importance,
+        images=first.images,
+        assets=sections,
     )
     return bundle, files
 

@@ -5,6 +5,82 @@ export type ClientOptions = {
 };
 
 /**
+ * AssetInfo
+ */
+export type AssetInfo = {
+    /**
+     * Default
+     *
+     * The asset served when no ?asset= is given (the run's first)
+     */
+    default: boolean;
+    /**
+     * End Date
+     */
+    end_date: string;
+    /**
+     * Has Volume
+     */
+    has_volume: boolean;
+    /**
+     * Last Date
+     */
+    last_date: string;
+    /**
+     * Last Price
+     */
+    last_price: number;
+    /**
+     * N Rows
+     *
+     * Rows of the price series
+     */
+    n_rows: number;
+    /**
+     * Name
+     *
+     * The asset's key in ?asset=: a bundled set's name or a CSV file's stem
+     */
+    name: string;
+    /**
+     * Price Column
+     */
+    price_column: string;
+    /**
+     * Source
+     *
+     * Bundled data set (arch:sp500) or CSV path the asset was read from
+     */
+    source: string;
+    /**
+     * Start Date
+     */
+    start_date: string;
+};
+
+/**
+ * AssetListResponse
+ */
+export type AssetListResponse = {
+    /**
+     * Assets
+     */
+    assets: Array<AssetInfo>;
+    /**
+     * Default Asset
+     */
+    default_asset: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * ConsensusResponse
  *
  * Skill-weighted mean of the models that beat always-up, or the drift forecast when none does.
@@ -743,13 +819,13 @@ export type RunInfo = {
     /**
      * Assets
      *
-     * The assets the run forecasts (today one: its data source)
+     * The names of the assets the run forecasts (?asset=), the default first
      */
     assets: Array<string>;
     /**
      * Data Source
      *
-     * Bundled data set name or CSV path the run was fitted on
+     * Bundled data set name or CSV path the run was fitted on (comma-separated: one per asset)
      */
     data_source: string;
     /**
@@ -859,6 +935,54 @@ export type UserResponse = {
      */
     username: string;
 };
+
+export type ListAssetsApiV1AssetsGetData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Read this kept run (GET /api/v1/runs lists them); default: the latest
+         */
+        run_id?: string | null;
+    };
+    url: '/api/v1/assets';
+};
+
+export type ListAssetsApiV1AssetsGetErrors = {
+    /**
+     * Missing, invalid, expired or revoked token
+     */
+    401: ErrorResponse;
+    /**
+     * User account disabled
+     */
+    403: ErrorResponse;
+    /**
+     * Not found (unknown model, horizon, image, asset or run)
+     */
+    404: ErrorResponse;
+    /**
+     * Validation Error
+     */
+    422: ErrorResponse;
+    /**
+     * No forecast run is published yet, or the run store cannot be read
+     */
+    503: ErrorResponse;
+};
+
+export type ListAssetsApiV1AssetsGetError = ListAssetsApiV1AssetsGetErrors[keyof ListAssetsApiV1AssetsGetErrors];
+
+export type ListAssetsApiV1AssetsGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: AssetListResponse;
+};
+
+export type ListAssetsApiV1AssetsGetResponse = ListAssetsApiV1AssetsGetResponses[keyof ListAssetsApiV1AssetsGetResponses];
 
 export type LoginApiV1AuthLoginPostData = {
     body: LoginRequest;
@@ -1032,6 +1156,12 @@ export type ListForecastsApiV1ForecastsGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/forecasts/';
 };
@@ -1046,7 +1176,7 @@ export type ListForecastsApiV1ForecastsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1087,6 +1217,12 @@ export type ByHorizonApiV1ForecastsByHorizonHorizonGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/forecasts/by-horizon/{horizon}';
 };
@@ -1101,7 +1237,7 @@ export type ByHorizonApiV1ForecastsByHorizonHorizonGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1143,6 +1279,12 @@ export type ConsensusApiV1ForecastsConsensusGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/forecasts/consensus';
 };
@@ -1157,7 +1299,7 @@ export type ConsensusApiV1ForecastsConsensusGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1191,6 +1333,12 @@ export type DashboardApiV1ForecastsDashboardGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/forecasts/dashboard';
 };
@@ -1205,7 +1353,7 @@ export type DashboardApiV1ForecastsDashboardGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1243,6 +1391,12 @@ export type LatestApiV1ForecastsLatestGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/forecasts/latest';
 };
@@ -1257,7 +1411,7 @@ export type LatestApiV1ForecastsLatestGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1350,6 +1504,12 @@ export type ListImagesApiV1ImagesGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/images/';
 };
@@ -1364,7 +1524,7 @@ export type ListImagesApiV1ImagesGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1407,6 +1567,12 @@ export type BacktestImageApiV1ImagesBacktestModelHorizonGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/images/backtest/{model}/{horizon}';
 };
@@ -1421,7 +1587,7 @@ export type BacktestImageApiV1ImagesBacktestModelHorizonGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1459,6 +1625,12 @@ export type ListModelImagesApiV1ImagesModelsGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/images/models';
 };
@@ -1473,7 +1645,7 @@ export type ListModelImagesApiV1ImagesModelsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1512,6 +1684,12 @@ export type GetImageApiV1ImagesImageIdGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/images/{image_id}';
 };
@@ -1526,7 +1704,7 @@ export type GetImageApiV1ImagesImageIdGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1572,7 +1750,7 @@ export type GetMethodologyApiV1MethodologyGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1606,6 +1784,12 @@ export type ListModelsApiV1ModelsGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/models/';
 };
@@ -1620,7 +1804,7 @@ export type ListModelsApiV1ModelsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1656,6 +1840,12 @@ export type ComparisonApiV1ModelsComparisonGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/models/comparison';
 };
@@ -1670,7 +1860,7 @@ export type ComparisonApiV1ModelsComparisonGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1711,6 +1901,12 @@ export type GetModelApiV1ModelsModelNameGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/models/{model_name}';
 };
@@ -1725,7 +1921,7 @@ export type GetModelApiV1ModelsModelNameGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1772,6 +1968,12 @@ export type FeatureImportanceApiV1ModelsModelNameFeatureImportanceGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/models/{model_name}/feature-importance';
 };
@@ -1786,7 +1988,7 @@ export type FeatureImportanceApiV1ModelsModelNameFeatureImportanceGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1827,6 +2029,12 @@ export type ModelMetricsApiV1ModelsModelNameMetricsGetData = {
          * Read this kept run (GET /api/v1/runs lists them); default: the latest
          */
         run_id?: string | null;
+        /**
+         * Asset
+         *
+         * Read this asset of the run (GET /api/v1/assets lists them); default: the first
+         */
+        asset?: string | null;
     };
     url: '/api/v1/models/{model_name}/metrics';
 };
@@ -1841,7 +2049,7 @@ export type ModelMetricsApiV1ModelsModelNameMetricsGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**
@@ -1928,7 +2136,7 @@ export type RunFileApiV1RunsRunIdFilesPathGetErrors = {
      */
     403: ErrorResponse;
     /**
-     * Not found (unknown model, horizon, image or run)
+     * Not found (unknown model, horizon, image, asset or run)
      */
     404: ErrorResponse;
     /**

@@ -3,6 +3,32 @@
 import * as z from 'zod';
 
 /**
+ * AssetInfo
+ */
+export const zAssetInfo = z.object({
+    default: z.boolean(),
+    end_date: z.iso.date(),
+    has_volume: z.boolean(),
+    last_date: z.iso.date(),
+    last_price: z.number().gt(0),
+    n_rows: z.int().gte(1),
+    name: z.string(),
+    price_column: z.string(),
+    source: z.string(),
+    start_date: z.iso.date()
+});
+
+/**
+ * AssetListResponse
+ */
+export const zAssetListResponse = z.object({
+    assets: z.array(zAssetInfo),
+    default_asset: z.string(),
+    run_id: z.string(),
+    total: z.int()
+});
+
+/**
  * ConsensusResponse
  *
  * Skill-weighted mean of the models that beat always-up, or the drift forecast when none does.
@@ -317,6 +343,15 @@ export const zUserResponse = z.object({
     username: z.string()
 });
 
+export const zListAssetsApiV1AssetsGetQuery = z.object({
+    run_id: z.string().max(128).nullish()
+});
+
+/**
+ * Successful Response
+ */
+export const zListAssetsApiV1AssetsGetResponse = zAssetListResponse;
+
 export const zLoginApiV1AuthLoginPostBody = zLoginRequest;
 
 /**
@@ -344,7 +379,8 @@ export const zListForecastsApiV1ForecastsGetQuery = z.object({
     horizon: z.int().gte(1).lte(30).nullish(),
     page: z.int().gte(1).lte(100000).optional().default(1),
     page_size: z.int().gte(1).lte(500).optional().default(50),
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -357,7 +393,8 @@ export const zByHorizonApiV1ForecastsByHorizonHorizonGetPath = z.object({
 });
 
 export const zByHorizonApiV1ForecastsByHorizonHorizonGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -369,7 +406,8 @@ export const zByHorizonApiV1ForecastsByHorizonHorizonGetResponse = z.array(zFore
 
 export const zConsensusApiV1ForecastsConsensusGetQuery = z.object({
     horizon: z.int().gte(1).lte(30).nullish(),
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -378,7 +416,8 @@ export const zConsensusApiV1ForecastsConsensusGetQuery = z.object({
 export const zConsensusApiV1ForecastsConsensusGetResponse = zConsensusResponse;
 
 export const zDashboardApiV1ForecastsDashboardGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -388,7 +427,8 @@ export const zDashboardApiV1ForecastsDashboardGetResponse = zForecastDashboard;
 
 export const zLatestApiV1ForecastsLatestGetQuery = z.object({
     limit: z.int().gte(1).lte(500).optional().default(50),
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -414,7 +454,8 @@ export const zLivenessApiV1HealthLiveGetResponse = zLivenessResponse;
 export const zReadinessApiV1HealthReadyGetResponse = zHealthResponse;
 
 export const zListImagesApiV1ImagesGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -428,12 +469,14 @@ export const zBacktestImageApiV1ImagesBacktestModelHorizonGetPath = z.object({
 });
 
 export const zBacktestImageApiV1ImagesBacktestModelHorizonGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 export const zListModelImagesApiV1ImagesModelsGetQuery = z.object({
     model: z.string().max(100).nullish(),
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -446,7 +489,8 @@ export const zGetImageApiV1ImagesImageIdGetPath = z.object({
 });
 
 export const zGetImageApiV1ImagesImageIdGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 export const zGetMethodologyApiV1MethodologyGetQuery = z.object({
@@ -459,7 +503,8 @@ export const zGetMethodologyApiV1MethodologyGetQuery = z.object({
 export const zGetMethodologyApiV1MethodologyGetResponse = zMethodologyResponse;
 
 export const zListModelsApiV1ModelsGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -470,7 +515,8 @@ export const zListModelsApiV1ModelsGetQuery = z.object({
 export const zListModelsApiV1ModelsGetResponse = z.array(zModelSummary);
 
 export const zComparisonApiV1ModelsComparisonGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -483,7 +529,8 @@ export const zGetModelApiV1ModelsModelNameGetPath = z.object({
 });
 
 export const zGetModelApiV1ModelsModelNameGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -497,7 +544,8 @@ export const zFeatureImportanceApiV1ModelsModelNameFeatureImportanceGetPath = z.
 
 export const zFeatureImportanceApiV1ModelsModelNameFeatureImportanceGetQuery = z.object({
     horizon: z.int().gte(1).lte(30).nullish(),
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
@@ -510,7 +558,8 @@ export const zModelMetricsApiV1ModelsModelNameMetricsGetPath = z.object({
 });
 
 export const zModelMetricsApiV1ModelsModelNameMetricsGetQuery = z.object({
-    run_id: z.string().max(128).nullish()
+    run_id: z.string().max(128).nullish(),
+    asset: z.string().max(64).nullish()
 });
 
 /**
