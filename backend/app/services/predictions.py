@@ -101,25 +101,6 @@ Scored = tuple[dict[str, Any], Mapping[str, Any]]
 """A response's ``output`` document and the features the model used for it."""
 
 
-async def _score_once(
-    store: InferenceStore,
-    user: Principal,
-    asked: Asked,
-    score: Callable[[], Awaitable[Scored]],
-    quota: Quota | None,
-    key: RequestKey | None,
-) -> StoredInference:
-    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
-        output, features_used = await score()
-        stored = StoredInference(id=uuid.uuid4(), output=output)
-        count = await store.add(asked.row(stored, user, features_used, key_use), quota)
-        if quota is not None and count is not None:
-            quota.enforce(count)
-        return stored
-
-    return await _once(store, user, asked.kind, asked.body(), key, score_and_store)
-
-
 async def _once(
     store: InferenceStore,
     user: Principal,
@@ -144,7 +125,7 @@ async def _once(
             return StoredInference.replayed(winner)
 
 
-async def predict(
+async def answer(
     store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
@@ -153,11 +134,32 @@ async def predict(
     quota: Quota | None = None,
     key: RequestKey | None = None,
 ) -> StoredInference:
-    async def score() -> Scored:
+    """Scores what was asked (a prediction, or a what-if when it carries deltas) and stores it, once
+    per ``Idempotency-Key``."""
+
+    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
+        output, features_used = await _score(engine, asked)
+        stored = StoredInference(id=uuid.uuid4(), output=output)
+        count = await store.add(asked.row(stored, user, features_used, key_use), quota)
+        if quota is not None and count is not None:
+            quota.enforce(count)
+        return stored
+
+    return await _once(store, user, asked.kind, asked.body(), key, score_and_store)
+
+
+async def _score(engine: ModelEngine, asked: Asked) -> Scored:
+    if asked.deltas is None:
         result = await engine.apredict(dict(asked.features))
         return _prediction_output(result), result.features
-
-    return await _score_once(store, user, asked, score, quota, key)
+    whatif = await engine.awhatif(dict(asked.features), dict(asked.deltas))
+    output = {
+        **_prediction_output(whatif.prediction),
+        "baseline_score": float(whatif.baseline.score),
+        "baseline": _label_and_score(whatif.baseline),
+        "applied_deltas": {name: float(v) for name, v in whatif.applied_deltas.items()},
+    }
+    return output, whatif.prediction.features
 
 
 async def predict_batch(
@@ -179,30 +181,3 @@ async def predict_batch(
     if quota is not None and count is not None:
         quota.enforce(count)
     return stored
-
-
-async def whatif(
-    store: InferenceStore,
-    engine: ModelEngine,
-    user: Principal,
-    asked: Asked,
-    *,
-    quota: Quota | None = None,
-    key: RequestKey | None = None,
-) -> StoredInference:
-    """``asked.deltas`` are the changes to try on ``asked.features``."""
-    if asked.deltas is None:
-        raise ValueError("a what-if is asked with deltas")
-    deltas = dict(asked.deltas)
-
-    async def score() -> Scored:
-        result = await engine.awhatif(dict(asked.features), deltas)
-        output = {
-            **_prediction_output(result.prediction),
-            "baseline_score": float(result.baseline.score),
-            "baseline": _label_and_score(result.baseline),
-            "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
-        }
-        return output, result.prediction.features
-
-    return await _score_once(store, user, asked, score, quota, key)

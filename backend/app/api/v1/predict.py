@@ -28,7 +28,7 @@ async def predict(
     key: IdempotencyKeyDep,
 ) -> PredictResponse:
     asked = Asked(body.cod_persona, body.cod_curso, body.features)
-    stored = await predictions.predict(store, engine, user, asked, quota=quota, key=key)
+    stored = await predictions.answer(store, engine, user, asked, quota=quota, key=key)
     return PredictResponse(id=stored.id, **stored.output)
 
 

@@ -22,5 +22,5 @@ async def whatif(
     key: IdempotencyKeyDep,
 ) -> WhatIfResponse:
     asked = Asked(body.cod_persona, body.cod_curso, body.features, deltas=body.deltas)
-    stored = await predictions.whatif(store, engine, user, asked, quota=quota, key=key)
+    stored = await predictions.answer(store, engine, user, asked, quota=quota, key=key)
     return WhatIfResponse(id=stored.id, **stored.output)
