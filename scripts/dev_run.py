@@ -65,6 +65,13 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
 
+def serve(name: str, app: str, port: int, cwd: Path, env: dict[str, str], health_path: str) -> None:
+    """Starts uvicorn serving ``app`` on loopback ``port`` and waits until ``health_path`` answers."""
+    step(f"Starting {name} on http://127.0.0.1:{port}")
+    server = start([PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)], cwd, env)
+    wait_until_up(f"http://127.0.0.1:{port}{health_path}", server)
+
+
 def stop_children(*_: object) -> None:
     for proc in children:
         if proc.poll() is None:
@@ -106,22 +113,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop_children)
 
     unitrack_env = prepare_unitrack()
-    step(f"Starting the UniTrack API on http://127.0.0.1:{UNITRACK_PORT}")
-    unitrack = start(
-        [PYTHON, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(UNITRACK_PORT)],
-        BACKEND,
-        unitrack_env,
-    )
-    wait_until_up(f"http://127.0.0.1:{UNITRACK_PORT}/api/v1/healthz", unitrack)
+    serve("the UniTrack API", "app.main:app", UNITRACK_PORT, BACKEND, unitrack_env, "/api/v1/healthz")
 
     forecast_env, credentials = prepare_forecast()
-    step(f"Starting the forecast API on http://127.0.0.1:{FORECAST_PORT}")
-    forecast = start(
-        [PYTHON, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(FORECAST_PORT)],
-        FORECAST,
-        forecast_env,
-    )
-    wait_until_up(f"http://127.0.0.1:{FORECAST_PORT}/api/v1/health/live", forecast)
+    serve("the forecast API", "api.main:app", FORECAST_PORT, FORECAST, forecast_env, "/api/v1/health/live")
 
     token = run([PYTHON, "-m", "app.cli", "token", "--email", DEMO_EMAIL], cwd=BACKEND, env=unitrack_env)
     print(

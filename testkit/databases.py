@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from testkit.services import missing, port_open
 
@@ -56,6 +57,15 @@ def _admin_execute(admin_url: str, sql: str) -> None:
             conn.execute(text(sql))
     finally:
         engine.dispose()
+
+
+def terminate_backends(conn: Any, condition: str, **params: Any) -> int:
+    """Does to this database's connections matching ``condition`` (SQL on ``pg_stat_activity``, with
+    bound ``params``) what a restart or an idle timeout does: the server ends them. Returns how many."""
+    from sqlalchemy import text
+
+    sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND "
+    return int(conn.execute(text(sql + condition), params).scalar_one())
 
 
 def create_postgres_database(admin_url: str, prefix: str) -> str:

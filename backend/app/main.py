@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
@@ -35,9 +34,8 @@ from app.services.model_reload import ModelReloader
 from app.services.rate_limiting import build_rate_limiter
 from servicekit.docs import serve_docs
 from servicekit.logging import configure_logging
-from servicekit.metrics import MetricsMiddleware, metrics_router
-from servicekit.middleware import GuardMiddleware, RequestContextMiddleware
-from servicekit.tracing import enable_tracing
+from servicekit.metrics import metrics_router
+from servicekit.wiring import CorsPolicy, install_middleware
 
 log = structlog.get_logger("unitrack")
 
@@ -139,25 +137,16 @@ def create_app(settings: Settings | None = None, *, model_engine: ModelEngine | 
     DB_POOL_IN_USE.set_function(lambda: _connections_in_use(db_engine, inference_store))
 
     install_error_handlers(app)
-    # Added innermost first: Guard (body limit, last-resort 500) < CORS < request id/access log,
-    # so even 413/500 responses carry CORS headers and a request id.
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"],
+    cors = CorsPolicy(
+        origins=settings.cors_origins,
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID"],
-        max_age=600,
     )
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
+    install_middleware(app, service_name="unitrack-api", max_body_bytes=settings.max_body_bytes, cors=cors)
 
     app.include_router(api_router, prefix=prefix)
     serve_docs(app, f"{prefix}/docs")
     app.include_router(metrics_router(production=settings.is_prod, token=settings.metrics_token))
-    enable_tracing(app, "unitrack-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     if signer is not None:
         app.include_router(local_router, prefix=prefix)
     return app

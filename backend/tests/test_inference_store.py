@@ -19,6 +19,7 @@ from app.db.errors import did_not_run
 from app.db.inference_store import PgInferenceStore
 from app.db.pg_pool import PgStatement, _did_not_run, pool_connect_kwargs
 from app.db.sql_inference_store import SqlInferenceStore
+from testkit.databases import terminate_backends
 
 from students import STUDENT
 
@@ -155,12 +156,7 @@ async def test_a_pooled_connection_the_server_dropped_is_replaced_not_a_503(
     async with make_client(log_level="INFO") as client:
         assert (await client.post("/api/v1/predict", json=PREDICT, headers=auth_headers)).status_code == 200
         with clean_db.begin() as conn:  # what a database restart or an idle timeout does
-            dropped = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = 'unitrack-api-asyncpg' AND datname = current_database()"
-                )
-            ).scalar_one()
+            dropped = terminate_backends(conn, "application_name = :app", app="unitrack-api-asyncpg")
         assert dropped >= 1
         # At once, before the event loop has read the server's goodbye on the idle connection:
         # the write finds out when it is sent, and is sent again on a new connection.
@@ -182,12 +178,7 @@ async def test_an_engine_connection_the_server_dropped_is_replaced_not_a_503(
     async with make_client(log_level="INFO") as client:
         assert (await client.get("/api/v1/auth/me", headers=auth_headers)).status_code == 200
         with clean_db.begin() as conn:
-            dropped = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = 'unitrack-api' AND datname = current_database()"
-                )
-            ).scalar_one()
+            dropped = terminate_backends(conn, "application_name = :app", app="unitrack-api")
         assert dropped >= 1
         capsys.readouterr()
         me = await client.get("/api/v1/auth/me", headers=auth_headers)

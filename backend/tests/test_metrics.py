@@ -4,6 +4,7 @@ and in production the endpoint needs its token."""
 from __future__ import annotations
 
 from servicekit.metrics import route_template, scrape_value
+from testkit.metrics import assert_metrics_need_the_token
 
 from students import STUDENT
 
@@ -61,18 +62,8 @@ async def test_in_production_metrics_need_the_token(make_client, settings_factor
         database_url="postgresql://u:p@127.0.0.1:1/x",
         metrics_token=token,
     )
-    import httpx
-
-    app = create_app(prod)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        assert (await client.get("/metrics")).status_code == 401
-        wrong = await client.get("/metrics", headers={"Authorization": "Bearer " + "x" * 40})
-        assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
-        right = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
-        assert right.status_code == 200 and "http_requests_total" in right.text
-    no_token = create_app(prod.model_copy(update={"metrics_token": None}))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=no_token), base_url="http://t") as client:
-        assert (await client.get("/metrics")).status_code == 404
+    no_token = prod.model_copy(update={"metrics_token": None})
+    await assert_metrics_need_the_token(create_app(prod), create_app(no_token), token)
 
 
 class _Route:

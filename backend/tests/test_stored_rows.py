@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -114,16 +115,7 @@ async def test_the_sqlite_store_refuses_a_quota_instead_of_storing_an_uncounted_
     # must fail loudly rather than store a request nobody counted.
     engine = create_db_engine(settings_factory())
     store = SqlInferenceStore(make_session_factory(engine))
-    inference = NewInference(
-        id=uuid.uuid4(),
-        user_id=USER_A,
-        email=None,
-        kind="predict",
-        cod_curso="MA101",
-        input=PREDICT,
-        output={},
-        version="v",
-    )
+    inference = _inference()
     # No over-limit marker: the store must refuse before anything would be counted or marked.
     quota = Quota(
         scope="predict", subject=str(USER_A), window_start=0, window=60, limit=5, retry_after=60, over_limit=None
@@ -140,7 +132,7 @@ def test_a_nan_in_a_stored_document_is_refused_not_written_as_invalid_json():
         to_json({"probability": float("nan")})
 
 
-def _keyed(key: str, output: dict) -> NewInference:
+def _inference(output: dict | None = None) -> NewInference:
     return NewInference(
         id=uuid.uuid4(),
         user_id=USER_A,
@@ -148,10 +140,13 @@ def _keyed(key: str, output: dict) -> NewInference:
         kind="predict",
         cod_curso="MA101",
         input=PREDICT,
-        output=output,
+        output=output or {},
         version="v",
-        idempotency=IdempotencyKeyUse(key, f"hash-{key}"),
     )
+
+
+def _keyed(key: str, output: dict) -> NewInference:
+    return replace(_inference(output), idempotency=IdempotencyKeyUse(key, f"hash-{key}"))
 
 
 async def test_a_stored_key_gives_back_its_hash_inference_output_and_utc_time(client):

@@ -24,6 +24,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from testkit.pipeline import pipeline_command
 from testkit.servers import start_uvicorn, stop, wait_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,20 +102,7 @@ def main() -> int:
     )
     print("==> publishing a real pipeline run (ridge, bayesian_ridge, huber x 1,5,10,20)", flush=True)
     subprocess.run(
-        [
-            PY,
-            "-m",
-            "pipelines.run",
-            "--models",
-            "ridge,bayesian_ridge,huber",
-            "--horizons",
-            "1,5,10,20",
-            "--folds",
-            "2",
-            "--jobs",
-            "1",
-            "--no-progress",
-        ],
+        pipeline_command(PY, models=("ridge", "bayesian_ridge", "huber"), horizons=(1, 5, 10, 20)),
         cwd=FORECAST,
         env=env,
         check=True,

@@ -28,6 +28,7 @@ from harness import (
     uptime,
 )
 
+from testkit.pipeline import pipeline_command
 from testkit.servers import stop, wait_up
 
 FORECAST_READS = [
@@ -53,22 +54,7 @@ FORECAST_READS = [
 
 def publish_run(env: dict[str, str], results_dir: Path) -> str:
     subprocess.run(
-        [
-            PY,
-            "-m",
-            "pipelines.run",
-            "--models",
-            "ridge,huber",
-            "--horizons",
-            "1,5",
-            "--folds",
-            "2",
-            "--jobs",
-            "1",
-            "--results-dir",
-            str(results_dir),
-            "--no-progress",
-        ],
+        pipeline_command(PY, models=("ridge", "huber"), horizons=(1, 5), results_dir=results_dir),
         cwd=FORECAST,
         env=env,
         check=True,

@@ -105,12 +105,11 @@ def main() -> int:
         phases.wait_serving(f"http://127.0.0.1:{matrix.PORTS['bare']}/healthz", lambda d: d)
         items_per_second = {}
         for name, process, port, path, body, items in servings:
-            phases.run_load("python", port, "POST", path, tokens, body, 2)  # warm-up
+            endpoint = phases.Endpoint(port, "POST", path, tokens, body)
+            phases.run_load("python", endpoint, 2)  # warm-up
             counted_before = predicts_counted(port) if name == "api" else 0.0
             pg_before = postgres_cpu_seconds()
-            result = phases.measured(
-                name, process.pid, lambda: phases.run_load("python", port, "POST", path, tokens, body, args.duration)
-            )  # noqa: B023 - called at once
+            result = phases.measured(name, process.pid, lambda: phases.run_load("python", endpoint, args.duration))  # noqa: B023 - called at once
             pg_ms = (postgres_cpu_seconds() - pg_before) * 1000 / max(result["requests"], 1)
             print(
                 f"      PostgreSQL {pg_ms:.2f} CPU-ms/req; server + PostgreSQL "

@@ -199,12 +199,11 @@ def main() -> int:
             }
             rps: dict[str, list[float]] = {name: [] for name in targets}
             for name, (path, body) in targets.items():  # warm-up
-                phases.run_load("python", PORTS[name], "POST", path, work / "tokens.txt", body, 2)
+                phases.run_load("python", phases.Endpoint(PORTS[name], "POST", path, work / "tokens.txt", body), 2)
             for _ in range(args.rounds):
                 for name, (path, body) in targets.items():
-                    load = phases.run_load(
-                        "python", PORTS[name], "POST", path, work / "tokens.txt", body, args.duration
-                    )
+                    endpoint = phases.Endpoint(PORTS[name], "POST", path, work / "tokens.txt", body)
+                    load = phases.run_load("python", endpoint, args.duration)
                     if load["non_2xx"] or load["socket_errors"]:
                         raise SystemExit(f"{family}/{name}: {load['non_2xx']} non-2xx, {load['socket_errors']}")
                     rps[name].append(load["rps"])

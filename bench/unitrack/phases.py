@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,25 +50,28 @@ def machine_busy() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def run_load(
-    client: str,
-    port: int,
-    method: str,
-    path: str,
-    tokens_file: Path,
-    body_file: Path | None,
-    duration: float,
-    rate: float = 0,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Endpoint:
+    """What a load phase sends: ``method path`` on a loopback port, as the users in ``tokens_file``,
+    with ``body_file`` as each request's body (none for a GET)."""
+
+    port: int
+    method: str
+    path: str
+    tokens_file: Path
+    body_file: Path | None = None
+
+
+def run_load(client: str, endpoint: Endpoint, duration: float, rate: float = 0) -> dict[str, Any]:
     """One load phase. ``rate`` > 0: open loop at that total rate (pyload.py); else closed loop."""
     if client == "wrk" and not rate:
-        n = len(tokens_file.read_text().split())
+        n = len(endpoint.tokens_file.read_text().split())
         env = {
             **os.environ,
-            "BENCH_TOKENS": str(tokens_file),
-            "BENCH_METHOD": method,
-            "BENCH_PATH": path,
-            "BENCH_BODY": str(body_file or ""),
+            "BENCH_TOKENS": str(endpoint.tokens_file),
+            "BENCH_METHOD": endpoint.method,
+            "BENCH_PATH": endpoint.path,
+            "BENCH_BODY": str(endpoint.body_file or ""),
         }
         cmd = [
             "wrk",
@@ -78,7 +82,7 @@ def run_load(
             "10s",
             "-s",
             str(HERE / "load.lua"),
-            f"http://127.0.0.1:{port}",
+            f"http://127.0.0.1:{endpoint.port}",
         ]
     else:
         env = dict(os.environ)
@@ -86,20 +90,20 @@ def run_load(
             sys.executable,
             str(HERE / "pyload.py"),
             "--port",
-            str(port),
+            str(endpoint.port),
             "--method",
-            method,
+            endpoint.method,
             "--path",
-            path,
+            endpoint.path,
             "--tokens",
-            str(tokens_file),
+            str(endpoint.tokens_file),
             "--duration",
             str(duration),
             "--rate",
             str(rate),
         ]
-        if body_file:
-            cmd += ["--body", str(body_file)]
+        if endpoint.body_file:
+            cmd += ["--body", str(endpoint.body_file)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("BENCH_JSON "))
     raw = json.loads(line[len("BENCH_JSON ") :])
@@ -139,28 +143,22 @@ def measured(name: str, server_pid: int, load: Any) -> dict[str, Any]:
 def endpoint_phases(
     name: str,
     client: str,
-    port: int,
-    method: str,
-    path: str,
-    tokens_file: Path,
-    body_file: Path | None,
+    endpoint: Endpoint,
     args: argparse.Namespace,
     server_pid: int,
     before_measure: Any = None,
 ) -> dict[str, Any]:
     """Warm-up, then latency at the target rate (open loop), then throughput (closed loop)."""
-    run_load(client, port, method, path, tokens_file, body_file, 2)
+    run_load(client, endpoint, 2)
     if before_measure:
         time.sleep(1.0)  # requests wrk abandoned at the end of the warm-up may still be committing
         before_measure()
     at_rate = measured(
         f"{name} @{args.rate:.0f}/s",
         server_pid,
-        lambda: run_load("python", port, method, path, tokens_file, body_file, args.duration, rate=args.rate),
+        lambda: run_load("python", endpoint, args.duration, rate=args.rate),
     )
-    saturated = measured(
-        f"{name} max", server_pid, lambda: run_load(client, port, method, path, tokens_file, body_file, args.duration)
-    )
+    saturated = measured(f"{name} max", server_pid, lambda: run_load(client, endpoint, args.duration))
     return {"at_rate": at_rate, "max": saturated}
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from database import prepare_database, rows_per_user, stand_in_for_autovacuum
-from phases import endpoint_phases, loadavg, start_server, wait_serving
+from phases import Endpoint, endpoint_phases, loadavg, start_server, wait_serving
 from verdict import RESULTS, check_rows, report
 
 from testkit.servers import stop, wait_up
@@ -164,29 +164,15 @@ def main() -> int:
             print(f"--- run {i + 1}/{args.runs}, load average {run['loadavg_before']}", flush=True)
             if i > 0:
                 run["vacuum_seconds"] = stand_in_for_autovacuum(args)
-            run["history"] = endpoint_phases(
-                "history",
-                client,
-                args.port,
-                "GET",
-                "/api/v1/history?limit=50&offset=0",
-                tokens_file,
-                None,
-                args,
-                api.pid,
-            )
-            run["reference"] = endpoint_phases(
-                "reference", client, args.ref_port, "POST", "/predict", tokens_file, body_file, args, ref.pid
-            )
+            history = Endpoint(args.port, "GET", "/api/v1/history?limit=50&offset=0", tokens_file)
+            run["history"] = endpoint_phases("history", client, history, args, api.pid)
+            reference = Endpoint(args.ref_port, "POST", "/predict", tokens_file, body_file)
+            run["reference"] = endpoint_phases("reference", client, reference, args, ref.pid)
             before: dict[str, int] = {}
             run["predict"] = endpoint_phases(
                 "predict",
                 client,
-                args.port,
-                "POST",
-                "/api/v1/predict",
-                tokens_file,
-                body_file,
+                Endpoint(args.port, "POST", "/api/v1/predict", tokens_file, body_file),
                 args,
                 api.pid,
                 before_measure=lambda: before.update(rows_per_user(args.pg, args.db, user_ids)),

@@ -7,27 +7,21 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from servicekit.database import normalise_database_url
-from servicekit.settings import ServiceSettingsMixin, refuse_unsafe_production
+from servicekit.settings import ServiceSettings, refuse_unsafe_production
 
 FORECAST_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
 
 
-class Settings(ServiceSettingsMixin, BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=FORECAST_DIR / ".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        hide_input_in_errors=True,  # a refused start must not echo the environment (secrets) back
-    )
+class Settings(ServiceSettings):
+    """APP_ENV, LOG_LEVEL and FRONTEND_ORIGIN are the kit's (servicekit.settings.ServiceSettings)."""
 
-    app_env: Literal["dev", "test", "prod"] = "dev"
+    model_config = SettingsConfigDict(env_file=FORECAST_DIR / ".env")
+
     app_version: str = "1.0.0"
-    log_level: str = "INFO"
     log_json: bool | None = Field(None, description="JSON logs; defaults to on in prod")
     access_log: bool = True
 
@@ -55,7 +49,6 @@ class Settings(ServiceSettingsMixin, BaseSettings):
     results_dir: Path = FORECAST_DIR / "pipelines" / "results"
     results_poll_seconds: float = Field(1.0, gt=0, le=60)
 
-    frontend_origin: str = "http://localhost:3000"
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 
     # Dev only: `python -m api.cli ensure-demo-user` (refused in prod) creates this user for `make run`.

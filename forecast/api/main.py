@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -28,10 +27,9 @@ from api.services.throttle import build_throttle
 from api.state import AppState, app_state, install_app_state
 from servicekit.docs import serve_docs
 from servicekit.logging import configure_logging, get_logger
-from servicekit.metrics import MetricsMiddleware, metrics_router
-from servicekit.middleware import GuardMiddleware, RequestContextMiddleware
+from servicekit.metrics import metrics_router
 from servicekit.timestamps import utc_now
-from servicekit.tracing import enable_tracing
+from servicekit.wiring import CorsPolicy, install_middleware
 
 API_PREFIX = "/api/v1"
 log = get_logger(__name__)
@@ -125,20 +123,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_docs(app, "/docs")
 
     app.add_middleware(FastReadMiddleware)  # innermost: just outside FastAPI's router
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "OPTIONS"],
+    cors = CorsPolicy(
+        origins=settings.cors_origins,
         allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
         expose_headers=["ETag", "Retry-After", "X-Request-ID"],
-        max_age=600,
+        allow_credentials=True,
     )
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
-    app.add_middleware(MetricsMiddleware)  # outermost: times every request, errors included
+    install_middleware(
+        app,
+        service_name="forecast-api",
+        max_body_bytes=settings.max_body_bytes,
+        cors=cors,
+        access_log=settings.access_log,
+    )
     _bind_gauges(app)
-    enable_tracing(app, "forecast-api")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     app.openapi = lambda: app.openapi_schema or _cache_openapi(app)  # type: ignore[method-assign]
     return app
 

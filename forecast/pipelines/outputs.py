@@ -55,48 +55,41 @@ def backtest_frame(r: TaskResult, dates: pd.DatetimeIndex, logp: np.ndarray) -> 
     )
 
 
+_METRICS_COLUMNS = ("model", "horizon", "da_train", "da_test", "variance_ratio", "rmse", "mae")
+_FORECASTS_COLUMNS = (
+    "model",
+    "horizon",
+    "prediction",
+    "direction",
+    "confidence",
+    "prediction_price",
+    "prediction_date",
+    "generated_at",
+)
+_CONSENSUS_COLUMNS = ("horizon", "consensus_prediction", "consensus_direction", "confidence", "models_used", "weights")
+
+
+def _columns_first(d: dict[str, Any], columns: tuple[str, ...], *, rest: bool = True) -> dict[str, Any]:
+    """A CSV row: ``columns`` of ``d`` in that order, then (with ``rest``) the others as they come."""
+    first = {k: d[k] for k in columns}
+    return first | {k: v for k, v in d.items() if k not in first} if rest else first
+
+
 def write_tables(out: Path, a: Assembled, results: Results, dates: pd.DatetimeIndex, logp: np.ndarray) -> None:
     last_date = dates[-1].date().isoformat()
     # Spec section 7 columns first, then the rest of ModelMetrics.
-    spec_cols = ["model", "horizon", "da_train", "da_test", "variance_ratio", "rmse", "mae"]
-    rows = []
-    for m in a.metrics:
-        d = m.model_dump()
+    metrics = [m.model_dump() for m in a.metrics]
+    for d in metrics:
         d["model"] = d.pop("model_name")
-        rows.append({k: d[k] for k in spec_cols} | {k: v for k, v in d.items() if k not in spec_cols})
-    _write_csv(out / "metrics.csv", rows)
-    rows = []
-    for f in a.forecasts:
-        d = f.model_dump(mode="json")
-        rows.append(
-            {
-                "date": last_date,
-                "model": d["model"],
-                "horizon": d["horizon"],
-                "prediction": d["prediction"],
-                "direction": d["direction"],
-                "confidence": d["confidence"],
-                "prediction_price": d["prediction_price"],
-                "prediction_date": d["prediction_date"],
-                "generated_at": d["generated_at"],
-            }
-        )
+    _write_csv(out / "metrics.csv", [_columns_first(d, _METRICS_COLUMNS) for d in metrics])
+    forecasts = [f.model_dump(mode="json") for f in a.forecasts]
+    rows = [{"date": last_date} | _columns_first(d, _FORECASTS_COLUMNS, rest=False) for d in forecasts]
     _write_csv(out / "forecasts.csv", rows)
-    rows = []
-    for c in a.consensus:
-        d = c.model_dump(mode="json")
-        rows.append(
-            {
-                "date": last_date,
-                "horizon": d.pop("horizon"),
-                "consensus_prediction": d.pop("consensus_prediction"),
-                "consensus_direction": d.pop("consensus_direction"),
-                "confidence": d.pop("confidence"),
-                "models_used": ";".join(d.pop("models_used")),
-                "weights": json.dumps(d.pop("weights")),
-            }
-            | d
-        )
+    consensus = [c.model_dump(mode="json") for c in a.consensus]
+    for d in consensus:
+        d["models_used"] = ";".join(d["models_used"])
+        d["weights"] = json.dumps(d["weights"])
+    rows = [{"date": last_date} | _columns_first(d, _CONSENSUS_COLUMNS) for d in consensus]
     _write_csv(out / "consensus.csv", rows)
     _write_csv(
         out / "feature_importance.csv",

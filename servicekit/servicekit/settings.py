@@ -1,6 +1,6 @@
 """What both services refuse to start with in production: one list, one wording.
 
-Each service's Settings calls :func:`refuse_unsafe_production` from its model validator. Messages name
+Each service's Settings derives from :class:`ServiceSettings` and calls :func:`refuse_unsafe_production` from its model validator. Messages name
 the variable and the rule, never a value, and both services set ``hide_input_in_errors`` in their
 settings so pydantic's ValidationError does not echo the environment either: a refused
 start must not print the secret it refused.
@@ -9,9 +9,10 @@ start must not print the secret it refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
 MIN_ADMIN_PASSWORD_CHARS = 12
@@ -81,13 +82,22 @@ def refuse_unsafe_production(**checks: Any) -> None:
         raise ValueError("refused in production (APP_ENV=prod): " + "; ".join(problems))
 
 
-class ServiceSettingsMixin:
-    """What both services' Settings derive the same way from ``app_env``, ``frontend_origin`` and
-    ``database_url`` (mixed into each pydantic-settings class)."""
+class ServiceSettings(BaseSettings):
+    """Both services' Settings derive from this: how the environment is read, the fields both take
+    alike, and what they derive the same way from them. Each service adds its ``env_file``."""
 
-    if TYPE_CHECKING:  # the fields themselves are each Settings' own (pydantic must not collect these)
-        app_env: str
-        frontend_origin: str
+    model_config = SettingsConfigDict(
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,  # a refused start must not echo the environment (secrets) back
+    )
+
+    app_env: Literal["dev", "test", "prod"] = "dev"
+    log_level: str = "INFO"
+    frontend_origin: str = "http://localhost:3000"
+
+    if TYPE_CHECKING:  # each service's own field, with its own default (pydantic must not collect this)
         database_url: SecretStr
 
     @property

@@ -57,6 +57,20 @@ def _serve(app: str, cwd: Path, env: dict[str, str], log: Path, health: str) -> 
     return proc, base
 
 
+# Each service's folder and its package (whose ``cli`` migrates and whose ``main:app`` serves).
+FOLDER_AND_PACKAGE = {"unitrack": (ROOT / "backend", "app"), "forecast": (ROOT / "forecast", "api")}
+
+
+def _start(name: str, health: str, env: dict[str, str], state: str, tmp: Path, processes: list) -> str:
+    """Migrates (when the database is up) and serves one service from its folder; returns its base URL."""
+    cwd, package = FOLDER_AND_PACKAGE[name]
+    if state == "up":
+        _run([sys.executable, "-m", f"{package}.cli", "migrate"], cwd, env)
+    proc, base = _serve(f"{package}.main:app", cwd, env, tmp / f"{name}-{state}.log", health)
+    processes.append(proc)
+    return base
+
+
 def _unitrack_env(tmp: Path, database_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -88,7 +102,7 @@ def _forecast_env(tmp: Path, database_url: str) -> dict[str, str]:
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Service]]]:
     tmp = tmp_path_factory.mktemp("two-services")
     down = DOWN_DATABASE.format(port=any_free_port())
-    backend, forecast = ROOT / "backend", ROOT / "forecast"
+    backend = ROOT / "backend"
     processes: list[subprocess.Popen] = []
     try:
         found: dict[str, dict[str, Service]] = {"up": {}, "down": {}}
@@ -97,30 +111,14 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dic
             ("down", down, down),
         ):
             env = _unitrack_env(tmp, unitrack_db)
-            if state == "up":
-                _run([sys.executable, "-m", "app.cli", "migrate"], backend, env)
+            base = _start("unitrack", "/api/v1/healthz", env, state, tmp, processes)
             token = _run([sys.executable, "-m", "app.cli", "token", "--email", "kit@test.local"], backend, env).strip()
-            proc, base = _serve("app.main:app", backend, env, tmp / f"unitrack-{state}.log", "/api/v1/healthz")
-            processes.append(proc)
-            found[state]["unitrack"] = Service(
-                "unitrack",
-                base,
-                token,
-                ("/api/v1/predict", {"cod_persona": 1, "cod_curso": "CS2H1", "features": {"EDAD": 20}}),
-                "/api/v1/history",
-            )
+            predict = ("/api/v1/predict", {"cod_persona": 1, "cod_curso": "CS2H1", "features": {"EDAD": 20}})
+            found[state]["unitrack"] = Service("unitrack", base, token, predict, "/api/v1/history")
             env = _forecast_env(tmp, forecast_db)
-            if state == "up":
-                _run([sys.executable, "-m", "api.cli", "migrate"], forecast, env)
-            proc, base = _serve("api.main:app", forecast, env, tmp / f"forecast-{state}.log", "/api/v1/health/live")
-            processes.append(proc)
-            found[state]["forecast"] = Service(
-                "forecast",
-                base,
-                None,
-                ("/api/v1/auth/login", {"username": "nobody", "password": "wrong"}),
-                "/api/v1/forecasts/latest",
-            )
+            base = _start("forecast", "/api/v1/health/live", env, state, tmp, processes)
+            login = ("/api/v1/auth/login", {"username": "nobody", "password": "wrong"})
+            found[state]["forecast"] = Service("forecast", base, None, login, "/api/v1/forecasts/latest")
         yield found
     finally:
         for proc in processes:

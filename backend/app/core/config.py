@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from servicekit.database import normalise_database_url
-from servicekit.settings import ServiceSettingsMixin, refuse_unsafe_production
+from servicekit.settings import ServiceSettings, refuse_unsafe_production
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -68,21 +68,14 @@ def parse_rate(value: str) -> tuple[int, int] | None:
     return count, window
 
 
-class Settings(ServiceSettingsMixin, BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=str(BACKEND_DIR / ".env"),
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        hide_input_in_errors=True,  # a refused start must not echo the environment (secrets) back
-    )
+class Settings(ServiceSettings):
+    """APP_ENV, LOG_LEVEL and FRONTEND_ORIGIN are the kit's (servicekit.settings.ServiceSettings)."""
+
+    model_config = SettingsConfigDict(env_file=str(BACKEND_DIR / ".env"))
 
     # App
-    app_env: Literal["dev", "test", "prod"] = "dev"
     app_name: str = "UniTrack API"
     api_prefix: str = "/api/v1"
-    frontend_origin: str = "http://localhost:3000"
-    log_level: str = "INFO"
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
 
     # Auth

@@ -125,6 +125,20 @@ def _require_mapping(raw: Any, field: str) -> Mapping[str, Any]:
     return raw
 
 
+def _bounded_number(field: str, value: Any, spec: FeatureSpec | None, base: float | None = None) -> float | FieldError:
+    """``value`` as a number within the spec's bounds, or the field's error. A delta passes ``base``,
+    the feature's current value: the bounds then hold for where the delta lands."""
+    number, error = coerce_number(value)
+    if error is not None:
+        return FieldError(field, error.message, error.code)
+    assert number is not None  # coerce_number gives a number exactly when it gives no error
+    landed = number if base is None else base + number
+    problem = _bounds_error(spec, landed) if spec else None
+    if problem:
+        return FieldError(field, problem if base is None else f"resulting value {landed:g} {problem}", "out_of_range")
+    return number
+
+
 def _level_error(spec: FeatureSpec, value: Any) -> FieldError | None:
     allowed = ", ".join(spec.levels or ())
     if not isinstance(value, str):
@@ -152,17 +166,11 @@ def validate_features(raw: Any, schema: FeatureSchema) -> dict[str, float | str]
             else:
                 given[name] = value
             continue
-        number, error = coerce_number(value)
-        if error is not None:
-            errors.append(FieldError(field, error.message, error.code))
-            continue
-        assert number is not None  # coerce_number gives a number exactly when it gives no error
-        spec = known.get(name)
-        bound_problem = _bounds_error(spec, number) if spec else None
-        if bound_problem:
-            errors.append(FieldError(field, bound_problem, "out_of_range"))
-            continue
-        given[name] = number
+        number = _bounded_number(field, value, known.get(name))
+        if isinstance(number, FieldError):
+            errors.append(number)
+        else:
+            given[name] = number
 
     resolved: dict[str, float | str] = {}
     for spec in schema.specs:
@@ -197,18 +205,11 @@ def validate_deltas(raw: Any, features: Mapping[str, float | str], schema: Featu
                 FieldError(field, "a categorical feature has no delta: send the other level in features", "type_error")
             )
             continue
-        number, error = coerce_number(value)
-        if error is not None:
-            errors.append(FieldError(field, error.message, error.code))
-            continue
-        assert number is not None  # coerce_number gives a number exactly when it gives no error
-        shifted = current + number
-        spec = known.get(name)
-        bound_problem = _bounds_error(spec, shifted) if spec else None
-        if bound_problem:
-            errors.append(FieldError(field, f"resulting value {shifted:g} {bound_problem}", "out_of_range"))
-            continue
-        deltas[name] = number
+        number = _bounded_number(field, value, known.get(name), base=current)
+        if isinstance(number, FieldError):
+            errors.append(number)
+        else:
+            deltas[name] = number
     if errors:
         raise FeatureValidationError(errors)
     return deltas

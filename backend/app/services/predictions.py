@@ -55,59 +55,50 @@ def _prediction_output(result: PredictionResult) -> dict[str, Any]:
     }
 
 
-def _row(
-    stored: StoredInference,
-    user: Principal,
-    *,
-    kind: str,
-    cod_persona: int,
-    cod_curso: str,
-    features: Mapping[str, Any],
-    extra_input: Mapping[str, Any],
-    key_use: IdempotencyKeyUse | None = None,
-) -> NewInference:
-    """The row a stored inference becomes: what was asked (``input``) and what was answered."""
-    return NewInference(
-        id=stored.id,
-        user_id=user.id,
-        email=user.email,
-        kind=kind,
-        cod_curso=cod_curso,
-        input={"cod_persona": cod_persona, "features": dict(features), **extra_input},
-        output=stored.output,
-        version=stored.output["version"],
-        idempotency=key_use,
-    )
+@dataclass(frozen=True)
+class Asked:
+    """What a student asked about one course: its features and, for a what-if, the changes to try."""
+
+    cod_persona: int
+    cod_curso: str
+    features: Mapping[str, Any]
+    deltas: Mapping[str, Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        return "predict" if self.deltas is None else "whatif"
+
+    def body(self) -> dict[str, Any]:
+        """The request body, as the ``Idempotency-Key`` fingerprint sees it."""
+        body = {"cod_persona": self.cod_persona, "cod_curso": self.cod_curso, "features": self.features}
+        return body if self.deltas is None else {**body, "deltas": self.deltas}
+
+    def row(
+        self,
+        stored: StoredInference,
+        user: Principal,
+        features_used: Mapping[str, Any],
+        key_use: IdempotencyKeyUse | None = None,
+    ) -> NewInference:
+        """The row a stored inference becomes: what was asked (``input``) and what was answered."""
+        asked: dict[str, Any] = {"cod_persona": self.cod_persona, "features": dict(self.features)}
+        if self.deltas is not None:
+            asked["deltas"] = dict(self.deltas)
+        return NewInference(
+            id=stored.id,
+            user_id=user.id,
+            email=user.email,
+            kind=self.kind,
+            cod_curso=self.cod_curso,
+            input={**asked, "features_used": features_used},
+            output=stored.output,
+            version=stored.output["version"],
+            idempotency=key_use,
+        )
 
 
-async def _persist(
-    store: InferenceStore,
-    user: Principal,
-    *,
-    kind: str,
-    cod_persona: int,
-    cod_curso: str,
-    features: Mapping[str, Any],
-    extra_input: Mapping[str, Any],
-    output: dict[str, Any],
-    quota: Quota | None,
-    key_use: IdempotencyKeyUse | None,
-) -> StoredInference:
-    stored = StoredInference(id=uuid.uuid4(), output=output)
-    row = _row(
-        stored,
-        user,
-        kind=kind,
-        cod_persona=cod_persona,
-        cod_curso=cod_curso,
-        features=features,
-        extra_input=extra_input,
-        key_use=key_use,
-    )
-    count = await store.add(row, quota)
-    if quota is not None and count is not None:
-        quota.enforce(count)
-    return stored
+Scored = tuple[dict[str, Any], Mapping[str, Any]]
+"""A response's ``output`` document and the features the model used for it."""
 
 
 async def _once(
@@ -134,101 +125,59 @@ async def _once(
             return StoredInference.replayed(winner)
 
 
-async def predict(
+async def answer(
     store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
+    asked: Asked,
     *,
-    cod_persona: int,
-    cod_curso: str,
-    features: Mapping[str, Any],
     quota: Quota | None = None,
     key: RequestKey | None = None,
 ) -> StoredInference:
-    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
-        result = await engine.apredict(dict(features))
-        return await _persist(
-            store,
-            user,
-            kind="predict",
-            cod_persona=cod_persona,
-            cod_curso=cod_curso,
-            features=features,
-            extra_input={"features_used": result.features},
-            output=_prediction_output(result),
-            quota=quota,
-            key_use=key_use,
-        )
+    """Scores what was asked (a prediction, or a what-if when it carries deltas) and stores it, once
+    per ``Idempotency-Key``."""
 
-    body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features}
-    return await _once(store, user, "predict", body, key, score_and_store)
+    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
+        output, features_used = await _score(engine, asked)
+        stored = StoredInference(id=uuid.uuid4(), output=output)
+        count = await store.add(asked.row(stored, user, features_used, key_use), quota)
+        if quota is not None and count is not None:
+            quota.enforce(count)
+        return stored
+
+    return await _once(store, user, asked.kind, asked.body(), key, score_and_store)
+
+
+async def _score(engine: ModelEngine, asked: Asked) -> Scored:
+    if asked.deltas is None:
+        result = await engine.apredict(dict(asked.features))
+        return _prediction_output(result), result.features
+    whatif = await engine.awhatif(dict(asked.features), dict(asked.deltas))
+    output = {
+        **_prediction_output(whatif.prediction),
+        "baseline_score": float(whatif.baseline.score),
+        "baseline": _label_and_score(whatif.baseline),
+        "applied_deltas": {name: float(v) for name, v in whatif.applied_deltas.items()},
+    }
+    return output, whatif.prediction.features
 
 
 async def predict_batch(
     store: InferenceStore,
     engine: ModelEngine,
     user: Principal,
+    items: Sequence[Asked],
     *,
-    cod_persona: int,
-    items: Sequence[tuple[str, Mapping[str, Any]]],
     quota: Quota | None = None,
 ) -> list[StoredInference]:
     """Every item checked, then all scored in one model call and stored in one transaction: all of
     them or none (a bad item is a 422 naming it, a rate limit met part-way a 429, both storing nothing)."""
-    results = await engine.apredict_many([features for _, features in items])
+    results = await engine.apredict_many([item.features for item in items])
     stored = [StoredInference(id=uuid.uuid4(), output=_prediction_output(result)) for result in results]
-    rows = [
-        _row(
-            s,
-            user,
-            kind="predict",
-            cod_persona=cod_persona,
-            cod_curso=cod_curso,
-            features=features,
-            extra_input={"features_used": result.features},
-        )
-        for s, (cod_curso, features), result in zip(stored, items, results, strict=True)
-    ]
+    rows = [item.row(s, user, result.features) for s, item, result in zip(stored, items, results, strict=True)]
     if quota is not None:
         quota = replace(quota, amount=len(rows))  # the limit counts items, not requests
     count = await store.add_batch(rows, quota)
     if quota is not None and count is not None:
         quota.enforce(count)
     return stored
-
-
-async def whatif(
-    store: InferenceStore,
-    engine: ModelEngine,
-    user: Principal,
-    *,
-    cod_persona: int,
-    cod_curso: str,
-    features: Mapping[str, Any],
-    deltas: Mapping[str, Any],
-    quota: Quota | None = None,
-    key: RequestKey | None = None,
-) -> StoredInference:
-    async def score_and_store(key_use: IdempotencyKeyUse | None) -> StoredInference:
-        result = await engine.awhatif(dict(features), dict(deltas))
-        output = {
-            **_prediction_output(result.prediction),
-            "baseline_score": float(result.baseline.score),
-            "baseline": _label_and_score(result.baseline),
-            "applied_deltas": {name: float(v) for name, v in result.applied_deltas.items()},
-        }
-        return await _persist(
-            store,
-            user,
-            kind="whatif",
-            cod_persona=cod_persona,
-            cod_curso=cod_curso,
-            features=features,
-            extra_input={"deltas": dict(deltas), "features_used": result.prediction.features},
-            output=output,
-            quota=quota,
-            key_use=key_use,
-        )
-
-    body = {"cod_persona": cod_persona, "cod_curso": cod_curso, "features": features, "deltas": deltas}
-    return await _once(store, user, "whatif", body, key, score_and_store)

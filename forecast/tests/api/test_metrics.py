@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import math
 
-import httpx
-
 from api.main import create_app
 from servicekit.metrics import scrape_value
+from testkit.metrics import assert_metrics_need_the_token
 
 
 async def test_metrics_count_the_requests_made_by_route_template_and_status(client, auth, published):
@@ -53,11 +52,5 @@ async def test_in_production_metrics_need_the_token(make_settings, monkeypatch):
         database_url="postgresql://u:p@127.0.0.1:1/x",
         metrics_token=token,
     )
-    app = create_app(prod)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        assert (await client.get("/metrics")).status_code == 401
-        right = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
-        assert right.status_code == 200 and "http_requests_total" in right.text
-    no_token = create_app(prod.model_copy(update={"metrics_token": None}))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=no_token), base_url="http://t") as client:
-        assert (await client.get("/metrics")).status_code == 404
+    no_token = prod.model_copy(update={"metrics_token": None})
+    await assert_metrics_need_the_token(create_app(prod), create_app(no_token), token)

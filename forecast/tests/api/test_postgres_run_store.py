@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 import pipelines.publish_postgres as publish_postgres
 from api.bootstrap import create_user
@@ -19,6 +19,7 @@ from api.main import create_app
 from api.state import app_state
 from runcontract.store import run_files, run_latest, runs
 from servicekit.errors import ErrorResponse
+from testkit.databases import terminate_backends
 from tests.conftest import PASSWORD, TEST_SECRET, empty_tables, login, migrated_postgres_database
 from tests.support.runs import FIXTURE_CSV, publish_fixture_run_to_postgres, stage_fixture_run
 
@@ -225,12 +226,7 @@ async def test_a_replica_whose_listening_connection_is_killed_listens_again(pg_c
     await wait_served(client, auth, "run-a")
     engine = create_engine(store_url)
     with engine.connect() as conn:
-        killed = conn.execute(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
-            )
-        ).scalar()
+        killed = terminate_backends(conn, "query LIKE 'LISTEN%'")
     engine.dispose()
     assert killed == 1
     await asyncio.sleep(0.5)  # the replica notices the lost connection and listens on a new one

@@ -12,27 +12,13 @@ from api.config import FORECAST_DIR
 from api.state import app_state
 from pipelines.publish import publish_run, read_latest_run_id, staging_dir
 from runcontract.run import RUNS_DIRNAME
+from testkit.pipeline import pipeline_command
 
 
 @pytest.mark.slow
 async def test_the_api_serves_a_run_published_by_the_real_pipeline(client, auth, app, results_dir):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.run",
-            "--models",
-            "ridge",
-            "--horizons",
-            "1,5",
-            "--folds",
-            "2",
-            "--jobs",
-            "1",
-            "--no-progress",
-            "--results-dir",
-            str(results_dir),
-        ],
+        pipeline_command(sys.executable, models=("ridge",), horizons=(1, 5), results_dir=results_dir),
         cwd=FORECAST_DIR,
         capture_output=True,
         text=True,

@@ -13,6 +13,7 @@ from app.api.schemas import (
     error_responses,
 )
 from app.services import predictions
+from app.services.predictions import Asked
 
 router = APIRouter(tags=["predictions"])
 
@@ -26,16 +27,8 @@ async def predict(
     engine: ModelDep,
     key: IdempotencyKeyDep,
 ) -> PredictResponse:
-    stored = await predictions.predict(
-        store,
-        engine,
-        user,
-        cod_persona=body.cod_persona,
-        cod_curso=body.cod_curso,
-        features=body.features,
-        quota=quota,
-        key=key,
-    )
+    asked = Asked(body.cod_persona, body.cod_curso, body.features)
+    stored = await predictions.answer(store, engine, user, asked, quota=quota, key=key)
     return PredictResponse(id=stored.id, **stored.output)
 
 
@@ -48,12 +41,6 @@ async def predict_batch(
     engine: ModelDep,
 ) -> BatchPredictResponse:
     quota = await charge(len(body.items))
-    stored = await predictions.predict_batch(
-        store,
-        engine,
-        user,
-        cod_persona=body.cod_persona,
-        items=[(item.cod_curso, item.features) for item in body.items],
-        quota=quota,
-    )
+    items = [Asked(body.cod_persona, item.cod_curso, item.features) for item in body.items]
+    stored = await predictions.predict_batch(store, engine, user, items, quota=quota)
     return BatchPredictResponse(items=[PredictResponse(id=s.id, **s.output) for s in stored])

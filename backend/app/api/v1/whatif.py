@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.api.deps import CurrentUser, IdempotencyKeyDep, InferenceQuota, ModelDep, StoreDep
 from app.api.schemas import WhatIfRequest, WhatIfResponse, error_responses
 from app.services import predictions
+from app.services.predictions import Asked
 
 router = APIRouter(tags=["predictions"])
 
@@ -20,15 +21,6 @@ async def whatif(
     engine: ModelDep,
     key: IdempotencyKeyDep,
 ) -> WhatIfResponse:
-    stored = await predictions.whatif(
-        store,
-        engine,
-        user,
-        cod_persona=body.cod_persona,
-        cod_curso=body.cod_curso,
-        features=body.features,
-        deltas=body.deltas,
-        quota=quota,
-        key=key,
-    )
+    asked = Asked(body.cod_persona, body.cod_curso, body.features, deltas=body.deltas)
+    stored = await predictions.answer(store, engine, user, asked, quota=quota, key=key)
     return WhatIfResponse(id=stored.id, **stored.output)
