@@ -215,17 +215,7 @@ def image_manifest(out: Path, made: list[ImageRef], generated_at: datetime, pref
 def write_bundle(out: Path, sections: list[AssetResult]) -> RunBundle:
     """run.json: the first asset's parts at the top level, every asset's in ``assets``; and each asset's
     summary.json beside its tables."""
-    first = sections[0]
-    bundle = RunBundle(
-        summary=first.summary,
-        models=first.models,
-        metrics=first.metrics,
-        forecasts=first.forecasts,
-        consensus=first.consensus,
-        feature_importance=first.feature_importance,
-        images=first.images,
-        assets=sections,
-    )
+    bundle = RunBundle.of_assets(sections)
     for i, section in enumerate(sections):
         folder = out if i == 0 else out / ASSETS_DIRNAME / section.name
         (folder / "summary.json").write_text(section.summary.model_dump_json(indent=2))

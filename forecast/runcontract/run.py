@@ -174,6 +174,21 @@ class RunBundle(BaseModel):
     # Every asset of the run, the first one first (empty in a version-2 bundle: one asset, the top level).
     assets: list[AssetResult] = []
 
+    @classmethod
+    def of_assets(cls, sections: list[AssetResult]) -> "RunBundle":
+        """The bundle of a run: the first asset's parts repeated at the top level, every asset in ``assets``."""
+        first = sections[0]
+        return cls(
+            summary=first.summary,
+            models=first.models,
+            metrics=first.metrics,
+            forecasts=first.forecasts,
+            consensus=first.consensus,
+            feature_importance=first.feature_importance,
+            images=first.images,
+            assets=sections,
+        )
+
     @model_validator(mode="after")
     def _check_consistency(self) -> "RunBundle":
         _check_run_parts(self.summary, self.models, self.metrics, self.forecasts, self.consensus, self.images)

@@ -267,17 +267,7 @@ def _multi_asset_bundle(run_id: str, assets: dict[str, float], **kwargs) -> tupl
                 images=[img.model_copy(update={"file": prefix + img.file}) for img in single.images],
             )
         )
-    first = sections[0]
-    bundle = RunBundle(
-        summary=first.summary,
-        models=first.models,
-        metrics=first.metrics,
-        forecasts=first.forecasts,
-        consensus=first.consensus,
-        feature_importance=first.feature_importance,
-        images=first.images,
-        assets=sections,
-    )
+    bundle = RunBundle.of_assets(sections)
     return bundle, files
 
 
