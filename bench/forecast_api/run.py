@@ -3,8 +3,9 @@
 Four `wrk` processes run at the same time, 4 connections each (16 in all), one per endpoint:
 /forecasts/latest, /forecasts/dashboard, /models/comparison (with a valid token) and /health/live.
 Each wrk reports its own throughput and latency percentiles, so every endpoint gets figures measured
-beside the others. The server gets a fresh SQLite database, a demo user and a real pipeline run
-(3 linear models x 4 horizons, seconds to compute) in a temporary directory.
+beside the others. The server runs with APP_ENV=prod, which refuses SQLite, so it gets a fresh
+PostgreSQL database (``forecast_api_bench`` on the server ``--pg`` names), a demo user and a real
+pipeline run (3 linear models x 4 horizons, seconds to compute) in a temporary directory.
 
     make bench-forecast-api          # or: .venv/bin/python bench/forecast_api/run.py [--duration 20]
 
@@ -24,6 +25,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from testkit.databases import named_postgres_database
 from testkit.pipeline import pipeline_command
 from testkit.servers import start_uvicorn, stop, wait_up
 
@@ -66,6 +68,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds of load")
     parser.add_argument("--port", type=int, default=18110)
     parser.add_argument("--connections", type=int, default=4, help="per endpoint (4 endpoints)")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -76,7 +79,7 @@ def main() -> int:
         "APP_ENV": "prod",
         "SECRET_KEY": "bench-" + "k" * 40,
         "FRONTEND_ORIGIN": "http://localhost:3000",
-        "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
+        "DATABASE_URL": named_postgres_database(args.pg, "forecast_api_bench", fresh=True),
         "RESULTS_DIR": str(work / "results"),
         "LOG_LEVEL": "INFO",
     }
