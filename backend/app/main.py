@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, model_engine: ModelEngine | 
         origins=settings.cors_origins,
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID"],
+        methods=("GET", "POST", "DELETE", "OPTIONS"),  # DELETE: /history/{id} and /history
     )
     install_middleware(app, service_name="unitrack-api", max_body_bytes=settings.max_body_bytes, cors=cors)
 

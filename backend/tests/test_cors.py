@@ -20,6 +20,20 @@ async def test_preflight_from_an_allowed_origin_is_accepted(client, origin):
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
 
 
+async def test_preflight_for_deleting_history_from_an_allowed_origin_is_accepted(client):
+    response = await client.options(
+        "/api/v1/history/00000000-0000-0000-0000-000000000000",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "DELETE",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "DELETE" in response.headers["access-control-allow-methods"]
+
+
 async def test_preflight_from_another_origin_gets_no_cors_grant(client):
     response = await client.options(
         "/api/v1/predict",
