@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,10 +110,6 @@ async def find_idempotency_key(
 async def delete_expired_idempotency_keys(session: AsyncSession, cutoff: datetime) -> int:
     result = await execute(session, delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def count_inferences(session: AsyncSession) -> int:
-    return int((await execute(session, select(func.count()).select_from(Inference))).scalar() or 0)
 
 
 async def list_courses(session: AsyncSession) -> list[Course]:
